@@ -1,0 +1,45 @@
+# Agora: `make run` serves the API with demo data; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck pytest migrate seed worker export-schema check-config clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m server migrate
+	$(BIN)/python -m server seed
+	$(BIN)/python -m server serve --host 127.0.0.1 --port 8000
+
+test: $(STAMP) lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy .
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+migrate: $(STAMP)
+	$(BIN)/python -m server migrate
+
+seed: $(STAMP)
+	$(BIN)/python -m server seed
+
+export-schema: $(STAMP)
+	$(BIN)/python -m server export-schema > schema.graphql
+
+check-config: $(STAMP)
+	$(BIN)/python -m server check-config
+
+clean:
+	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache

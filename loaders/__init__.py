@@ -1,0 +1,12 @@
+"""DataLoaders, built fresh for each request (each operation on websockets)."""
+
+from __future__ import annotations
+
+from loaders.users import UserLoaders
+
+
+class Loaders:
+    """Every loader of one request; batching and caching last as long as it does."""
+
+    def __init__(self) -> None:
+        self.users = UserLoaders()

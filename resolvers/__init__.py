@@ -1,0 +1,1 @@
+"""Resolvers, one module per domain: thin, they parse arguments and call loaders/services."""

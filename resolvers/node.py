@@ -1,0 +1,24 @@
+"""``node(id:)``: any object by its global ID."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from schema.context import Info
+from schema.relay import from_global_id
+
+NodeFetcher = Callable[[Info, str], Awaitable[Any]]
+
+
+async def _user(info: Info, pk: str) -> Any:
+    return await info.context.loaders.users.by_id.load(int(pk)) if pk.isdigit() else None
+
+
+NODE_FETCHERS: dict[str, NodeFetcher] = {"User": _user}
+
+
+async def resolve_node(info: Info, global_id: str) -> Any:
+    type_name, pk = from_global_id(global_id)
+    fetch = NODE_FETCHERS.get(type_name)
+    return None if fetch is None else await fetch(info, pk)

@@ -1,0 +1,67 @@
+"""The Strawberry schema: types, extensions and configuration in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import DisableIntrospection, ValidationCache
+from strawberry.scalars import JSON
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from schema.errors import ErrorCodeEnum, log_unexpected_errors
+from schema.extensions import CostLimiter, DocumentLimits, OperationObserver
+from schema.limits import DocumentLimitSettings
+from schema.query import Query
+from schema.scalars import SCALAR_MAP
+from schema.types.user import User
+from server.settings import Settings
+from services.rate_limit import BucketPolicy
+
+# Strawberry's own batch cap is set out of reach; the view enforces QUERY_MAX_OPERATIONS
+# itself so that the refusal carries our error code.
+STRAWBERRY_BATCH_CEILING = 1000
+
+
+class AgoraSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        log_unexpected_errors(
+            errors, execution_context.operation_name if execution_context else None
+        )
+
+
+def build_schema(settings: Settings) -> AgoraSchema:
+    limits = DocumentLimitSettings(
+        max_depth=settings.query_max_depth,
+        max_aliases=settings.query_max_aliases,
+        max_directives=settings.query_max_directives,
+        max_operations=settings.query_max_operations,
+        max_tokens=settings.query_max_tokens,
+    )
+    policy = BucketPolicy(settings.rate_limit_capacity, settings.rate_limit_restore_rate)
+    extensions: list[Any] = [OperationObserver, DocumentLimits.factory(limits)]
+    if not settings.introspection_enabled:
+        extensions.append(DisableIntrospection)
+    extensions += [
+        lambda: ValidationCache(maxsize=512),
+        CostLimiter.factory(settings.query_max_cost, policy),
+    ]
+    return AgoraSchema(
+        query=Query,
+        types=[User, ErrorCodeEnum, JSON],
+        extensions=extensions,
+        config=StrawberryConfig(
+            disable_field_suggestions=settings.is_production,
+            scalar_map=SCALAR_MAP,
+            batching_config={"max_operations": STRAWBERRY_BATCH_CEILING},
+        ),
+    )
+
+
+def export_sdl() -> str:
+    """The SDL of the API; it does not depend on the settings."""
+    return build_schema(Settings()).as_str() + "\n"

@@ -1,0 +1,37 @@
+"""The per-request (per-operation on websockets) context every resolver receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.types import Info as StrawberryInfo
+
+from loaders import Loaders
+
+if TYPE_CHECKING:
+    from models.user import User
+    from server.container import Container
+    from server.settings import Settings
+
+
+@dataclass
+class Context:
+    request: Request | WebSocket
+    response: Response | WebSocket | None
+    container: Container
+    request_id: str
+    client_key: str
+    user: User | None = None
+    loaders: Loaders = field(default_factory=Loaders)
+    connection_params: dict[str, Any] | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return self.container.settings
+
+
+Info = StrawberryInfo[Context, None]

@@ -1,0 +1,234 @@
+"""Query cost: declared next to each field with ``@cost``, computed before and after execution.
+
+Rules (the README has a worked example):
+- a field returning an object costs 1, a scalar or enum 0, unless it declares ``@cost(weight)``;
+- every root mutation field costs 10 unless it declares otherwise;
+- a field with ``first``/``last`` arguments (a connection) multiplies the cost of the lists
+  below it (``edges``, ``nodes``) by that number, 20 when neither is given; other lists of
+  objects multiply by their ``assumedSize`` (default 1);
+- ``first``/``last`` must be between 0 and 100 (BAD_USER_INPUT otherwise);
+- introspection (``__schema``, ``__type``) costs a flat ``INTROSPECTION_COST``.
+The actual cost walks the same document over the result, counting the items really returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import strawberry
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLField,
+    GraphQLInt,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    get_named_type,
+    is_composite_type,
+    value_from_ast,
+)
+from strawberry.schema_directive import Location
+
+from services.errors import BadUserInput
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+MUTATION_COST = 10
+INTROSPECTION_COST = 10
+SLICING_ARGUMENTS = ("first", "last")
+
+
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    description=(
+        "Query cost of this field: `weight` is charged once per resolved value; "
+        "`assumedSize` is the expected length of a list without first/last."
+    ),
+)
+class Cost:
+    weight: int
+    assumed_size: int | None = None
+
+
+def cost(weight: int, assumed_size: int | None = None) -> Cost:
+    """A field's cost, declared where the field is: ``strawberry.field(directives=[cost(3)])``."""
+    return Cost(weight=weight, assumed_size=assumed_size)
+
+
+def declared_cost(field: GraphQLField) -> Cost | None:
+    definition = field.extensions.get("strawberry-definition")
+    for directive in getattr(definition, "directives", None) or ():
+        if isinstance(directive, Cost):
+            return directive
+    return None
+
+
+def page_size(arguments: Mapping[str, Any]) -> int:
+    """The number of items a connection may return; raises BAD_USER_INPUT when out of range."""
+    sizes = []
+    for name in SLICING_ARGUMENTS:
+        value = arguments.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, int) or value < 0 or value > MAX_PAGE_SIZE:
+            raise BadUserInput(
+                f"`{name}` must be between 0 and {MAX_PAGE_SIZE}, got {value}",
+                argument=name,
+            )
+        sizes.append(value)
+    return max(sizes) if sizes else DEFAULT_PAGE_SIZE
+
+
+def _is_list(type_: GraphQLOutputType) -> bool:
+    if isinstance(type_, GraphQLNonNull):
+        type_ = type_.of_type
+    return isinstance(type_, GraphQLList)
+
+
+@dataclass
+class CostAnalysis:
+    """Computes requested and actual cost of one operation of a validated document."""
+
+    schema: GraphQLSchema
+    operation: OperationDefinitionNode
+    fragments: Mapping[str, FragmentDefinitionNode]
+    variables: Mapping[str, Any]
+
+    def requested(self) -> int:
+        root = self._root_type()
+        return self._selection_cost(self.operation.selection_set, root, None, is_root=True)
+
+    def actual(self, data: Mapping[str, Any] | None) -> int:
+        if data is None:
+            return 0
+        root = self._root_type()
+        return self._actual_selection_cost(self.operation.selection_set, root, data, True)
+
+    def _root_type(self) -> GraphQLObjectType:
+        root = self.schema.get_root_type(self.operation.operation)
+        assert root is not None, "validated documents only name existing root types"
+        return root
+
+    def _base_weight(self, field: GraphQLField, is_root: bool) -> int:
+        declared = declared_cost(field)
+        if declared is not None:
+            return declared.weight
+        if is_root and self.operation.operation is OperationType.MUTATION:
+            return MUTATION_COST
+        return 1 if is_composite_type(get_named_type(field.type)) else 0
+
+    def _arguments(self, field: GraphQLField, node: FieldNode) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for argument in node.arguments or ():
+            name = argument.name.value
+            if name in SLICING_ARGUMENTS and name in field.args:
+                values[name] = value_from_ast(argument.value, GraphQLInt, dict(self.variables))
+        return values
+
+    def _fields(
+        self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType
+    ) -> Iterator[tuple[FieldNode, GraphQLNamedType]]:
+        """Every field node below ``selection_set``, through fragments, with its parent type."""
+        if selection_set is None:
+            return
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                yield selection, parent
+            elif isinstance(selection, InlineFragmentNode):
+                type_ = (
+                    self.schema.get_type(selection.type_condition.name.value)
+                    if selection.type_condition
+                    else parent
+                )
+                yield from self._fields(selection.selection_set, type_ or parent)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = self.fragments.get(selection.name.value)
+                if fragment is not None:
+                    type_ = self.schema.get_type(fragment.type_condition.name.value)
+                    yield from self._fields(fragment.selection_set, type_ or parent)
+
+    def _field_def(self, parent: GraphQLNamedType, name: str) -> GraphQLField | None:
+        fields = getattr(parent, "fields", None)
+        return fields.get(name) if fields else None
+
+    def _selection_cost(
+        self,
+        selection_set: SelectionSetNode | None,
+        parent: GraphQLNamedType,
+        list_size: int | None,
+        *,
+        is_root: bool = False,
+    ) -> int:
+        total = 0
+        for node, parent_type in self._fields(selection_set, parent):
+            name = node.name.value
+            if name == "__typename":
+                continue
+            if name in ("__schema", "__type"):
+                total += INTROSPECTION_COST
+                continue
+            field = self._field_def(parent_type, name)
+            if field is None:
+                continue
+            weight = self._base_weight(field, is_root)
+            child_type = get_named_type(field.type)
+            arguments = self._arguments(field, node)
+            slicing = any(arg in field.args for arg in SLICING_ARGUMENTS)
+            size_below = page_size(arguments) if slicing else None
+            multiplier = 1
+            if _is_list(field.type):
+                declared = declared_cost(field)
+                if list_size is not None:
+                    multiplier = list_size
+                elif declared is not None and declared.assumed_size is not None:
+                    multiplier = declared.assumed_size
+            children = self._selection_cost(node.selection_set, child_type, size_below)
+            total += multiplier * (weight + children)
+        return total
+
+    def _actual_selection_cost(
+        self,
+        selection_set: SelectionSetNode | None,
+        parent: GraphQLNamedType,
+        value: Mapping[str, Any],
+        is_root: bool = False,
+    ) -> int:
+        total = 0
+        for node, parent_type in self._fields(selection_set, parent):
+            name = node.name.value
+            key = node.alias.value if node.alias else name
+            if name == "__typename" or key not in value:
+                continue
+            if name in ("__schema", "__type"):
+                total += INTROSPECTION_COST
+                continue
+            field = self._field_def(parent_type, name)
+            if field is None:
+                continue
+            total += self._actual_value_cost(
+                node, field, self._base_weight(field, is_root), value[key]
+            )
+        return total
+
+    def _actual_value_cost(
+        self, node: FieldNode, field: GraphQLField, weight: int, value: Any
+    ) -> int:
+        if value is None:
+            return 0
+        child_type = get_named_type(field.type)
+        if isinstance(value, list):
+            return sum(self._actual_value_cost(node, field, weight, item) for item in value)
+        if isinstance(value, Mapping):
+            return weight + self._actual_selection_cost(node.selection_set, child_type, value)
+        return weight

@@ -1,0 +1,203 @@
+"""Schema extensions, in the order a request meets them (see ARCHITECTURE.md):
+operation metrics → document limits → cost analysis against the client's bucket."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    ExecutionResult,
+    FragmentDefinitionNode,
+    GraphQLError,
+    get_operation_ast,
+    parse,
+)
+from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import PreExecutionError
+
+from schema.cost import CostAnalysis
+from schema.limits import DocumentLimitSettings, build_limit_rules
+from server.metrics import (
+    GRAPHQL_DURATION,
+    GRAPHQL_OPERATIONS,
+    GRAPHQL_QUERY_COST,
+    operation_label,
+)
+from server.request_context import operation_name_var
+from services.errors import QueryTooComplex, RateLimited
+from services.rate_limit import BucketPolicy, BucketState
+
+if TYPE_CHECKING:
+    from schema.context import Context
+
+
+CACHEABLE_QUERY_LENGTH = 16_384
+
+
+def _parse(query: str, max_tokens: int) -> DocumentNode:
+    return parse(query, max_lexical_tokens=max_tokens, max_comments=max_tokens)
+
+
+_cached_parse = lru_cache(maxsize=512)(_parse)
+
+
+def parse_document(query: str, max_tokens: int) -> DocumentNode:
+    """Parse once per distinct query text (long texts are not kept, to bound memory);
+    the parser itself stops at ``max_tokens``."""
+    if len(query) > CACHEABLE_QUERY_LENGTH:
+        return _parse(query, max_tokens)
+    return _cached_parse(query, max_tokens)
+
+
+class OperationObserver(SchemaExtension):
+    """Counts and times each operation; names it for the access log."""
+
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        refused = False
+        try:
+            yield
+        except Exception:
+            refused = True
+            raise
+        finally:
+            ctx = self.execution_context
+            operation_name_var.set(ctx.operation_name)
+            try:
+                operation_type = ctx.operation_type.value
+            except Exception:  # noqa: BLE001 - unparsable documents have no type
+                operation_type = "unknown"
+            result = ctx.result
+            if (
+                refused
+                or isinstance(result, PreExecutionError)
+                or (result is None and ctx.pre_execution_errors)
+            ):
+                outcome = "rejected"
+            elif ctx.pre_execution_errors or (result is not None and result.errors):
+                outcome = "error"
+            else:
+                outcome = "success"
+            labels = (operation_label(ctx.operation_name), operation_type, outcome)
+            GRAPHQL_OPERATIONS.labels(*labels).inc()
+            GRAPHQL_DURATION.labels(*labels).observe(time.perf_counter() - started)
+
+
+class DocumentLimits(SchemaExtension):
+    """Tokens (in the parser), then depth, aliases, directives and operations (validation)."""
+
+    def __init__(
+        self, limits: DocumentLimitSettings, rules: tuple[type[ASTValidationRule], ...]
+    ) -> None:
+        self.limits = limits
+        self.rules = rules
+
+    def on_operation(self) -> Iterator[None]:
+        ctx = self.execution_context
+        ctx.validation_rules = ctx.validation_rules + self.rules
+        yield
+
+    def on_parse(self) -> Iterator[None]:
+        ctx = self.execution_context
+        if ctx.graphql_document is None and ctx.query:
+            try:
+                ctx.graphql_document = parse_document(ctx.query, self.limits.max_tokens)
+            except GraphQLError as error:
+                if "Document contains more than" in error.message:
+                    raise QueryTooComplex(
+                        f"Document has more than {self.limits.max_tokens} tokens; "
+                        f"the maximum is {self.limits.max_tokens}"
+                    ) from error
+                # Other syntax errors: Strawberry parses again and reports them as usual.
+        yield
+
+    @classmethod
+    def factory(cls, limits: DocumentLimitSettings) -> Any:
+        rules = build_limit_rules(limits)
+        return lambda: cls(limits, rules)
+
+
+class CostLimiter(SchemaExtension):
+    """Prices the operation before execution, takes the price from the client's bucket,
+    refunds the over-estimate after, and reports it all in ``extensions.cost``."""
+
+    def __init__(self, max_cost: int, policy: BucketPolicy) -> None:
+        self.max_cost = max_cost
+        self.policy = policy
+        self.requested = 0
+        self.actual = 0
+        self.state: BucketState | None = None
+
+    @property
+    def context(self) -> Context:
+        return self.execution_context.context  # type: ignore[no-any-return]
+
+    def _analysis(self) -> CostAnalysis:
+        ctx = self.execution_context
+        document = ctx.graphql_document
+        assert document is not None
+        operation = get_operation_ast(document, ctx.operation_name)
+        assert operation is not None, "validation guarantees the operation exists"
+        fragments = {
+            definition.name.value: definition
+            for definition in document.definitions
+            if isinstance(definition, FragmentDefinitionNode)
+        }
+        return CostAnalysis(ctx.schema._schema, operation, fragments, ctx.variables or {})
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        analysis = self._analysis()
+        self.requested = analysis.requested()
+        GRAPHQL_QUERY_COST.labels(self.execution_context.operation_type.value).observe(
+            self.requested
+        )
+        if self.requested > self.max_cost:
+            raise QueryTooComplex(
+                f"Query cost {self.requested} is over the maximum of {self.max_cost}",
+                requestedQueryCost=self.requested,
+                maximumQueryCost=self.max_cost,
+            )
+        buckets = self.context.container.buckets
+        key = f"cost:{self.context.client_key}"
+        self.state = await buckets.take(key, self.requested, self.policy)
+        if not self.state.allowed:
+            raise RateLimited(
+                self.state.retry_after,
+                f"Query cost {self.requested} is more than the {int(self.state.available)} "
+                "points left in your budget",
+            )
+        yield
+        result = self.execution_context.result
+        if isinstance(result, ExecutionResult):
+            self.actual = analysis.actual(result.data)
+        else:  # subscriptions and streams are charged what was requested
+            self.actual = self.requested
+        if self.actual < self.requested:
+            self.state = await buckets.give_back(key, self.requested - self.actual, self.policy)
+
+    async def get_results(self) -> dict[str, Any]:
+        state = self.state
+        if state is None:
+            state = await self.context.container.buckets.peek(
+                f"cost:{self.context.client_key}", self.policy
+            )
+        return {
+            "cost": {
+                "requestedQueryCost": self.requested,
+                "actualQueryCost": self.actual,
+                "throttleStatus": {
+                    "maximumAvailable": self.policy.capacity,
+                    "currentlyAvailable": int(state.available),
+                    "restoreRate": self.policy.restore_rate,
+                },
+            }
+        }
+
+    @classmethod
+    def factory(cls, max_cost: int, policy: BucketPolicy) -> Any:
+        return lambda: cls(max_cost, policy)

@@ -1,0 +1,47 @@
+"""Relay basics: the Node interface, global IDs and PageInfo."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+import strawberry
+
+from services.errors import BadUserInput
+
+
+@strawberry.interface(description="An object with a globally unique, opaque ID.")
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type(description="Where a page of a connection sits in the whole list.")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+def to_global_id(type_name: str, pk: int | str) -> strawberry.ID:
+    return strawberry.ID(base64.b64encode(f"{type_name}:{pk}".encode()).decode())
+
+
+def from_global_id(global_id: str) -> tuple[str, str]:
+    """Split a global ID into (type name, primary key); BAD_USER_INPUT if it is not one."""
+    try:
+        decoded = base64.b64decode(global_id, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise BadUserInput(f"'{global_id}' is not a valid ID") from exc
+    type_name, separator, pk = decoded.partition(":")
+    if not separator or not type_name or not pk:
+        raise BadUserInput(f"'{global_id}' is not a valid ID")
+    return type_name, pk
+
+
+def int_pk(global_id: str, expected_type: str) -> int:
+    """The integer primary key of a global ID that must name ``expected_type``."""
+    type_name, pk = from_global_id(global_id)
+    if type_name != expected_type or not pk.isdigit():
+        raise BadUserInput(f"'{global_id}' is not a valid {expected_type} ID")
+    return int(pk)

@@ -1,0 +1,1 @@
+"""The HTTP server: app factory, settings, middleware, routes and the CLI."""

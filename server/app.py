@@ -1,0 +1,87 @@
+"""The Starlette application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+
+from schema import build_schema
+from server import health
+from server.container import Container
+from server.database import close_database, init_database
+from server.graphql_view import GraphQLView
+from server.middleware.access_log import AccessLogMiddleware
+from server.middleware.body_limit import BodyLimitMiddleware
+from server.middleware.request_id import RequestIdMiddleware
+from server.middleware.security_headers import SecurityHeadersMiddleware
+from server.settings import Settings, get_settings
+
+logger = logging.getLogger("agora")
+
+CORS_ALLOWED_HEADERS = (
+    "Authorization",
+    "Content-Type",
+    "Accept",
+    "X-Request-ID",
+    "Apollo-Require-Preflight",
+)
+
+
+def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
+    """Build the ASGI app. ``manage_database=False`` leaves Tortoise to the caller (tests)."""
+    settings = settings or get_settings()
+    container = Container.from_settings(settings)
+    view = GraphQLView(build_schema(settings), container)
+
+    routes: list[BaseRoute] = [
+        Route("/graphql", view, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", view),
+        Route("/health/live", health.live, methods=["GET"]),
+        Route("/health/ready", health.ready, methods=["GET"]),
+        Route("/metrics", health.metrics, methods=["GET"]),
+    ]
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if manage_database:
+            await init_database(settings)
+        logger.info("agora started", extra={"env": settings.app_env})
+        try:
+            yield
+        finally:
+            await container.close()
+            if manage_database:
+                await close_database()
+            logger.info("agora stopped")
+
+    middleware = [
+        Middleware(RequestIdMiddleware),
+        Middleware(AccessLogMiddleware, routes=routes),
+        Middleware(SecurityHeadersMiddleware, hsts=settings.is_production),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_allowed_origins,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=[*CORS_ALLOWED_HEADERS, settings.csrf_header],
+            expose_headers=["X-Request-ID", "Retry-After"],
+            allow_credentials=True,
+            max_age=600,
+        ),
+        Middleware(GZipMiddleware, minimum_size=1024),
+        Middleware(
+            BodyLimitMiddleware,
+            json_limit=settings.max_json_body_bytes,
+            multipart_limit=settings.max_multipart_body_bytes,
+        ),
+    ]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.container = container
+    app.state.settings = settings
+    return app

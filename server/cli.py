@@ -1,0 +1,122 @@
+"""``python -m server``: serve, migrate, seed, export-schema, check-config."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from server.settings import ConfigurationError, Settings, load_settings
+
+
+def _settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except ConfigurationError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
+def _run_with_database(settings: Settings, work: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+    from server.database import close_database, init_database
+
+    async def run() -> Any:
+        await init_database(settings)
+        try:
+            return await work()
+        finally:
+            await close_database()
+
+    return asyncio.run(run())
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.logging import configure_logging
+
+    settings = _settings_or_exit()
+    configure_logging(settings.log_level, settings.log_format)
+    uvicorn.run(
+        "server.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        loop="uvloop",
+        http="httptools",
+        ws="websockets-sansio",
+        server_header=False,
+        proxy_headers=True,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        timeout_graceful_shutdown=args.graceful_timeout,
+        log_config=None,
+        access_log=False,
+    )
+    return 0
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    from server.database import migrate
+
+    settings = _settings_or_exit()
+    applied = asyncio.run(migrate(settings))
+    print("\n".join(applied) if applied else "database is up to date")
+    return 0
+
+
+def cmd_seed(_: argparse.Namespace) -> int:
+    from services.seed import seed_demo_data
+
+    settings = _settings_or_exit()
+    created = _run_with_database(settings, seed_demo_data)
+    print(f"seeded {created} demo users")
+    return 0
+
+
+def cmd_export_schema(_: argparse.Namespace) -> int:
+    from schema import export_sdl
+
+    sys.stdout.write(export_sdl())
+    return 0
+
+
+def cmd_check_config(_: argparse.Namespace) -> int:
+    settings = _settings_or_exit()
+    print(f"configuration is valid (APP_ENV={settings.app_env})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m server", description="Agora API server")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the API with uvicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default="127.0.0.1",
+        help="proxies trusted for X-Forwarded-For (the client IP keys the cost bucket)",
+    )
+    serve.add_argument("--graceful-timeout", type=int, default=20)
+    serve.set_defaults(handler=cmd_serve)
+
+    commands.add_parser("migrate", help="apply migrations").set_defaults(handler=cmd_migrate)
+    commands.add_parser("seed", help="load demo data").set_defaults(handler=cmd_seed)
+    commands.add_parser("export-schema", help="print the SDL").set_defaults(
+        handler=cmd_export_schema
+    )
+    commands.add_parser("check-config", help="validate settings and exit").set_defaults(
+        handler=cmd_check_config
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    return handler(args)

@@ -1,0 +1,73 @@
+"""Tortoise ORM set-up: one config for the app, the CLI, aerich and the tests."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from tortoise import Tortoise, connections
+
+from server.settings import Settings
+
+APP_LABEL = "models"
+MODEL_MODULES = ["models.user"]
+MIGRATIONS_LOCATION = "./migrations"
+
+
+def database_url(settings: Settings) -> str:
+    """The URL Tortoise connects to: PostgreSQL URLs get the pool size from the settings."""
+    url = settings.database_url
+    parts = urlsplit(url)
+    if parts.scheme in ("postgres", "postgresql", "asyncpg"):
+        query = dict(parse_qsl(parts.query))
+        query.setdefault("minsize", str(settings.db_pool_min))
+        query.setdefault("maxsize", str(settings.db_pool_max))
+        return urlunsplit(("asyncpg", parts.netloc, parts.path, urlencode(query), parts.fragment))
+    return url
+
+
+def tortoise_config(settings: Settings, *, with_aerich: bool = True) -> dict[str, Any]:
+    models = [*MODEL_MODULES, "aerich.models"] if with_aerich else list(MODEL_MODULES)
+    return {
+        "connections": {"default": database_url(settings)},
+        "apps": {APP_LABEL: {"models": models, "default_connection": "default"}},
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def init_database(settings: Settings) -> None:
+    """Connect; on SQLite also create any missing tables from the models."""
+    sqlite_path = settings.sqlite_path()
+    if sqlite_path is not None:
+        sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    # A bare Tortoise.init leaves request tasks without a context unless the global
+    # fallback is on (RegisterTortoise turns it on too).
+    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+    if settings.is_sqlite:
+        await Tortoise.generate_schemas(safe=True)
+
+
+async def close_database() -> None:
+    await connections.close_all()
+
+
+async def ping_database() -> None:
+    """Raise if the database cannot answer a trivial query."""
+    await connections.get("default").execute_query("SELECT 1")
+
+
+async def migrate(settings: Settings) -> list[str]:
+    """Bring the schema up to date: aerich migrations on PostgreSQL, the models on SQLite."""
+    if settings.is_sqlite:
+        await init_database(settings)
+        await close_database()
+        return ["schema created from the models (SQLite)"]
+    from aerich import Command  # imported lazily: aerich is only needed for PostgreSQL
+
+    async with Command(
+        tortoise_config=tortoise_config(settings), app=APP_LABEL, location=MIGRATIONS_LOCATION
+    ) as command:
+        await command.init()
+        applied: list[str] = await command.upgrade(run_in_transaction=True)
+    return applied

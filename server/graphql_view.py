@@ -1,0 +1,238 @@
+"""The /graphql endpoint: Strawberry's ASGI view with our HTTP semantics.
+
+What it adds: content negotiation with the GraphQL-over-HTTP status codes, the CSRF guard,
+405 for mutations over GET, a cap on batched operations, one error format (codes and
+request id) for refusals made before execution, orjson, and GraphiQL under its own CSP.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from datetime import timedelta
+from typing import Any
+
+import orjson
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
+
+from schema import AgoraSchema
+from schema.context import Context
+from schema.errors import format_error, http_status
+from server.container import Container
+from server.negotiation import check_post_body, negotiate
+from server.request_context import current_request_id
+from server.responses import GRAPHQL_RESPONSE_JSON, LEGACY_JSON, error_response
+from services.errors import (
+    AppError,
+    BadUserInput,
+    NotFound,
+    PayloadTooLarge,
+    QueryTooComplex,
+    RateLimited,
+    UnsupportedMediaType,
+)
+
+# Statuses kept even for legacy application/json clients: they are HTTP-level refusals,
+# not GraphQL request errors (which the spec answers with 200 under application/json).
+HTTP_LEVEL_STATUSES = frozenset({401, 413, 415, 429})
+
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+
+
+def graphiql_csp(html: str) -> str:
+    """A CSP for the GraphiQL page: its inline scripts by hash, its assets from unpkg."""
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
+        for script in _INLINE_SCRIPT.findall(html)
+    )
+    return (
+        "default-src 'self'; "
+        f"script-src 'self' {hashes} https://unpkg.com; "
+        "style-src 'self' 'unsafe-inline' https://unpkg.com; "
+        "img-src 'self' data: https:; font-src 'self' data: https://unpkg.com; "
+        "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; "
+        "form-action 'none'"
+    )
+
+
+def _http_exception_error(exc: HTTPException) -> AppError:
+    if exc.status_code == 404:
+        return NotFound(exc.reason)
+    if exc.status_code == 413:
+        return PayloadTooLarge(exc.reason)
+    if exc.status_code == 415:
+        return UnsupportedMediaType(exc.reason)
+    return BadUserInput(exc.reason)
+
+
+def _is_request_error(result: ExecutionResult) -> bool:
+    """Errors that stopped the request before execution: the response has no ``data``."""
+    if isinstance(result, PreExecutionError):
+        return True
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(error.path is None for error in result.errors or ())
+    )
+
+
+class GraphQLView(GraphQL[Context, None]):
+    def __init__(self, schema: AgoraSchema, container: Container) -> None:
+        settings = container.settings
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.graphiql_enabled else None,
+            allow_queries_via_get=True,
+            multipart_uploads_enabled=True,
+            allowed_origins=settings.cors_allowed_origins,
+            connection_init_wait_timeout=timedelta(seconds=10),
+        )
+        self.container = container
+        self.settings = settings
+        self.ide_csp = graphiql_csp(self.graphql_ide_html) if self.graphql_ide else ""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        media_type = negotiate(request.headers.get("accept"))
+        request.state.media_type = media_type or GRAPHQL_RESPONSE_JSON
+        try:
+            if media_type is None and not self.should_render_graphql_ide(
+                self.request_adapter_class(request)
+            ):
+                raise HTTPException(406, "Accept application/graphql-response+json or json")
+            if request.method == "POST":
+                check_post_body(request.headers, self.settings.csrf_header)
+            response = await self.run(request)
+        except HTTPException as exc:
+            headers = {"Allow": "GET, POST"} if exc.status_code == 405 else None
+            response = error_response(
+                [_http_exception_error(exc)],
+                status_code=exc.status_code,
+                media_type=request.state.media_type,
+                headers=headers,
+            )
+        except AppError as exc:
+            response = error_response([exc], media_type=request.state.media_type)
+        await response(scope, receive, send)
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = getattr(request.state, "media_type", GRAPHQL_RESPONSE_JSON)
+        request.state.sub_response = sub_response
+        return sub_response
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        client = request.client
+        client_ip = client.host if client else "unknown"
+        return Context(
+            request=request,
+            response=response,
+            container=self.container,
+            request_id=getattr(request.state, "request_id", None) or current_request_id() or "",
+            client_key=f"ip:{client_ip}",
+        )
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        data = await super().parse_http_body(request)
+        if isinstance(data, list):
+            limit = self.settings.query_max_operations
+            if not data:
+                raise BadUserInput("A batch must contain at least one operation")
+            if len(data) > limit:
+                raise QueryTooComplex(
+                    f"A batch of {len(data)} operations is over the limit of {limit}"
+                )
+        return data
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        try:
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        except HTTPException as exc:
+            if isinstance(exc.__cause__, InvalidOperationTypeError) and request.method == "GET":
+                raise HTTPException(405, "Only queries can be sent with GET; use POST") from exc
+            raise
+
+    async def process_result(
+        self, request: Request | WebSocket, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        request_id = getattr(request.state, "request_id", None) or current_request_id()
+        request_error = _is_request_error(result)
+        payload: dict[str, Any] = {} if request_error else {"data": result.data}
+        errors: list[GraphQLError] = result.errors or []
+        if errors:
+            payload["errors"] = [
+                format_error(error, mask=self.settings.is_production, request_id=request_id)
+                for error in errors
+            ]
+        payload["extensions"] = {**(result.extensions or {}), "requestId": request_id}
+        sub_response: Response | None = getattr(request.state, "sub_response", None)
+        if request_error and sub_response is not None:
+            status = max(http_status(error) for error in errors)
+            if request.state.media_type == LEGACY_JSON and status not in HTTP_LEVEL_STATUSES:
+                status = 200
+            sub_response.status_code = status
+            for error in errors:
+                if isinstance(error.original_error, RateLimited):
+                    sub_response.headers.update(error.original_error.headers)
+        return payload  # type: ignore[return-value]
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        # A batch answers 200: each operation carries its own errors.
+        status = 200 if isinstance(response_data, list) else sub_response.status_code or 200
+        response = Response(
+            orjson.dumps(response_data),
+            status_code=status,
+            media_type=sub_response.media_type or GRAPHQL_RESPONSE_JSON,
+        )
+        for name, value in sub_response.headers.items():
+            if name not in ("content-type", "content-length") and (
+                status == 429 or name != "retry-after"
+            ):
+                response.headers.append(name, value)
+        if sub_response.background:
+            response.background = sub_response.background
+        return response
+
+    def encode_json(self, data: object) -> str:
+        return orjson.dumps(data).decode()
+
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson.JSONDecodeError subclasses json.JSONDecodeError, which Strawberry handles.
+        return orjson.loads(data)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(
+            self.graphql_ide_html, headers={"Content-Security-Policy": self.ide_csp}
+        )

@@ -1,0 +1,62 @@
+"""Liveness, readiness and the Prometheus exposition."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from collections.abc import Awaitable
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.container import Container
+from server.database import ping_database
+from server.metrics import REGISTRY
+from server.responses import JSONResponse
+
+logger = logging.getLogger(__name__)
+
+CHECK_TIMEOUT_SECONDS = 2.0
+
+
+async def live(_: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def _check(name: str, probe: Awaitable[object]) -> tuple[str, str]:
+    try:
+        await asyncio.wait_for(probe, CHECK_TIMEOUT_SECONDS)
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
+        logger.warning("readiness check %s failed: %s", name, exc)
+        return name, "unavailable"
+    return name, "ok"
+
+
+async def ready(request: Request) -> Response:
+    container: Container = request.app.state.container
+    probes: dict[str, Awaitable[object]] = {"database": ping_database()}
+    if container.redis is not None:
+        probes["redis"] = container.redis.ping()  # type: ignore[assignment]
+    results = dict(await asyncio.gather(*(_check(n, p) for n, p in probes.items())))
+    healthy = all(status == "ok" for status in results.values())
+    return JSONResponse(
+        {"status": "ok" if healthy else "degraded", "checks": results},
+        status_code=200 if healthy else 503,
+    )
+
+
+async def metrics(request: Request) -> Response:
+    container: Container = request.app.state.container
+    token = container.settings.metrics_token
+    if token:
+        supplied = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(supplied.encode(), token.encode()):
+            return Response(
+                "metrics require a bearer token\n",
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+                media_type="text/plain",
+            )
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,77 @@
+"""Prometheus metrics of the process (one registry; each worker process exposes its own)."""
+
+from __future__ import annotations
+
+import threading
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+HTTP_REQUESTS = Counter(
+    "http_requests_total",
+    "HTTP requests by method, route template and status code.",
+    ["method", "route", "status"],
+    registry=REGISTRY,
+)
+HTTP_DURATION = Histogram(
+    "http_request_duration_seconds",
+    "HTTP request duration by method, route template and status code.",
+    ["method", "route", "status"],
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+GRAPHQL_OPERATIONS = Counter(
+    "graphql_operations_total",
+    "GraphQL operations by operation name, type and outcome (success | error | rejected).",
+    ["operation_name", "operation_type", "outcome"],
+    registry=REGISTRY,
+)
+GRAPHQL_DURATION = Histogram(
+    "graphql_operation_duration_seconds",
+    "GraphQL operation duration by operation name, type and outcome.",
+    ["operation_name", "operation_type", "outcome"],
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+GRAPHQL_QUERY_COST = Histogram(
+    "graphql_query_cost",
+    "Requested (static) cost of GraphQL operations.",
+    ["operation_type"],
+    buckets=(1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000),
+    registry=REGISTRY,
+)
+DEPENDENCY_FAILURES = Counter(
+    "dependency_failures_total",
+    "Faults of optional dependencies that the server survived by falling back.",
+    ["dependency", "operation"],
+    registry=REGISTRY,
+)
+
+
+class BoundedLabel:
+    """Keeps a client-chosen label (an operation name) from exploding the series count:
+    the first ``limit`` distinct values are kept, later ones are reported as ``other``."""
+
+    def __init__(self, limit: int = 200, max_length: int = 64) -> None:
+        self._limit = limit
+        self._max_length = max_length
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, value: str | None) -> str:
+        if not value:
+            return "anonymous"
+        value = value[: self._max_length]
+        if value in self._seen:
+            return value
+        with self._lock:
+            if len(self._seen) < self._limit:
+                self._seen.add(value)
+                return value
+        return "other"
+
+
+operation_label = BoundedLabel()

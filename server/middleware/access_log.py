@@ -1,0 +1,67 @@
+"""One JSON access-log line and the HTTP metrics for every request."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.metrics import HTTP_DURATION, HTTP_REQUESTS
+from server.request_context import operation_name_var, user_id_var
+
+logger = logging.getLogger("agora.access")
+
+
+class AccessLogMiddleware:
+    def __init__(self, app: ASGIApp, routes: list[BaseRoute]) -> None:
+        self.app = app
+        self.routes = routes
+
+    def route_template(self, scope: Scope) -> str:
+        """The matched route's path template: a bounded label, unlike the raw path."""
+        for route in self.routes:
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                return getattr(route, "path", "unmatched")
+        return "unmatched"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        user_token = user_id_var.set(None)
+        operation_token = operation_name_var.set(None)
+
+        async def capture_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture_status)
+        finally:
+            duration = time.perf_counter() - started
+            route = self.route_template(scope)
+            method = scope["method"]
+            HTTP_REQUESTS.labels(method, route, str(status)).inc()
+            HTTP_DURATION.labels(method, route, str(status)).observe(duration)
+            client = scope.get("client")
+            logger.info(
+                "request",
+                extra={
+                    "method": method,
+                    "path": scope["path"],
+                    "operationName": operation_name_var.get(),
+                    "status": status,
+                    "duration_ms": round(duration * 1000, 2),
+                    "userId": user_id_var.get(),
+                    "ip": client[0] if client else None,
+                },
+            )
+            user_id_var.reset(user_token)
+            operation_name_var.reset(operation_token)

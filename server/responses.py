@@ -1,0 +1,60 @@
+"""JSON responses shaped like GraphQL results, for refusals made outside execution."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+from server.request_context import current_request_id
+from services.errors import AppError
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+LEGACY_JSON = "application/json"
+
+
+def encode_json(data: Any) -> bytes:
+    return orjson.dumps(data)
+
+
+class JSONResponse(Response):
+    def __init__(
+        self,
+        content: Any,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str = LEGACY_JSON,
+    ) -> None:
+        super().__init__(encode_json(content), status_code, headers, media_type)
+
+
+def error_payload(errors: Iterable[AppError]) -> dict[str, Any]:
+    request_id = current_request_id()
+    return {
+        "errors": [
+            {"message": error.message, "extensions": {**error.extensions, "requestId": request_id}}
+            for error in errors
+        ],
+        "extensions": {"requestId": request_id},
+    }
+
+
+def error_response(
+    errors: list[AppError],
+    status_code: int | None = None,
+    media_type: str = GRAPHQL_RESPONSE_JSON,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """A request error: no ``data`` key, the status taken from the first error."""
+    all_headers: dict[str, str] = {}
+    for error in errors:
+        all_headers.update(error.headers)
+    all_headers.update(headers or {})
+    return JSONResponse(
+        error_payload(errors),
+        status_code=status_code or errors[0].http_status,
+        headers=all_headers,
+        media_type=media_type,
+    )

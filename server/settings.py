@@ -1,0 +1,160 @@
+"""Validated configuration: one settings object read from the environment and `.env`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MIN_SECRET_BYTES = 32
+DEV_JWT_SECRET = "development-only-jwt-secret-do-not-use-in-production"  # noqa: S105
+DEV_REFRESH_SECRET = "development-only-refresh-secret-do-not-use-in-prod"  # noqa: S105
+
+
+class ConfigurationError(Exception):
+    """Settings that cannot run; ``problems`` names every one of them."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(
+            "Invalid configuration:\n" + "\n".join(f"  - {problem}" for problem in problems)
+        )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    app_env: Literal["development", "test", "production"] = "development"
+    app_url: str = "http://127.0.0.1:8000"
+
+    database_url: str = "sqlite://./data/agora.sqlite3"
+    db_pool_min: int = Field(default=1, ge=1)
+    db_pool_max: int = Field(default=10, ge=1)
+    redis_url: str | None = None
+
+    jwt_secret: str | None = None
+    refresh_token_secret: str | None = None
+
+    cors_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["json", "console"] = "json"
+
+    query_max_cost: int = Field(default=1000, ge=1)
+    query_max_depth: int = Field(default=10, ge=1)
+    query_max_tokens: int = Field(default=2000, ge=1)
+    query_max_aliases: int = Field(default=15, ge=0)
+    query_max_directives: int = Field(default=20, ge=0)
+    query_max_operations: int = Field(default=5, ge=1)
+    rate_limit_capacity: int = Field(default=2000, ge=1)
+    rate_limit_restore_rate: float = Field(default=100.0, gt=0)
+
+    enable_introspection: bool | None = None
+    enable_graphiql: bool | None = None
+    metrics_token: str | None = None
+
+    max_json_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_multipart_body_bytes: int = Field(default=30 * 1_048_576, ge=1024)
+    csrf_header: str = "X-Requested-With"
+
+    @field_validator("cors_allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def introspection_enabled(self) -> bool:
+        if self.enable_introspection is not None:
+            return self.enable_introspection
+        return not self.is_production
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        if self.is_production:
+            return False
+        return True if self.enable_graphiql is None else self.enable_graphiql
+
+    @property
+    def jwt_signing_secret(self) -> str:
+        return self.jwt_secret or DEV_JWT_SECRET
+
+    @property
+    def refresh_signing_secret(self) -> str:
+        return self.refresh_token_secret or DEV_REFRESH_SECRET
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def problems(self) -> list[str]:
+        """Every reason these settings must not run, empty when they are fine."""
+        found: list[str] = []
+        if self.db_pool_min > self.db_pool_max:
+            found.append("DB_POOL_MIN must not be greater than DB_POOL_MAX")
+        if self.query_max_cost > self.rate_limit_capacity:
+            found.append(
+                "QUERY_MAX_COST must not exceed RATE_LIMIT_CAPACITY "
+                "(a query within the cost limit must fit in a full bucket)"
+            )
+        if self.is_production:
+            found.extend(_secret_problem("JWT_SECRET", self.jwt_secret))
+            found.extend(_secret_problem("REFRESH_TOKEN_SECRET", self.refresh_token_secret))
+            found.extend(_secret_problem("METRICS_TOKEN", self.metrics_token))
+            if self.jwt_secret and self.jwt_secret == self.refresh_token_secret:
+                found.append("JWT_SECRET and REFRESH_TOKEN_SECRET must differ")
+            if "*" in self.cors_allowed_origins:
+                found.append("CORS_ALLOWED_ORIGINS must list origins, not '*', in production")
+            if self.is_sqlite:
+                found.append("DATABASE_URL must point at PostgreSQL in production, not SQLite")
+        return found
+
+    def sqlite_path(self) -> Path | None:
+        if not self.is_sqlite:
+            return None
+        location = self.database_url.split("://", 1)[1].split("?", 1)[0]
+        return None if location == ":memory:" else Path(location)
+
+
+def _secret_problem(name: str, value: str | None) -> list[str]:
+    if not value:
+        return [f"{name} is required in production"]
+    if len(value.encode()) < MIN_SECRET_BYTES:
+        return [f"{name} is too weak: it must be at least {MIN_SECRET_BYTES} bytes"]
+    return []
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and check the settings; raise ConfigurationError naming every problem."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigurationError(
+            [
+                f"{'.'.join(str(p) for p in error['loc']).upper() or 'settings'}: {error['msg']}"
+                for error in exc.errors()
+            ]
+        ) from exc
+    if problems := settings.problems():
+        raise ConfigurationError(problems)
+    return settings
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, loaded once."""
+    return load_settings()

@@ -1,0 +1,1 @@
+"""Domain logic and adapters: auth, orders, wallet, mail, storage, jobs, cache, pubsub."""
