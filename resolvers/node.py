@@ -6,13 +6,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from schema.context import Info
-from schema.relay import from_global_id
+from schema.relay import from_global_id, parse_int_pk
 
 NodeFetcher = Callable[[Info, str], Awaitable[Any]]
 
 
 async def _user(info: Info, pk: str) -> Any:
-    return await info.context.loaders.users.by_id.load(int(pk)) if pk.isdigit() else None
+    user_id = parse_int_pk(pk)
+    return None if user_id is None else await info.context.loaders.users.by_id.load(user_id)
 
 
 NODE_FETCHERS: dict[str, NodeFetcher] = {"User": _user}

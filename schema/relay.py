@@ -39,9 +39,21 @@ def from_global_id(global_id: str) -> tuple[str, str]:
     return type_name, pk
 
 
+MAX_PK = 2**63 - 1  # BIGINT
+
+
+def parse_int_pk(pk: str) -> int | None:
+    """An integer primary key from the text of a global ID, or None if it cannot be one."""
+    if not pk.isascii() or not pk.isdigit():
+        return None
+    value = int(pk)
+    return value if 0 < value <= MAX_PK else None
+
+
 def int_pk(global_id: str, expected_type: str) -> int:
     """The integer primary key of a global ID that must name ``expected_type``."""
     type_name, pk = from_global_id(global_id)
-    if type_name != expected_type or not pk.isdigit():
+    value = parse_int_pk(pk)
+    if type_name != expected_type or value is None:
         raise BadUserInput(f"'{global_id}' is not a valid {expected_type} ID")
-    return int(pk)
+    return value

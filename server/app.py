@@ -17,6 +17,7 @@ from server import health
 from server.container import Container
 from server.database import close_database, init_database
 from server.graphql_view import GraphQLView
+from server.logging import configure_logging
 from server.middleware.access_log import AccessLogMiddleware
 from server.middleware.body_limit import BodyLimitMiddleware
 from server.middleware.request_id import RequestIdMiddleware
@@ -34,10 +35,17 @@ CORS_ALLOWED_HEADERS = (
 )
 
 
-def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
-    """Build the ASGI app. ``manage_database=False`` leaves Tortoise to the caller (tests)."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    manage_database: bool = True,
+    container: Container | None = None,
+) -> Starlette:
+    """Build the ASGI app. Tests pass ``manage_database=False`` (they own Tortoise) and
+    their own container."""
     settings = settings or get_settings()
-    container = Container.from_settings(settings)
+    configure_logging(settings.log_level, settings.log_format)
+    container = container or Container.from_settings(settings)
     view = GraphQLView(build_schema(settings), container)
 
     routes: list[BaseRoute] = [

@@ -20,7 +20,7 @@ class Container:
     redis: Redis | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Container:
+    def from_settings(cls, settings: Settings, key_prefix: str = "agora:") -> Container:
         if settings.redis_url:
             redis = Redis.from_url(
                 settings.redis_url,
@@ -28,7 +28,11 @@ class Container:
                 socket_connect_timeout=0.5,
                 health_check_interval=30,
             )
-            return cls(settings=settings, buckets=RedisBucketStore(redis), redis=redis)
+            return cls(
+                settings=settings,
+                buckets=RedisBucketStore(redis, prefix=f"{key_prefix}bucket:"),
+                redis=redis,
+            )
         return cls(settings=settings, buckets=MemoryBucketStore())
 
     async def close(self) -> None:

@@ -1,0 +1,116 @@
+"""Shared fixtures: one database per test session, emptied between tests; an ASGI client
+per test with its own settings and service container.
+
+The suite runs on the embedded defaults (SQLite, in-process buckets). With DATABASE_URL and
+REDIS_URL set (the second CI pass) the same tests run on PostgreSQL and Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+from tortoise import Tortoise, connections
+
+from server.app import create_app
+from server.container import Container
+from server.database import close_database, tortoise_config
+from server.settings import Settings
+
+DATABASE_URL = os.environ.get("DATABASE_URL") or "sqlite://:memory:"
+REDIS_URL = os.environ.get("REDIS_URL") or None
+ON_POSTGRES = DATABASE_URL.startswith(("postgres", "asyncpg"))
+
+requires_redis = pytest.mark.skipif(REDIS_URL is None, reason="needs REDIS_URL (second CI pass)")
+requires_postgres = pytest.mark.skipif(not ON_POSTGRES, reason="needs a PostgreSQL DATABASE_URL")
+
+
+def make_settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "app_env": "test",
+        "database_url": DATABASE_URL,
+        "redis_url": REDIS_URL,
+        "log_level": "WARNING",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session")
+async def database() -> AsyncIterator[None]:
+    settings = make_settings()
+    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+    if ON_POSTGRES:
+        connection = connections.get("default")
+        await connection.execute_script("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    await Tortoise.generate_schemas(safe=True)
+    yield
+    await close_database()
+
+
+async def empty_tables() -> None:
+    connection = connections.get("default")
+    tables = [model._meta.db_table for model in Tortoise.apps["models"].values()]
+    if ON_POSTGRES:
+        await connection.execute_script(
+            f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"
+        )
+    else:
+        for table in tables:
+            await connection.execute_script(f'DELETE FROM "{table}"')  # noqa: S608
+
+
+@pytest.fixture
+async def db(database: None) -> AsyncIterator[None]:
+    """An empty database for this test."""
+    await empty_tables()
+    yield
+
+
+AppFactory = Callable[..., httpx.AsyncClient]
+
+
+@pytest.fixture
+async def client_factory(db: None) -> AsyncIterator[AppFactory]:
+    """Build clients for apps with settings overridden per test; all closed afterwards."""
+    opened: list[tuple[httpx.AsyncClient, Container]] = []
+
+    def build(**overrides: Any) -> httpx.AsyncClient:
+        settings = make_settings(**overrides)
+        container = Container.from_settings(settings, key_prefix=f"test:{uuid.uuid4().hex}:")
+        app = create_app(settings, manage_database=False, container=container)
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, client=("203.0.113.7", 50000)),
+            base_url="http://testserver",
+        )
+        opened.append((client, container))
+        return client
+
+    yield build
+    for client, container in opened:
+        await client.aclose()
+        await container.close()
+
+
+@pytest.fixture
+def client(client_factory: AppFactory) -> httpx.AsyncClient:
+    return client_factory()
+
+
+async def graphql(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    operation_name: str | None = None,
+) -> httpx.Response:
+    payload: dict[str, Any] = {"query": query}
+    if variables is not None:
+        payload["variables"] = variables
+    if operation_name is not None:
+        payload["operationName"] = operation_name
+    return await client.post("/graphql", json=payload, headers=headers or {})
