@@ -53,13 +53,20 @@ class ConsoleFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)-7s %(name)s [%(requestId)s] %(message)s")
 
 
+HANDLER_NAME = "agora.stdout"
+
+
 def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
+    """Install our stdout handler on the root logger, replacing the one a previous call
+    installed; handlers installed by others (pytest's caplog, an error tracker) stay."""
     handler = logging.StreamHandler(sys.stdout)
+    handler.set_name(HANDLER_NAME)
     handler.addFilter(RequestContextFilter())
     handler.setFormatter(JsonFormatter() if fmt == "json" else ConsoleFormatter())
     root = logging.getLogger()
     for existing in list(root.handlers):
-        root.removeHandler(existing)
+        if existing.get_name() == HANDLER_NAME:
+            root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level)
     # uvicorn's own access log duplicates ours; its error log goes through the root handler.

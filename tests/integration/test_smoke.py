@@ -5,11 +5,15 @@ from tests.conftest import graphql
 
 async def test_node_resolves_a_user_by_global_id(client):
     user = await User.create(
-        name="Ada", email="ada@example.com", password_hash="x", role=Role.USER,
+        name="Ada",
+        email="ada@example.com",
+        password_hash="x",
+        role=Role.USER,
         status=UserStatus.ACTIVE,
     )
     response = await graphql(
-        client, "query($id: ID!) { node(id: $id) { id ... on User { name } } }",
+        client,
+        "query($id: ID!) { node(id: $id) { id ... on User { name } } }",
         {"id": to_global_id("User", user.id)},
     )
     assert response.status_code == 200
