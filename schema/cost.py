@@ -7,7 +7,9 @@ Rules (the README has a worked example):
   below it (``edges``, ``nodes``) by that number, 20 when neither is given; other lists of
   objects multiply by their ``assumedSize`` (default 1);
 - ``first``/``last`` must be between 0 and 100 (BAD_USER_INPUT otherwise);
-- introspection (``__schema``, ``__type``) costs a flat ``INTROSPECTION_COST``.
+- introspection (``__schema``, ``__type``) costs a flat ``INTROSPECTION_COST``;
+- a root mutation field is charged its weight even when it answers null (it did its work).
+The cost limiter charges every operation at least ``MINIMUM_OPERATION_COST``.
 The actual cost walks the same document over the result, counting the items really returned.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import strawberry
@@ -34,9 +37,11 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    Undefined,
     get_named_type,
     is_composite_type,
     value_from_ast,
+    value_from_ast_untyped,
 )
 from strawberry.schema_directive import Location
 
@@ -46,6 +51,7 @@ DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 MUTATION_COST = 10
 INTROSPECTION_COST = 10
+MINIMUM_OPERATION_COST = 1
 SLICING_ARGUMENTS = ("first", "last")
 
 
@@ -115,6 +121,10 @@ class CostAnalysis:
         root = self._root_type()
         return self._actual_selection_cost(self.operation.selection_set, root, data, True)
 
+    @property
+    def _is_mutation(self) -> bool:
+        return self.operation.operation is OperationType.MUTATION
+
     def _root_type(self) -> GraphQLObjectType:
         root = self.schema.get_root_type(self.operation.operation)
         assert root is not None, "validated documents only name existing root types"
@@ -128,12 +138,25 @@ class CostAnalysis:
             return MUTATION_COST
         return 1 if is_composite_type(get_named_type(field.type)) else 0
 
+    @cached_property
+    def _variable_values(self) -> dict[str, Any]:
+        """The request's variables over the operation's defaults."""
+        values = {
+            definition.variable.name.value: value_from_ast_untyped(definition.default_value)
+            for definition in self.operation.variable_definitions or ()
+            if definition.default_value is not None
+        }
+        values.update(self.variables)
+        return values
+
     def _arguments(self, field: GraphQLField, node: FieldNode) -> dict[str, Any]:
         values: dict[str, Any] = {}
         for argument in node.arguments or ():
             name = argument.name.value
             if name in SLICING_ARGUMENTS and name in field.args:
-                values[name] = value_from_ast(argument.value, GraphQLInt, dict(self.variables))
+                value = value_from_ast(argument.value, GraphQLInt, self._variable_values)
+                if value is not Undefined:  # an omitted variable without a default
+                    values[name] = value
         return values
 
     def _fields(
@@ -216,9 +239,11 @@ class CostAnalysis:
             field = self._field_def(parent_type, name)
             if field is None:
                 continue
-            total += self._actual_value_cost(
-                node, field, self._base_weight(field, is_root), value[key]
-            )
+            weight = self._base_weight(field, is_root)
+            if value[key] is None and is_root and self._is_mutation:
+                total += weight  # a mutation did its work even when it answers null
+                continue
+            total += self._actual_value_cost(node, field, weight, value[key])
         return total
 
     def _actual_value_cost(

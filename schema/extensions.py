@@ -20,7 +20,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import PreExecutionError
 
-from schema.cost import CostAnalysis
+from schema.cost import MINIMUM_OPERATION_COST, CostAnalysis
 from schema.limits import DocumentLimitSettings, build_limit_rules
 from server.metrics import (
     GRAPHQL_DURATION,
@@ -110,8 +110,7 @@ class DocumentLimits(SchemaExtension):
             except GraphQLError as error:
                 if "Document contains more than" in error.message:
                     raise QueryTooComplex(
-                        f"Document has more than {self.limits.max_tokens} tokens; "
-                        f"the maximum is {self.limits.max_tokens}"
+                        f"Document has more than the maximum of {self.limits.max_tokens} tokens"
                     ) from error
                 # Other syntax errors: Strawberry parses again and reports them as usual.
         yield
@@ -152,7 +151,8 @@ class CostLimiter(SchemaExtension):
 
     async def on_execute(self) -> AsyncIterator[None]:
         analysis = self._analysis()
-        self.requested = analysis.requested()
+        # Every operation costs something, so lookups that find nothing are not free.
+        self.requested = max(analysis.requested(), MINIMUM_OPERATION_COST)
         GRAPHQL_QUERY_COST.labels(self.execution_context.operation_type.value).observe(
             self.requested
         )
@@ -174,7 +174,7 @@ class CostLimiter(SchemaExtension):
         yield
         result = self.execution_context.result
         if isinstance(result, ExecutionResult):
-            self.actual = analysis.actual(result.data)
+            self.actual = max(analysis.actual(result.data), MINIMUM_OPERATION_COST)
         else:  # subscriptions and streams are charged what was requested
             self.actual = self.requested
         if self.actual < self.requested:

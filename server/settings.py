@@ -40,6 +40,21 @@ class Settings(BaseSettings):
     jwt_secret: str | None = None
     refresh_token_secret: str | None = None
 
+    jwt_issuer: str = "agora"
+    jwt_audience: str = "agora-api"
+    access_token_ttl_seconds: int = Field(default=900, ge=60)
+    refresh_token_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=300)
+    refresh_cookie_name: str = "agora_refresh"
+    email_verification_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+    password_reset_ttl_seconds: int = Field(default=3600, ge=60)
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_cost_kib: int = Field(default=65536, ge=1024)
+    argon2_parallelism: int = Field(default=4, ge=1)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_failure_window_seconds: int = Field(default=900, ge=1)
+    account_email_max_requests: int = Field(default=3, ge=1)
+    account_email_window_seconds: int = Field(default=900, ge=1)
+
     cors_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["json", "console"] = "json"
@@ -56,6 +71,19 @@ class Settings(BaseSettings):
     enable_introspection: bool | None = None
     enable_graphiql: bool | None = None
     metrics_token: str | None = None
+
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "Agora <no-reply@agora.test>"
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    mail_outbox_dir: str = "./data/outbox"
+
+    job_max_attempts: int = Field(default=3, ge=1)
+    job_retry_delay_seconds: float = Field(default=5.0, ge=0)
+    job_timeout_seconds: int = Field(default=60, ge=1)
 
     max_json_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_multipart_body_bytes: int = Field(default=30 * 1_048_576, ge=1024)

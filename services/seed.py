@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from tortoise.transactions import in_transaction
 
 from models.user import Role, User, UserStatus
-from services.passwords import hash_password
+from server.settings import get_settings
+from services.passwords import PasswordHasher
 
 DEMO_PASSWORD = "Agora-demo-1"  # noqa: S105 - public demo credential, documented in README
 
@@ -32,7 +33,7 @@ DEMO_USERS = (
 async def seed_demo_data() -> int:
     """Create the demo users that do not exist yet; returns how many were created."""
     created = 0
-    password_hash = hash_password(DEMO_PASSWORD)
+    password_hash = PasswordHasher.from_settings(get_settings()).hash(DEMO_PASSWORD)
     async with in_transaction():
         for demo in DEMO_USERS:
             _, was_created = await User.get_or_create(

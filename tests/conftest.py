@@ -37,7 +37,7 @@ def make_settings(**overrides: Any) -> Settings:
         "log_level": "WARNING",
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture(scope="session")
@@ -56,9 +56,7 @@ async def empty_tables() -> None:
     connection = connections.get("default")
     tables = [model._meta.db_table for model in Tortoise.apps["models"].values()]
     if ON_POSTGRES:
-        await connection.execute_script(
-            f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"
-        )
+        await connection.execute_script(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
     else:
         for table in tables:
             await connection.execute_script(f'DELETE FROM "{table}"')  # noqa: S608

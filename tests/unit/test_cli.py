@@ -1,0 +1,99 @@
+"""``python -m server``: the commands an operator runs, exercised as a real process.
+
+Each run gets a clean environment (no setting inherited from the developer's shell) and an
+empty working directory (no developer `.env` is read); the code is found via PYTHONPATH.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from server.settings import Settings
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SETTING_NAMES = frozenset(Settings.model_fields)
+
+
+def run_cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = {
+        name: value for name, value in os.environ.items() if name.lower() not in SETTING_NAMES
+    }
+    environment["PYTHONPATH"] = str(PROJECT_ROOT)
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "server", *args],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_check_config_accepts_the_development_defaults(tmp_path: Path) -> None:
+    result = run_cli("check-config", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert "configuration is valid (APP_ENV=development)" in result.stdout
+
+
+def test_check_config_refuses_production_without_secrets_and_names_every_problem(
+    tmp_path: Path,
+) -> None:
+    result = run_cli("check-config", cwd=tmp_path, env={"APP_ENV": "production"})
+
+    assert result.returncode == 2
+    assert "valid" not in result.stdout
+    for problem in (
+        "JWT_SECRET is required in production",
+        "REFRESH_TOKEN_SECRET is required in production",
+        "METRICS_TOKEN is required in production",
+        "DATABASE_URL must point at PostgreSQL in production",
+    ):
+        assert problem in result.stderr
+
+
+def test_check_config_accepts_a_complete_production_configuration(tmp_path: Path) -> None:
+    result = run_cli(
+        "check-config",
+        cwd=tmp_path,
+        env={
+            "APP_ENV": "production",
+            "DATABASE_URL": "postgres://agora:secret@db.internal:5432/agora",
+            "JWT_SECRET": "j" * 40,
+            "REFRESH_TOKEN_SECRET": "r" * 40,
+            "METRICS_TOKEN": "m" * 40,
+            "CORS_ALLOWED_ORIGINS": "https://app.example.com",
+        },
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "configuration is valid (APP_ENV=production)" in result.stdout
+
+
+def test_check_config_names_a_setting_that_does_not_parse(tmp_path: Path) -> None:
+    result = run_cli("check-config", cwd=tmp_path, env={"QUERY_MAX_DEPTH": "abc"})
+
+    assert result.returncode == 2
+    assert "QUERY_MAX_DEPTH" in result.stderr
+
+
+def test_export_schema_prints_the_committed_contract(tmp_path: Path) -> None:
+    result = run_cli("export-schema", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    committed = (PROJECT_ROOT / "schema.graphql").read_text(encoding="utf-8")
+    assert result.stdout == committed, "schema.graphql is stale: run `make export-schema`"
+
+
+def test_a_missing_command_prints_usage_and_exits_2(tmp_path: Path) -> None:
+    result = run_cli(cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert "usage: python -m server" in result.stderr

@@ -1,0 +1,185 @@
+"""Configuration: read from the environment and `.env`, checked as a whole; production refuses
+to start with missing or weak secrets and names every problem at once."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from server.settings import MIN_SECRET_BYTES, ConfigurationError, Settings, load_settings
+
+POSTGRES_URL = "postgres://agora:secret@db.internal:5432/agora"
+STRONG_JWT_SECRET = "j" * MIN_SECRET_BYTES
+STRONG_REFRESH_SECRET = "r" * MIN_SECRET_BYTES
+STRONG_METRICS_TOKEN = "m" * MIN_SECRET_BYTES
+SETTING_NAMES = frozenset(Settings.model_fields)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No setting leaks in from the developer's shell or a `.env` in the working directory."""
+    for name in list(os.environ):
+        if name.lower() in SETTING_NAMES:
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def production(**overrides: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "_env_file": None,
+        "app_env": "production",
+        "database_url": POSTGRES_URL,
+        "jwt_secret": STRONG_JWT_SECRET,
+        "refresh_token_secret": STRONG_REFRESH_SECRET,
+        "metrics_token": STRONG_METRICS_TOKEN,
+        "cors_allowed_origins": ["https://app.example.com"],
+    }
+    values.update(overrides)
+    return values
+
+
+def refusal(**overrides: Any) -> list[str]:
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(**overrides)
+    return caught.value.problems
+
+
+def test_development_defaults_load_without_any_configuration() -> None:
+    settings = load_settings(_env_file=None)
+
+    assert settings.app_env == "development"
+    assert settings.is_sqlite
+    assert settings.redis_url is None
+    assert settings.introspection_enabled
+    assert settings.graphiql_enabled
+
+
+def test_valid_production_settings_load() -> None:
+    settings = load_settings(**production())
+
+    assert settings.is_production
+    assert not settings.is_sqlite
+    assert not settings.introspection_enabled
+    assert not settings.graphiql_enabled
+    assert settings.jwt_signing_secret == STRONG_JWT_SECRET
+
+
+def test_production_without_secrets_names_every_missing_secret_at_once() -> None:
+    problems = refusal(**production(jwt_secret=None, refresh_token_secret=None, metrics_token=None))
+
+    assert problems == [
+        "JWT_SECRET is required in production",
+        "REFRESH_TOKEN_SECRET is required in production",
+        "METRICS_TOKEN is required in production",
+    ]
+
+
+def test_the_error_message_lists_every_problem() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(_env_file=None, app_env="production")
+
+    message = str(caught.value)
+    for name in ("JWT_SECRET", "REFRESH_TOKEN_SECRET", "METRICS_TOKEN", "DATABASE_URL"):
+        assert name in message
+
+
+@pytest.mark.parametrize("field", ["jwt_secret", "refresh_token_secret", "metrics_token"])
+def test_a_secret_shorter_than_32_bytes_is_rejected_in_production(field: str) -> None:
+    problems = refusal(**production(**{field: "x" * (MIN_SECRET_BYTES - 1)}))
+
+    assert problems == [f"{field.upper()} is too weak: it must be at least 32 bytes"]
+
+
+def test_secret_strength_is_measured_in_bytes_not_characters() -> None:
+    sixteen_two_byte_characters = "é" * 16
+
+    settings = load_settings(**production(jwt_secret=sixteen_two_byte_characters))
+
+    assert settings.jwt_secret == sixteen_two_byte_characters
+
+
+def test_production_refuses_the_same_secret_for_access_and_refresh_tokens() -> None:
+    problems = refusal(**production(refresh_token_secret=STRONG_JWT_SECRET))
+
+    assert problems == ["JWT_SECRET and REFRESH_TOKEN_SECRET must differ"]
+
+
+def test_production_refuses_sqlite() -> None:
+    problems = refusal(**production(database_url="sqlite://./data/agora.sqlite3"))
+
+    assert problems == ["DATABASE_URL must point at PostgreSQL in production, not SQLite"]
+
+
+def test_production_refuses_a_wildcard_cors_origin() -> None:
+    problems = refusal(**production(cors_allowed_origins=["*"]))
+
+    assert problems == ["CORS_ALLOWED_ORIGINS must list origins, not '*', in production"]
+
+
+def test_secrets_are_optional_outside_production() -> None:
+    settings = load_settings(_env_file=None, app_env="test", jwt_secret="short")
+
+    assert settings.jwt_secret == "short"
+
+
+def test_cors_origins_are_read_from_a_comma_separated_environment_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CORS_ALLOWED_ORIGINS", " https://a.example.com, https://b.example.com ,")
+
+    settings = load_settings(_env_file=None)
+
+    assert settings.cors_allowed_origins == ["https://a.example.com", "https://b.example.com"]
+
+
+def test_a_query_cost_limit_above_the_bucket_capacity_is_rejected() -> None:
+    problems = refusal(_env_file=None, query_max_cost=3000, rate_limit_capacity=2000)
+
+    assert len(problems) == 1
+    assert problems[0].startswith("QUERY_MAX_COST must not exceed RATE_LIMIT_CAPACITY")
+
+
+def test_an_unparsable_number_in_the_environment_is_reported_by_setting_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("QUERY_MAX_DEPTH", "abc")
+
+    problems = refusal(_env_file=None)
+
+    assert len(problems) == 1
+    assert problems[0].startswith("QUERY_MAX_DEPTH: ")
+
+
+def test_every_invalid_value_is_reported_not_only_the_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("QUERY_MAX_DEPTH", "abc")
+    monkeypatch.setenv("LOG_LEVEL", "loud")
+    monkeypatch.setenv("DB_POOL_MAX", "0")
+
+    problems = refusal(_env_file=None)
+
+    assert sorted(problem.split(":", 1)[0] for problem in problems) == [
+        "DB_POOL_MAX",
+        "LOG_LEVEL",
+        "QUERY_MAX_DEPTH",
+    ]
+
+
+def test_settings_are_read_from_a_dotenv_file_in_the_working_directory() -> None:
+    Path(".env").write_text("APP_ENV=test\nQUERY_MAX_DEPTH=7\n", encoding="utf-8")
+
+    settings = load_settings()
+
+    assert settings.app_env == "test"
+    assert settings.query_max_depth == 7
+
+
+def test_the_environment_overrides_the_dotenv_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    Path(".env").write_text("QUERY_MAX_DEPTH=7\n", encoding="utf-8")
+    monkeypatch.setenv("QUERY_MAX_DEPTH", "12")
+
+    assert load_settings().query_max_depth == 12
