@@ -63,10 +63,9 @@ async def empty_tables() -> None:
 
 
 @pytest.fixture
-async def db(database: None) -> AsyncIterator[None]:
+async def db(database: None) -> None:
     """An empty database for this test."""
     await empty_tables()
-    yield
 
 
 AppFactory = Callable[..., httpx.AsyncClient]
