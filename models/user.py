@@ -35,6 +35,7 @@ class User(Model):
     balance_cents = fields.BigIntField(default=0)
     token_version = fields.IntField(default=0)
     email_verified_at = fields.DatetimeField(null=True)
+    deleted_at = fields.DatetimeField(null=True, db_index=True)
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -1,10 +1,66 @@
-"""User queries."""
+"""User queries and mutations."""
 
 from __future__ import annotations
 
-from models.user import User
+from typing import Any
+
+from models.user import Role, User
+from schema.arguments import given
+from schema.connections import Connection, connection_from_page
 from schema.context import Info
+from schema.enums import OrderDirection, UserOrderField
+from schema.inputs import UpdateProfileInput, UserFilter
+from schema.relay import from_global_id, int_pk, parse_int_pk
+from services import users
+from services.pagination import Ordering, PageArgs, paginate
 
 
 def resolve_me(info: Info) -> User | None:
     return info.context.user
+
+
+async def resolve_user(info: Info, global_id: str) -> User | None:
+    type_name, pk = from_global_id(global_id)
+    user_id = parse_int_pk(pk) if type_name == "User" else None
+    if user_id is None:
+        return None
+    return await info.context.loaders.users.by_id.load(user_id)
+
+
+async def resolve_users(
+    info: Info,
+    page: PageArgs,
+    filter: UserFilter | None,
+    order_by: UserOrderField,
+    direction: OrderDirection,
+) -> Connection[Any]:
+    criteria = filter or UserFilter()
+    query = users.search_users(given(criteria.search), given(criteria.role), given(criteria.status))
+    result = await paginate(query, Ordering(order_by.value, direction.descending), page)
+    for user in result.items:
+        info.context.loaders.users.by_id.prime(user.id, user)
+    return connection_from_page(result)
+
+
+async def update_profile(info: Info, data: UpdateProfileInput) -> User:
+    return await users.update_profile(info.context.require_user(), given(data.name))
+
+
+async def update_user_role(info: Info, global_id: str, role: Role) -> User:
+    context = info.context
+    return await users.change_role(
+        context.require_user(), int_pk(global_id, "User"), role, context.client.ip
+    )
+
+
+async def suspend_user(info: Info, global_id: str, reason: str | None) -> User:
+    context = info.context
+    return await users.suspend(
+        context.require_user(), int_pk(global_id, "User"), reason, context.client.ip
+    )
+
+
+async def delete_user(info: Info, global_id: str) -> bool:
+    context = info.context
+    await users.delete(context.require_user(), int_pk(global_id, "User"), context.client.ip)
+    return True

@@ -14,6 +14,7 @@ from strawberry.types import ExecutionContext
 from schema.errors import ErrorCodeEnum, log_unexpected_errors
 from schema.extensions import CostLimiter, DocumentLimits, OperationObserver
 from schema.limits import DocumentLimitSettings
+from schema.mutation import Mutation
 from schema.query import Query
 from schema.scalars import SCALAR_MAP
 from schema.types.user import User
@@ -52,6 +53,7 @@ def build_schema(settings: Settings) -> AgoraSchema:
     ]
     return AgoraSchema(
         query=Query,
+        mutation=Mutation,
         types=[User, ErrorCodeEnum, JSON],
         extensions=extensions,
         config=StrawberryConfig(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,8 @@ from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
 from loaders import Loaders
+from services.errors import Unauthenticated
+from services.sessions import ClientInfo
 
 if TYPE_CHECKING:
     from models.user import User
@@ -26,12 +29,25 @@ class Context:
     request_id: str
     client_key: str
     user: User | None = None
+    session_id: uuid.UUID | None = None
     loaders: Loaders = field(default_factory=Loaders)
     connection_params: dict[str, Any] | None = None
 
     @property
     def settings(self) -> Settings:
         return self.container.settings
+
+    @property
+    def client(self) -> ClientInfo:
+        peer = self.request.client
+        return ClientInfo(
+            ip=peer.host if peer else None, user_agent=self.request.headers.get("user-agent")
+        )
+
+    def require_user(self) -> User:
+        if self.user is None:
+            raise Unauthenticated()
+        return self.user
 
 
 Info = StrawberryInfo[Context, None]

@@ -64,11 +64,13 @@ SLICING_ARGUMENTS = ("first", "last")
 )
 class Cost:
     weight: int
-    assumed_size: int | None = None
+    assumed_size: int | None = strawberry.UNSET
 
 
 def cost(weight: int, assumed_size: int | None = None) -> Cost:
     """A field's cost, declared where the field is: ``strawberry.field(directives=[cost(3)])``."""
+    if assumed_size is None:
+        return Cost(weight=weight)
     return Cost(weight=weight, assumed_size=assumed_size)
 
 
@@ -214,7 +216,7 @@ class CostAnalysis:
                 declared = declared_cost(field)
                 if list_size is not None:
                     multiplier = list_size
-                elif declared is not None and declared.assumed_size is not None:
+                elif declared is not None and isinstance(declared.assumed_size, int):
                     multiplier = declared.assumed_size
             children = self._selection_cost(node.selection_set, child_type, size_below)
             total += multiplier * (weight + children)

@@ -60,6 +60,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if manage_database:
             await init_database(settings)
+        await container.start()
         logger.info("agora started", extra={"env": settings.app_env})
         try:
             yield

@@ -8,7 +8,11 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from server.settings import Settings
+from services.jobs import JobContext, JobQueue, build_job_queue
+from services.mail import Mailer, build_mailer
+from services.passwords import PasswordHasher
 from services.rate_limit import BucketStore, MemoryBucketStore, RedisBucketStore
+from services.throttle import AttemptLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -17,10 +21,19 @@ logger = logging.getLogger(__name__)
 class Container:
     settings: Settings
     buckets: BucketStore
+    passwords: PasswordHasher
+    mailer: Mailer
+    jobs: JobQueue
+    login_limiter: AttemptLimiter
+    account_email_limiter: AttemptLimiter
     redis: Redis | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings, key_prefix: str = "agora:") -> Container:
+    def from_settings(
+        cls, settings: Settings, key_prefix: str = "agora:", mailer: Mailer | None = None
+    ) -> Container:
+        redis: Redis | None = None
+        buckets: BucketStore
         if settings.redis_url:
             redis = Redis.from_url(
                 settings.redis_url,
@@ -28,13 +41,35 @@ class Container:
                 socket_connect_timeout=0.5,
                 health_check_interval=30,
             )
-            return cls(
-                settings=settings,
-                buckets=RedisBucketStore(redis, prefix=f"{key_prefix}bucket:"),
-                redis=redis,
-            )
-        return cls(settings=settings, buckets=MemoryBucketStore())
+            buckets = RedisBucketStore(redis, prefix=f"{key_prefix}bucket:")
+        else:
+            buckets = MemoryBucketStore()
+        mailer = mailer or build_mailer(settings)
+        return cls(
+            settings=settings,
+            buckets=buckets,
+            passwords=PasswordHasher.from_settings(settings),
+            mailer=mailer,
+            jobs=build_job_queue(settings, JobContext(mailer=mailer)),
+            login_limiter=AttemptLimiter(
+                buckets,
+                "login",
+                settings.login_max_failures,
+                settings.login_failure_window_seconds,
+            ),
+            account_email_limiter=AttemptLimiter(
+                buckets,
+                "account-email",
+                settings.account_email_max_requests,
+                settings.account_email_window_seconds,
+            ),
+            redis=redis,
+        )
+
+    async def start(self) -> None:
+        await self.jobs.start()
 
     async def close(self) -> None:
+        await self.jobs.close()
         if self.redis is not None:
             await self.redis.aclose()

@@ -10,7 +10,7 @@ from tortoise import Tortoise, connections
 from server.settings import Settings
 
 APP_LABEL = "models"
-MODEL_MODULES = ["models.user"]
+MODEL_MODULES = ["models.user", "models.auth", "models.audit"]
 MIGRATIONS_LOCATION = "./migrations"
 
 

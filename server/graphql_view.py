@@ -11,7 +11,7 @@ import base64
 import hashlib
 import re
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -21,18 +21,21 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
+from strawberry.types.unset import UNSET, UnsetType
 
 from schema import AgoraSchema
 from schema.context import Context
 from schema.errors import format_error, http_status
 from server.container import Container
 from server.negotiation import check_post_body, negotiate
-from server.request_context import current_request_id
+from server.request_context import current_request_id, user_id_var
 from server.responses import GRAPHQL_RESPONSE_JSON, LEGACY_JSON, error_response
+from services.authentication import authenticate
 from services.errors import (
     AppError,
     BadUserInput,
@@ -139,14 +142,38 @@ class GraphQLView(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         client = request.client
-        client_ip = client.host if client else "unknown"
-        return Context(
+        context = Context(
             request=request,
             response=response,
             container=self.container,
             request_id=getattr(request.state, "request_id", None) or current_request_id() or "",
-            client_key=f"ip:{client_ip}",
+            client_key=f"ip:{client.host if client else 'unknown'}",
         )
+        authorization = request.headers.get("authorization")
+        if authorization is not None and not self.is_websocket_request(request):
+            # A present but bad token is refused (401), never treated as anonymous.
+            await self.authenticate(context, authorization)
+        return context
+
+    async def authenticate(self, context: Context, authorization: str) -> None:
+        user, claims = await authenticate(self.container, authorization)
+        context.user = user
+        context.session_id = claims.session_id
+        context.client_key = f"user:{user.id}"
+        context.loaders.users.by_id.prime(user.id, user)
+        user_id_var.set(str(user.id))
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Websocket auth: ``connection_init`` payload ``{"Authorization": "Bearer …"}``.
+        A bad token closes the socket with 4403."""
+        params = context.connection_params or {}
+        authorization = params.get("Authorization") or params.get("authorization")
+        if authorization:
+            try:
+                await self.authenticate(context, str(authorization))
+            except AppError as exc:
+                raise ConnectionRejectionError({"message": exc.message}) from exc
+        return cast("UnsetType", UNSET)
 
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
@@ -194,14 +221,20 @@ class GraphQLView(GraphQL[Context, None]):
             ]
         payload["extensions"] = {**(result.extensions or {}), "requestId": request_id}
         sub_response: Response | None = getattr(request.state, "sub_response", None)
-        if request_error and sub_response is not None:
-            status = max(http_status(error) for error in errors)
-            if request.state.media_type == LEGACY_JSON and status not in HTTP_LEVEL_STATUSES:
-                status = 200
-            sub_response.status_code = status
+        if sub_response is not None:
+            status = None
+            if request_error:
+                status = max(http_status(error) for error in errors)
+                if request.state.media_type == LEGACY_JSON and status not in HTTP_LEVEL_STATUSES:
+                    status = 200
             for error in errors:
+                # Throttling answers 429 + Retry-After even when it happened in a resolver
+                # (login attempts): clients and proxies back off on the status alone.
                 if isinstance(error.original_error, RateLimited):
+                    status = 429
                     sub_response.headers.update(error.original_error.headers)
+            if status is not None:
+                sub_response.status_code = status
         return payload  # type: ignore[return-value]
 
     def create_response(

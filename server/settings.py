@@ -81,6 +81,7 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     mail_outbox_dir: str = "./data/outbox"
 
+    job_backend: Literal["auto", "inprocess", "saq"] = "auto"
     job_max_attempts: int = Field(default=3, ge=1)
     job_retry_delay_seconds: float = Field(default=5.0, ge=0)
     job_timeout_seconds: int = Field(default=60, ge=1)
@@ -139,6 +140,8 @@ class Settings(BaseSettings):
                 "QUERY_MAX_COST must not exceed RATE_LIMIT_CAPACITY "
                 "(a query within the cost limit must fit in a full bucket)"
             )
+        if self.job_backend == "saq" and not self.redis_url:
+            found.append("JOB_BACKEND=saq needs REDIS_URL")
         if self.is_production:
             found.extend(_secret_problem("JWT_SECRET", self.jwt_secret))
             found.extend(_secret_problem("REFRESH_TOKEN_SECRET", self.refresh_token_secret))

@@ -35,6 +35,13 @@ def make_settings(**overrides: Any) -> Settings:
         "database_url": DATABASE_URL,
         "redis_url": REDIS_URL,
         "log_level": "WARNING",
+        # API tests run jobs in-process even when REDIS_URL is set; the saq backend has its
+        # own tests with a real worker (tests/integration/test_jobs.py).
+        "job_backend": "inprocess",
+        # Cheap argon2 parameters keep the suite fast; production uses the defaults.
+        "argon2_time_cost": 1,
+        "argon2_memory_cost_kib": 8192,
+        "argon2_parallelism": 1,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
@@ -84,6 +91,7 @@ async def client_factory(db: None) -> AsyncIterator[AppFactory]:
             transport=httpx.ASGITransport(app=app, client=("203.0.113.7", 50000)),
             base_url="http://testserver",
         )
+        client.container = container  # type: ignore[attr-defined]  # for tests that inspect it
         opened.append((client, container))
         return client
 

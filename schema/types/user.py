@@ -1,4 +1,4 @@
-"""The User type."""
+"""The User type: public profile fields, and private ones for the user or a permission."""
 
 from __future__ import annotations
 
@@ -7,10 +7,17 @@ from decimal import Decimal
 
 import strawberry
 
+from models.user import Role as RoleModel
 from models.user import User as UserModel
 from schema.context import Info
-from schema.enums import Role, UserStatus
+from schema.enums import Permission, Role, UserStatus
 from schema.relay import Node, to_global_id
+from services.permissions import role_has, sorted_permissions
+
+
+def _is_self_or(info: Info, root: UserModel, permission: Permission) -> bool:
+    viewer = info.context.user
+    return viewer is not None and (viewer.id == root.id or role_has(viewer.role, permission))
 
 
 @strawberry.type(name="User", description="A member of the marketplace.")
@@ -29,14 +36,21 @@ class User(Node):
     def id(self, root: strawberry.Parent[UserModel]) -> strawberry.ID:  # type: ignore[override]
         return to_global_id("User", root.id)
 
-    @strawberry.field(description="Visible to the user themself; null for everyone else.")
+    @strawberry.field(description="The user themself or READ_USERS; null for everyone else.")
     def email(self, root: strawberry.Parent[UserModel], info: Info) -> str | None:
-        viewer = info.context.user
-        return root.email if viewer is not None and viewer.id == root.id else None
+        return root.email if _is_self_or(info, root, Permission.READ_USERS) else None
 
-    @strawberry.field(description="Wallet balance: visible to the user themself; null otherwise.")
+    @strawberry.field(
+        description="What this user may do: for the user themself or READ_USERS; else empty."
+    )
+    def permissions(self, root: strawberry.Parent[UserModel], info: Info) -> list[Permission]:
+        if not _is_self_or(info, root, Permission.READ_USERS):
+            return []
+        return sorted_permissions(root.role)
+
+    @strawberry.field(description="Wallet balance: for the user themself or an ADMIN; else null.")
     def balance(self, root: strawberry.Parent[UserModel], info: Info) -> Decimal | None:
         viewer = info.context.user
-        if viewer is None or viewer.id != root.id:
+        if viewer is None or (viewer.id != root.id and viewer.role is not RoleModel.ADMIN):
             return None
         return Decimal(root.balance_cents) / 100

@@ -265,18 +265,6 @@ async def test_mutation_via_get_is_405_under_legacy_json(client: httpx.AsyncClie
     assert media_type(response) == LEGACY_JSON
 
 
-async def test_mutation_via_post_without_mutation_type_is_a_validation_error(
-    client: httpx.AsyncClient,
-) -> None:
-    response = await graphql(client, "mutation { __typename }")
-    assert response.status_code == 400
-    assert "data" not in response.json()
-    assert error_codes(response) == ["GRAPHQL_VALIDATION_FAILED"]
-
-
-# --- batching -------------------------------------------------------------------------
-
-
 async def test_batch_of_two_queries_answers_a_list_of_two_results(
     client: httpx.AsyncClient,
 ) -> None:

@@ -1,0 +1,125 @@
+"""Authentication mutations: thin adapters from GraphQL to services.accounts/sessions."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from models.user import User
+from schema.context import Context, Info
+from schema.inputs import RegisterInput
+from schema.types.auth import AuthPayload
+from services import accounts, sessions
+from services.errors import BadUserInput
+from services.sessions import IssuedSession
+
+
+def _cookie_response(context: Context) -> Response:
+    response = context.response
+    if not isinstance(response, Response):
+        raise BadUserInput("Cookie mode needs an HTTP request")
+    return response
+
+
+def _payload(context: Context, session: IssuedSession, use_cookie: bool) -> AuthPayload:
+    # The rest of this operation speaks to the new session (its `user` shows own fields).
+    context.user = session.user
+    refresh_token = session.refresh_token
+    if use_cookie:
+        settings = context.settings
+        _cookie_response(context).set_cookie(
+            settings.refresh_cookie_name,
+            session.refresh_token,
+            max_age=settings.refresh_token_ttl_seconds,
+            path="/graphql",
+            httponly=True,
+            secure=settings.is_production,
+            samesite="strict",
+        )
+        refresh_token = ""
+    return AuthPayload(
+        access_token=session.access_token,
+        refresh_token=refresh_token,
+        token_type="Bearer",  # noqa: S106 - the token type, not a secret
+        expires_in=session.expires_in,
+        user=session.user,  # type: ignore[arg-type]
+    )
+
+
+def _refresh_token_from(context: Context, argument: str | None) -> tuple[str, bool]:
+    """The refresh token from the argument, else from the cookie; and whether it was the
+    cookie (the new one then goes back into it)."""
+    if argument:
+        return argument, False
+    cookie = context.request.cookies.get(context.settings.refresh_cookie_name)
+    if not cookie:
+        raise BadUserInput("Pass `refreshToken`, or send the refresh cookie")
+    return cookie, True
+
+
+async def register(info: Info, data: RegisterInput) -> User:
+    context = info.context
+    return await accounts.register(
+        context.container, data.name, data.email, data.password, context.client
+    )
+
+
+async def verify_email(info: Info, token: str) -> User:
+    return await accounts.verify_email(info.context.container, token)
+
+
+async def resend_verification_email(info: Info, email: str) -> bool:
+    await accounts.resend_verification(info.context.container, email, info.context.client)
+    return True
+
+
+async def login(info: Info, email: str, password: str, use_cookie: bool) -> AuthPayload:
+    context = info.context
+    session = await accounts.login(context.container, email, password, context.client)
+    return _payload(context, session, use_cookie)
+
+
+async def refresh_token(info: Info, refresh_token: str | None) -> AuthPayload:
+    context = info.context
+    token, from_cookie = _refresh_token_from(context, refresh_token)
+    session = await sessions.rotate(context.container, token, context.client)
+    return _payload(context, session, from_cookie)
+
+
+async def logout(info: Info, refresh_token: str | None) -> bool:
+    context = info.context
+    token, from_cookie = _refresh_token_from(context, refresh_token)
+    await sessions.end_session(context.container, token)
+    if from_cookie:
+        _cookie_response(context).delete_cookie(
+            context.settings.refresh_cookie_name, path="/graphql"
+        )
+    return True
+
+
+async def logout_all(info: Info) -> bool:
+    user = info.context.require_user()
+    await accounts.end_all_sessions(user, info.context.client)
+    return True
+
+
+async def request_password_reset(info: Info, email: str) -> bool:
+    await accounts.request_password_reset(info.context.container, email, info.context.client)
+    return True
+
+
+async def reset_password(info: Info, token: str, new_password: str) -> bool:
+    await accounts.reset_password(info.context.container, token, new_password, info.context.client)
+    return True
+
+
+async def change_password(info: Info, current_password: str, new_password: str) -> bool:
+    context = info.context
+    await accounts.change_password(
+        context.container,
+        context.require_user(),
+        current_password,
+        new_password,
+        context.session_id,
+        context.client,
+    )
+    return True

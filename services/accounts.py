@@ -1,0 +1,241 @@
+"""Registration, email verification, login and passwords."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from models.audit import AuditAction
+from models.auth import OneTimeToken, OneTimeTokenPurpose
+from models.user import User, UserStatus
+from services import audit, sessions
+from services.emails import app_link, queue_email
+from services.errors import BadUserInput, Conflict, EmailNotVerified, Forbidden, Unauthenticated
+from services.mail import format_duration
+from services.sessions import ClientInfo, IssuedSession
+from services.tokens import hash_secret, new_secret
+from services.validation import Problems, check_email, check_name, check_password
+
+if TYPE_CHECKING:
+    from server.container import Container
+
+INVALID_CREDENTIALS = "Invalid email or password"
+
+
+class InvalidCredentials(Unauthenticated):
+    default_message = INVALID_CREDENTIALS
+
+
+async def _issue_one_time_token(
+    container: Container, user: User, purpose: OneTimeTokenPurpose, ttl_seconds: int
+) -> str:
+    """A fresh token; earlier unused tokens of the same purpose stop working."""
+    now = datetime.now(UTC)
+    await OneTimeToken.filter(user_id=user.id, purpose=purpose, used_at=None).update(used_at=now)
+    secret = new_secret()
+    await OneTimeToken.create(
+        user=user,
+        purpose=purpose,
+        token_hash=hash_secret(container.settings, secret),
+        expires_at=now + timedelta(seconds=ttl_seconds),
+    )
+    return secret
+
+
+async def _consume_one_time_token(
+    container: Container, secret: str, purpose: OneTimeTokenPurpose
+) -> User:
+    """Mark the token used (once, even under concurrency) and return its user."""
+    now = datetime.now(UTC)
+    token = await OneTimeToken.get_or_none(
+        token_hash=hash_secret(container.settings, secret), purpose=purpose
+    ).select_related("user")
+    used = 0
+    if token is not None and token.expires_at > now and token.user.deleted_at is None:
+        used = await OneTimeToken.filter(id=token.id, used_at=None).update(used_at=now)
+    if token is None or not used:
+        raise BadUserInput("The token is invalid, expired or already used", argument="token")
+    return token.user
+
+
+async def register(
+    container: Container, name: str, email: str, password: str, client: ClientInfo
+) -> User:
+    problems = Problems()
+    name = check_name(problems, "input.name", name)
+    email = check_email(problems, "input.email", email)
+    check_password(problems, "input.password", password)
+    problems.raise_if_any()
+    if await User.filter(email=email).exists():
+        raise Conflict("An account with this email already exists", field="input.email")
+    password_hash = container.passwords.hash(password)
+    try:
+        async with in_transaction():
+            user = await User.create(
+                name=name,
+                email=email,
+                password_hash=password_hash,
+                status=UserStatus.PENDING_VERIFICATION,
+            )
+            secret = await _issue_one_time_token(
+                container,
+                user,
+                OneTimeTokenPurpose.VERIFY_EMAIL,
+                container.settings.email_verification_ttl_seconds,
+            )
+            await audit.record(AuditAction.REGISTERED, actor_id=user.id, ip=client.ip)
+    except IntegrityError as exc:  # a concurrent registration took the email
+        raise Conflict("An account with this email already exists", field="input.email") from exc
+    await _queue_verification(container, user, secret)
+    return user
+
+
+async def _queue_verification(container: Container, user: User, secret: str) -> None:
+    await queue_email(
+        container,
+        "verify_email",
+        user.email,
+        name=user.name,
+        link=app_link(container, "/verify-email", token=secret),
+        valid_for=format_duration(container.settings.email_verification_ttl_seconds),
+    )
+
+
+async def verify_email(container: Container, secret: str) -> User:
+    async with in_transaction():
+        user = await _consume_one_time_token(container, secret, OneTimeTokenPurpose.VERIFY_EMAIL)
+        if user.status is UserStatus.PENDING_VERIFICATION:
+            user.status = UserStatus.ACTIVE
+            user.email_verified_at = datetime.now(UTC)
+            await user.save(update_fields=["status", "email_verified_at", "updated_at"])
+            await audit.record(AuditAction.EMAIL_VERIFIED, actor_id=user.id)
+    return user
+
+
+async def resend_verification(container: Container, email: str, client: ClientInfo) -> None:
+    """Always succeeds silently: whether the account exists is not revealed."""
+    await container.account_email_limiter.check_and_count(email, client.ip or "")
+    user = await User.get_or_none(email=email.strip().lower(), deleted_at=None)
+    if user is None or user.status is not UserStatus.PENDING_VERIFICATION:
+        return
+    async with in_transaction():
+        secret = await _issue_one_time_token(
+            container,
+            user,
+            OneTimeTokenPurpose.VERIFY_EMAIL,
+            container.settings.email_verification_ttl_seconds,
+        )
+    await _queue_verification(container, user, secret)
+
+
+async def login(
+    container: Container, email: str, password: str, client: ClientInfo
+) -> IssuedSession:
+    limiter = container.login_limiter
+    ip = client.ip or ""
+    await limiter.check(email, ip)
+    user = await User.get_or_none(email=email.strip().lower(), deleted_at=None)
+    # Verify even without a user (against a dummy hash): both failures take the same time.
+    valid = container.passwords.verify(user.password_hash if user else None, password)
+    if user is None or not valid:
+        await limiter.count(email, ip)
+        await audit.record(
+            AuditAction.LOGIN_FAILED, target_id=user.id if user else None, ip=client.ip
+        )
+        raise InvalidCredentials()
+    if user.status is UserStatus.PENDING_VERIFICATION:
+        raise EmailNotVerified()
+    if user.status is UserStatus.SUSPENDED:
+        raise Forbidden("This account is suspended")
+    if container.passwords.needs_rehash(user.password_hash):
+        user.password_hash = container.passwords.hash(password)
+        await user.save(update_fields=["password_hash", "updated_at"])
+    session = await sessions.start_session(container, user, client)
+    await audit.record(AuditAction.LOGIN, actor_id=user.id, ip=client.ip)
+    return session
+
+
+async def request_password_reset(container: Container, email: str, client: ClientInfo) -> None:
+    """Always succeeds silently: whether the account exists is not revealed."""
+    await container.account_email_limiter.check_and_count(email, client.ip or "")
+    user = await User.get_or_none(email=email.strip().lower(), deleted_at=None)
+    if user is None or user.status is UserStatus.SUSPENDED:
+        return
+    async with in_transaction():
+        secret = await _issue_one_time_token(
+            container,
+            user,
+            OneTimeTokenPurpose.RESET_PASSWORD,
+            container.settings.password_reset_ttl_seconds,
+        )
+        await audit.record(AuditAction.PASSWORD_RESET_REQUESTED, target_id=user.id, ip=client.ip)
+    await queue_email(
+        container,
+        "reset_password",
+        user.email,
+        name=user.name,
+        link=app_link(container, "/reset-password", token=secret),
+        valid_for=format_duration(container.settings.password_reset_ttl_seconds),
+    )
+
+
+async def reset_password(
+    container: Container, secret: str, new_password: str, client: ClientInfo
+) -> None:
+    problems = Problems()
+    check_password(problems, "newPassword", new_password)
+    problems.raise_if_any()
+    password_hash = container.passwords.hash(new_password)
+    async with in_transaction():
+        user = await _consume_one_time_token(container, secret, OneTimeTokenPurpose.RESET_PASSWORD)
+        await _set_password_and_end_sessions(user, password_hash)
+        await audit.record(AuditAction.PASSWORD_RESET, target_id=user.id, ip=client.ip)
+    await queue_email(container, "password_changed", user.email, name=user.name)
+
+
+async def end_all_sessions(user: User, client: ClientInfo) -> None:
+    """Log out everywhere: all refresh tokens revoked, all access tokens dead at once."""
+    async with in_transaction():
+        await User.filter(id=user.id).update(token_version=F("token_version") + 1)
+        await sessions.revoke_all(user.id)
+        await audit.record(AuditAction.LOGOUT_ALL, actor_id=user.id, ip=client.ip)
+
+
+async def _set_password_and_end_sessions(user: User, password_hash: str) -> None:
+    """New password; every access token and refresh token of the user stops working."""
+    await User.filter(id=user.id).update(
+        password_hash=password_hash,
+        token_version=F("token_version") + 1,
+        updated_at=datetime.now(UTC),
+    )
+    await sessions.revoke_all(user.id)
+
+
+async def change_password(
+    container: Container,
+    user: User,
+    current_password: str,
+    new_password: str,
+    session_id: uuid.UUID | None,
+    client: ClientInfo,
+) -> None:
+    """New password; every other session loses its refresh token at once (their access
+    tokens lapse within their 15 minutes); this session goes on."""
+    problems = Problems()
+    if not container.passwords.verify(user.password_hash, current_password):
+        problems.add("currentPassword", "The current password is incorrect")
+    check_password(problems, "newPassword", new_password)
+    if current_password == new_password:
+        problems.add("newPassword", "The new password must differ from the current one")
+    problems.raise_if_any()
+    async with in_transaction():
+        user.password_hash = container.passwords.hash(new_password)
+        await user.save(update_fields=["password_hash", "updated_at"])
+        await sessions.revoke_all(user.id, except_family=session_id)
+        await audit.record(AuditAction.PASSWORD_CHANGED, actor_id=user.id, ip=client.ip)
+    await queue_email(container, "password_changed", user.email, name=user.name)

@@ -1,0 +1,35 @@
+"""Queue templated emails as background jobs (call only after the transaction commits)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from server.metrics import DEPENDENCY_FAILURES
+from services.mail import build_link, render_email
+
+if TYPE_CHECKING:
+    from server.container import Container
+
+logger = logging.getLogger(__name__)
+
+
+async def queue_email(container: Container, template: str, to: str, **context: Any) -> None:
+    """Render and enqueue; a queue failure is logged, never raised: the action that
+    caused the email has already happened."""
+    message = render_email(template, to, **context)
+    try:
+        await container.jobs.enqueue(
+            "send_email",
+            to=message.to,
+            subject=message.subject,
+            text=message.text,
+            html=message.html,
+        )
+    except Exception:
+        DEPENDENCY_FAILURES.labels("job_queue", "enqueue").inc()
+        logger.exception("could not queue the %s email", template)
+
+
+def app_link(container: Container, path: str, **params: str) -> str:
+    return build_link(container.settings.app_url, path, **params)

@@ -1,0 +1,129 @@
+"""What every job backend shares: the queue interface, the handler context, the registry of
+handlers by name, and how job arguments are shown in logs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Concatenate, Protocol, TypeVar
+
+from services.mail.message import Mailer, mask_email
+
+DEFAULT_QUEUE_NAME = "agora"
+REDACTED = "[redacted]"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class JobContext:
+    """What handlers get as their first argument; built once per process by the container
+    (API) or by ``run_worker`` (worker)."""
+
+    mailer: Mailer
+
+
+JobHandler = Callable[Concatenate[JobContext, ...], Awaitable[Any]]
+H = TypeVar("H", bound=JobHandler)
+
+
+class JobQueue(Protocol):
+    async def enqueue(self, name: str, **kwargs: Any) -> str:
+        """Queue the job ``name`` with JSON-serialisable keyword arguments; return its id.
+        Never raises because the job fails later; raises ``UnknownJobError`` for a name no
+        handler is registered under, and TypeError for arguments JSON cannot carry."""
+        ...
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class UnknownJobError(LookupError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class JobDefinition:
+    name: str
+    handler: JobHandler
+    # Arguments never written to logs or kept in `failed` (message bodies carry tokens).
+    sensitive: frozenset[str] = frozenset()
+
+    def safe_kwargs(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        """The arguments as logs may show them: sensitive ones redacted, addresses masked."""
+        return {
+            key: REDACTED
+            if key in self.sensitive
+            else mask_email(value)
+            if isinstance(value, str) and _EMAIL.match(value)
+            else value
+            for key, value in kwargs.items()
+        }
+
+
+class JobRegistry:
+    """Handlers by name: ``async def handler(ctx: JobContext, **kwargs) -> Any``."""
+
+    def __init__(self, definitions: Iterable[JobDefinition] = ()) -> None:
+        self._jobs: dict[str, JobDefinition] = {}
+        for definition in definitions:
+            self._add(definition)
+
+    def register(
+        self, name: str, handler: JobHandler, *, sensitive: Iterable[str] = ()
+    ) -> JobDefinition:
+        return self._add(JobDefinition(name, handler, frozenset(sensitive)))
+
+    def job(self, name: str, *, sensitive: Iterable[str] = ()) -> Callable[[H], H]:
+        """Decorator form of ``register``."""
+
+        def decorate(handler: H) -> H:
+            self.register(name, handler, sensitive=sensitive)
+            return handler
+
+        return decorate
+
+    def get(self, name: str) -> JobDefinition:
+        try:
+            return self._jobs[name]
+        except KeyError:
+            raise UnknownJobError(
+                f"no job named {name!r}; registered: {sorted(self._jobs)}"
+            ) from None
+
+    def copy(self) -> JobRegistry:
+        return JobRegistry(self._jobs.values())
+
+    def __iter__(self) -> Iterator[JobDefinition]:
+        return iter(self._jobs.values())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._jobs
+
+    def __len__(self) -> int:
+        return len(self._jobs)
+
+    def _add(self, definition: JobDefinition) -> JobDefinition:
+        if definition.name in self._jobs:
+            raise ValueError(f"a job named {definition.name!r} is already registered")
+        self._jobs[definition.name] = definition
+        return definition
+
+
+@dataclass(frozen=True, slots=True)
+class FailedJob:
+    """A job that used up its attempts (or was cancelled at shutdown), kept for inspection."""
+
+    job_id: str
+    name: str
+    kwargs: dict[str, Any]  # as `JobDefinition.safe_kwargs` shows them
+    attempts: int
+    error: str
+    failed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+def describe_error(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,0 +1,138 @@
+"""The saq worker process (``python -m server worker``): runs queued jobs and cron jobs.
+
+saq calls a function as ``function(saq_ctx, **kwargs)``; our handlers take a ``JobContext``
+instead, so each one is registered under its job name through a small adapter that also
+logs failures the way the in-process queue does.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from saq import CronJob, Queue, Worker
+from saq.types import Context, SettingsDict
+
+from server.settings import Settings
+from services.jobs.base import DEFAULT_QUEUE_NAME, JobContext, JobDefinition, JobRegistry
+from services.jobs.base import describe_error as _describe_error
+from services.jobs.handlers import JOBS
+from services.jobs.saq_queue import install_saq_log_redaction
+from services.mail.factory import build_mailer
+
+logger = logging.getLogger("agora.jobs")
+
+SaqFunction = Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class CronSchedule:
+    """A registered job run on a cron schedule (croniter syntax, UTC), e.g.
+    ``CronSchedule("purge_expired_tokens", "0 * * * *")``. saq enqueues it with a fixed key
+    (``cron:<job>``), so one run is queued at a time however many workers there are.
+    saq's CronJob has no retry_delay: a cron job retries immediately, ``retries`` attempts."""
+
+    job: str
+    cron: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    timeout: int | None = None
+    retries: int | None = None
+
+
+# Periodic jobs: add a CronSchedule here (its job must be registered in handlers.JOBS).
+# They run inside the worker, so they only run when REDIS_URL is set and a worker is up.
+CRON_JOBS: list[CronSchedule] = []
+
+
+def saq_function(definition: JobDefinition, context: JobContext) -> SaqFunction:
+    async def run(ctx: Context, **kwargs: Any) -> Any:
+        try:
+            return await definition.handler(context, **kwargs)
+        except Exception as exc:
+            job = ctx.get("job")
+            attempt = job.attempts if job else 0
+            attempts = job.retries if job else 0
+            last = attempt >= attempts
+            logger.log(
+                logging.ERROR if last else logging.WARNING,
+                "job %s %s failed on attempt %d/%d%s: %s",
+                definition.name,
+                job.key if job else "?",
+                attempt,
+                attempts,
+                "" if last else ", saq will retry it",
+                _describe_error(exc),
+                extra={
+                    "jobId": job.key if job else None,
+                    "jobName": definition.name,
+                    "attempt": attempt,
+                    "maxAttempts": attempts,
+                    "error": _describe_error(exc),
+                    "jobArgs": definition.safe_kwargs(kwargs),
+                },
+            )
+            raise
+
+    # saq names bare functions (cron jobs) by __qualname__: make that the job name.
+    run.__qualname__ = run.__name__ = definition.name
+    return run
+
+
+def build_worker_settings(
+    settings: Settings,
+    context: JobContext,
+    *,
+    registry: JobRegistry = JOBS,
+    queue: Queue | None = None,
+    queue_name: str = DEFAULT_QUEUE_NAME,
+    concurrency: int = 10,
+    cron_jobs: list[CronSchedule] | None = None,
+) -> SettingsDict[Context]:
+    """Keyword arguments for ``saq.Worker``: the queue (from ``REDIS_URL`` unless given),
+    every registered job and the cron jobs (``CRON_JOBS`` unless given)."""
+    if queue is None:
+        if not settings.redis_url:
+            raise ValueError("the job worker needs REDIS_URL")
+        queue = Queue.from_url(settings.redis_url, name=queue_name)
+    functions = {definition.name: saq_function(definition, context) for definition in registry}
+    crons = [
+        CronJob(
+            function=functions[registry.get(schedule.job).name],
+            cron=schedule.cron,
+            kwargs=schedule.kwargs or None,
+            timeout=schedule.timeout or settings.job_timeout_seconds,
+            retries=schedule.retries or settings.job_max_attempts,
+        )
+        for schedule in (CRON_JOBS if cron_jobs is None else cron_jobs)
+    ]
+    return {
+        "queue": queue,
+        "functions": list(functions.items()),
+        "concurrency": concurrency,
+        "cron_jobs": crons,
+    }
+
+
+async def run_worker(settings: Settings, *, queue_name: str = DEFAULT_QUEUE_NAME) -> None:
+    """Run the worker until SIGINT/SIGTERM (saq installs the handlers) or cancellation.
+
+    On shutdown saq cancels running jobs at once (no grace period by default) and puts them
+    back in the queue with ``retry("cancelled")``: an email may be sent twice, never lost.
+    """
+    install_saq_log_redaction()
+    context = JobContext(mailer=build_mailer(settings))
+    worker_settings = build_worker_settings(settings, context, queue_name=queue_name)
+    queue = worker_settings["queue"]
+    worker: Worker[Context] = Worker(**worker_settings)
+    logger.info(
+        "job worker starting",
+        extra={"queue": queue.name, "jobs": [d.name for d in JOBS], "cron": len(CRON_JOBS)},
+    )
+    await queue.connect()
+    try:
+        # saq's start() returns when stopped; it swallows the CancelledError of a cancel.
+        await worker.start()
+    finally:
+        await queue.disconnect()

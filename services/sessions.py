@@ -1,0 +1,139 @@
+"""Sessions: an access JWT plus a rotating refresh token, grouped in families.
+
+Each login starts a family. ``rotate`` trades a refresh token for a new pair in the same
+family; presenting an already-rotated token means a copy exists elsewhere, so the whole
+family is revoked and the caller must log in again.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from tortoise.transactions import in_transaction
+
+from models.audit import AuditAction
+from models.auth import RefreshToken
+from models.user import User, UserStatus
+from services import audit
+from services.errors import Unauthenticated
+from services.tokens import hash_secret, issue_access_token, new_secret
+
+if TYPE_CHECKING:
+    from server.container import Container
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedSession:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    user: User
+
+
+class InvalidRefreshToken(Unauthenticated):
+    default_message = "The refresh token is invalid, expired or revoked; log in again"
+
+
+async def _new_refresh_token(
+    container: Container, user: User, family_id: uuid.UUID, client: ClientInfo
+) -> str:
+    secret = new_secret()
+    await RefreshToken.create(
+        user=user,
+        token_hash=hash_secret(container.settings, secret),
+        family_id=family_id,
+        expires_at=datetime.now(UTC)
+        + timedelta(seconds=container.settings.refresh_token_ttl_seconds),
+        ip=client.ip,
+        user_agent=(client.user_agent or "")[:255] or None,
+    )
+    return secret
+
+
+def _issued(
+    container: Container, user: User, family_id: uuid.UUID, refresh_token: str
+) -> IssuedSession:
+    return IssuedSession(
+        access_token=issue_access_token(container.settings, user, family_id),
+        refresh_token=refresh_token,
+        expires_in=container.settings.access_token_ttl_seconds,
+        user=user,
+    )
+
+
+async def start_session(container: Container, user: User, client: ClientInfo) -> IssuedSession:
+    family_id = uuid.uuid4()
+    refresh = await _new_refresh_token(container, user, family_id, client)
+    return _issued(container, user, family_id, refresh)
+
+
+async def rotate(container: Container, refresh_token: str, client: ClientInfo) -> IssuedSession:
+    now = datetime.now(UTC)
+    token_hash = hash_secret(container.settings, refresh_token)
+    reused: RefreshToken | None = None
+    async with in_transaction():
+        token = await RefreshToken.get_or_none(token_hash=token_hash).select_related("user")
+        if token is None or token.revoked_at is not None or token.expires_at <= now:
+            raise InvalidRefreshToken()
+        # Conditional: of two concurrent rotations of one token, exactly one wins.
+        won = await RefreshToken.filter(id=token.id, rotated_at=None, revoked_at=None).update(
+            rotated_at=now
+        )
+        if not won:
+            reused = token
+            await revoke_family(token.family_id, now)
+        else:
+            user = token.user
+            if user.status is not UserStatus.ACTIVE or user.deleted_at is not None:
+                await revoke_family(token.family_id, now)
+                raise InvalidRefreshToken()
+            new_refresh = await _new_refresh_token(container, user, token.family_id, client)
+    if reused is not None:
+        logger.warning(
+            "refresh token reused; family revoked",
+            extra={"familyId": str(reused.family_id), "targetUserId": reused.user_id},  # type: ignore[attr-defined]
+        )
+        await audit.record(
+            AuditAction.REFRESH_TOKEN_REUSED,
+            target_id=reused.user_id,  # type: ignore[attr-defined]
+            ip=client.ip,
+            family=str(reused.family_id),
+        )
+        raise InvalidRefreshToken()
+    return _issued(container, user, token.family_id, new_refresh)
+
+
+async def revoke_family(family_id: uuid.UUID, now: datetime | None = None) -> int:
+    return await RefreshToken.filter(family_id=family_id, revoked_at=None).update(
+        revoked_at=now or datetime.now(UTC)
+    )
+
+
+async def end_session(container: Container, refresh_token: str) -> User | None:
+    """Revoke the family of this refresh token (logout). Returns its user, if any."""
+    token = await RefreshToken.get_or_none(
+        token_hash=hash_secret(container.settings, refresh_token)
+    ).select_related("user")
+    if token is None:
+        return None
+    await revoke_family(token.family_id)
+    return token.user
+
+
+async def revoke_all(user_id: int, *, except_family: uuid.UUID | None = None) -> int:
+    query = RefreshToken.filter(user_id=user_id, revoked_at=None)
+    if except_family is not None:
+        query = query.exclude(family_id=except_family)
+    return await query.update(revoked_at=datetime.now(UTC))

@@ -1,0 +1,40 @@
+"""Attempt limits (failed logins, account emails) on the same bucket store as query cost."""
+
+from __future__ import annotations
+
+import hashlib
+
+from services.errors import RateLimited
+from services.rate_limit import BucketPolicy, BucketStore
+
+
+def attempt_key(kind: str, email: str, ip: str) -> str:
+    # Hashed so that bucket keys (which may sit in Redis) hold no email addresses.
+    digest = hashlib.sha256(f"{email.strip().lower()}|{ip}".encode()).hexdigest()[:32]
+    return f"{kind}:{digest}"
+
+
+class AttemptLimiter:
+    """At most ``max_attempts`` counted attempts per key within ``window_seconds``
+    (a token bucket refilling ``max_attempts`` per window)."""
+
+    def __init__(self, store: BucketStore, kind: str, max_attempts: int, window_seconds: int):
+        self.store = store
+        self.kind = kind
+        self.policy = BucketPolicy(max_attempts, max_attempts / window_seconds)
+
+    async def check(self, email: str, ip: str) -> None:
+        """RATE_LIMITED when no attempt is left; does not count one."""
+        state = await self.store.peek(attempt_key(self.kind, email, ip), self.policy)
+        if state.available < 1:
+            retry_after = (1 - state.available) / self.policy.restore_rate
+            raise RateLimited(retry_after, "Too many attempts; try again later")
+
+    async def count(self, email: str, ip: str) -> None:
+        await self.store.take(attempt_key(self.kind, email, ip), 1, self.policy)
+
+    async def check_and_count(self, email: str, ip: str) -> None:
+        state = await self.store.take(attempt_key(self.kind, email, ip), 1, self.policy)
+        if not state.allowed:
+            retry_after = (1 - state.available) / self.policy.restore_rate
+            raise RateLimited(retry_after, "Too many requests; try again later")
