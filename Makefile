@@ -32,6 +32,9 @@ pytest: $(STAMP)
 migrate: $(STAMP)
 	$(BIN)/python -m server migrate
 
+worker: $(STAMP)
+	$(BIN)/python -m server worker
+
 seed: $(STAMP)
 	$(BIN)/python -m server seed
 

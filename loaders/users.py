@@ -10,7 +10,7 @@ from models.user import User
 
 
 async def load_users_by_id(ids: Sequence[int]) -> list[User | None]:
-    found = {user.id: user for user in await User.filter(id__in=list(ids))}
+    found = {user.id: user for user in await User.filter(id__in=list(ids), deleted_at=None)}
     return [found.get(user_id) for user_id in ids]
 
 

@@ -76,6 +76,52 @@ def cmd_seed(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(_: argparse.Namespace) -> int:
+    from server.logging import configure_logging
+    from services.jobs.worker import run_worker
+
+    settings = _settings_or_exit()
+    configure_logging(settings.log_level, settings.log_format)
+    if not settings.redis_url:
+        print(
+            "the worker needs REDIS_URL: without it jobs run inside the API process",
+            file=sys.stderr,
+        )
+        return 2
+    _run_with_database(settings, lambda: run_worker(settings))
+    return 0
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    from models.user import Role
+    from services.accounts import create_active_user
+    from services.errors import AppError, ValidationFailed
+    from services.passwords import PasswordHasher
+
+    settings = _settings_or_exit()
+
+    async def create() -> str:
+        user = await create_active_user(
+            PasswordHasher.from_settings(settings),
+            args.name,
+            args.email,
+            args.password,
+            Role(args.role),
+        )
+        return f"created {user.role.value} user {user.id} <{user.email}>"
+
+    try:
+        print(_run_with_database(settings, create))
+    except ValidationFailed as exc:
+        for problem in exc.problems:
+            print(f"{problem.field}: {problem.message}", file=sys.stderr)
+        return 2
+    except AppError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    return 0
+
+
 def cmd_export_schema(_: argparse.Namespace) -> int:
     from schema import export_sdl
 
@@ -107,6 +153,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("migrate", help="apply migrations").set_defaults(handler=cmd_migrate)
     commands.add_parser("seed", help="load demo data").set_defaults(handler=cmd_seed)
+    commands.add_parser("worker", help="run the saq job worker (needs REDIS_URL)").set_defaults(
+        handler=cmd_worker
+    )
+    create_user = commands.add_parser("create-user", help="create an ACTIVE, verified user")
+    create_user.add_argument("--email", required=True)
+    create_user.add_argument("--password", required=True)
+    create_user.add_argument("--name", required=True)
+    create_user.add_argument("--role", choices=["ADMIN", "MODERATOR", "USER"], default="USER")
+    create_user.set_defaults(handler=cmd_create_user)
     commands.add_parser("export-schema", help="print the SDL").set_defaults(
         handler=cmd_export_schema
     )

@@ -12,11 +12,12 @@ from tortoise.transactions import in_transaction
 
 from models.audit import AuditAction
 from models.auth import OneTimeToken, OneTimeTokenPurpose
-from models.user import User, UserStatus
+from models.user import Role, User, UserStatus
 from services import audit, sessions
 from services.emails import app_link, queue_email
 from services.errors import BadUserInput, Conflict, EmailNotVerified, Forbidden, Unauthenticated
 from services.mail import format_duration
+from services.passwords import PasswordHasher
 from services.sessions import ClientInfo, IssuedSession
 from services.tokens import hash_secret, new_secret
 from services.validation import Problems, check_email, check_name, check_password
@@ -239,3 +240,26 @@ async def change_password(
         await sessions.revoke_all(user.id, except_family=session_id)
         await audit.record(AuditAction.PASSWORD_CHANGED, actor_id=user.id, ip=client.ip)
     await queue_email(container, "password_changed", user.email, name=user.name)
+
+
+async def create_active_user(
+    passwords: PasswordHasher, name: str, email: str, password: str, role: Role
+) -> User:
+    """An ACTIVE, verified account (operators' `create-user`; tests). Same validation as
+    registration; CONFLICT if the email is taken."""
+    problems = Problems()
+    name = check_name(problems, "name", name)
+    email = check_email(problems, "email", email)
+    check_password(problems, "password", password)
+    problems.raise_if_any()
+    try:
+        return await User.create(
+            name=name,
+            email=email,
+            password_hash=passwords.hash(password),
+            role=role,
+            status=UserStatus.ACTIVE,
+            email_verified_at=datetime.now(UTC),
+        )
+    except IntegrityError as exc:
+        raise Conflict("An account with this email already exists", field="email") from exc

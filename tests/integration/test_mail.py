@@ -118,6 +118,7 @@ async def test_smtp_mailer_logs_in_when_credentials_are_set() -> None:
 @pytest.mark.parametrize(
     ("reply", "code", "permanent"),
     [(TEMPORARY_FAILURE, 451, False), (PERMANENT_FAILURE, 554, True)],
+    ids=["temporary", "permanent"],
 )
 async def test_smtp_mailer_raises_when_the_server_refuses(
     reply: str, code: int, permanent: bool

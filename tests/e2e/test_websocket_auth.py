@@ -1,0 +1,76 @@
+"""Websocket authentication at connection_init, against a real uvicorn."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+import websockets
+from websockets.exceptions import ConnectionClosed
+
+from models.user import Role, User, UserStatus
+
+PASSWORD = "Sup3r-secret!"
+
+
+async def access_token(server) -> str:
+    await User.create(
+        name="Ada",
+        email="ada@example.com",
+        password_hash=server.container.passwords.hash(PASSWORD),
+        role=Role.USER,
+        status=UserStatus.ACTIVE,
+    )
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        response = await client.post(
+            "/graphql",
+            json={
+                "query": 'mutation { login(email: "ada@example.com", password: "%s")'
+                " { accessToken } }" % PASSWORD
+            },
+        )
+    return str(response.json()["data"]["login"]["accessToken"])
+
+
+async def test_valid_token_in_connection_init_is_acknowledged(live_server):
+    token = await access_token(live_server)
+    async with websockets.connect(
+        live_server.ws_url, subprotocols=["graphql-transport-ws"]
+    ) as socket:
+        await socket.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+        )
+        assert json.loads(await socket.recv())["type"] == "connection_ack"
+
+
+async def test_invalid_token_in_connection_init_closes_with_4403(live_server):
+    async with websockets.connect(
+        live_server.ws_url, subprotocols=["graphql-transport-ws"]
+    ) as socket:
+        await socket.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": "Bearer forged"}})
+        )
+        with pytest.raises(ConnectionClosed) as closed:
+            await socket.recv()
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4403
+
+
+async def test_anonymous_connection_init_is_acknowledged(live_server):
+    async with websockets.connect(
+        live_server.ws_url, subprotocols=["graphql-transport-ws"]
+    ) as socket:
+        await socket.send(json.dumps({"type": "connection_init", "payload": {}}))
+        assert json.loads(await socket.recv())["type"] == "connection_ack"
+
+
+async def test_foreign_origin_handshake_is_refused(live_server):
+    with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
+        async with websockets.connect(
+            live_server.ws_url,
+            subprotocols=["graphql-transport-ws"],
+            origin="https://evil.example.com",
+        ):
+            pass
+    assert refused.value.response.status_code == 403
