@@ -8,10 +8,12 @@ import httpx
 import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Origin, Subprotocol
 
 from models.user import Role, User, UserStatus
 
 PASSWORD = "Sup3r-secret!"
+PROTOCOL = Subprotocol("graphql-transport-ws")
 
 
 async def access_token(server) -> str:
@@ -26,8 +28,9 @@ async def access_token(server) -> str:
         response = await client.post(
             "/graphql",
             json={
-                "query": 'mutation { login(email: "ada@example.com", password: "%s")'
-                " { accessToken } }" % PASSWORD
+                "query": 'mutation($p: String!) { login(email: "ada@example.com", password: $p)'
+                " { accessToken } }",
+                "variables": {"p": PASSWORD},
             },
         )
     return str(response.json()["data"]["login"]["accessToken"])
@@ -35,9 +38,7 @@ async def access_token(server) -> str:
 
 async def test_valid_token_in_connection_init_is_acknowledged(live_server):
     token = await access_token(live_server)
-    async with websockets.connect(
-        live_server.ws_url, subprotocols=["graphql-transport-ws"]
-    ) as socket:
+    async with websockets.connect(live_server.ws_url, subprotocols=[PROTOCOL]) as socket:
         await socket.send(
             json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
         )
@@ -45,9 +46,7 @@ async def test_valid_token_in_connection_init_is_acknowledged(live_server):
 
 
 async def test_invalid_token_in_connection_init_closes_with_4403(live_server):
-    async with websockets.connect(
-        live_server.ws_url, subprotocols=["graphql-transport-ws"]
-    ) as socket:
+    async with websockets.connect(live_server.ws_url, subprotocols=[PROTOCOL]) as socket:
         await socket.send(
             json.dumps({"type": "connection_init", "payload": {"Authorization": "Bearer forged"}})
         )
@@ -58,9 +57,7 @@ async def test_invalid_token_in_connection_init_closes_with_4403(live_server):
 
 
 async def test_anonymous_connection_init_is_acknowledged(live_server):
-    async with websockets.connect(
-        live_server.ws_url, subprotocols=["graphql-transport-ws"]
-    ) as socket:
+    async with websockets.connect(live_server.ws_url, subprotocols=[PROTOCOL]) as socket:
         await socket.send(json.dumps({"type": "connection_init", "payload": {}}))
         assert json.loads(await socket.recv())["type"] == "connection_ack"
 
@@ -69,8 +66,8 @@ async def test_foreign_origin_handshake_is_refused(live_server):
     with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
         async with websockets.connect(
             live_server.ws_url,
-            subprotocols=["graphql-transport-ws"],
-            origin="https://evil.example.com",
+            subprotocols=[PROTOCOL],
+            origin=Origin("https://evil.example.com"),
         ):
             pass
     assert refused.value.response.status_code == 403
