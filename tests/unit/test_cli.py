@@ -70,6 +70,7 @@ def test_check_config_accepts_a_complete_production_configuration(tmp_path: Path
             "REFRESH_TOKEN_SECRET": "r" * 40,
             "METRICS_TOKEN": "m" * 40,
             "CORS_ALLOWED_ORIGINS": "https://app.example.com",
+            "SMTP_HOST": "smtp.example.com",
         },
     )
 

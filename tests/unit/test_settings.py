@@ -36,6 +36,7 @@ def production(**overrides: Any) -> dict[str, Any]:
         "refresh_token_secret": STRONG_REFRESH_SECRET,
         "metrics_token": STRONG_METRICS_TOKEN,
         "cors_allowed_origins": ["https://app.example.com"],
+        "smtp_host": "smtp.example.com",
     }
     values.update(overrides)
     return values
@@ -183,3 +184,10 @@ def test_the_environment_overrides_the_dotenv_file(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("QUERY_MAX_DEPTH", "12")
 
     assert load_settings().query_max_depth == 12
+
+
+def test_production_requires_an_smtp_server() -> None:
+    """Without SMTP the outbox would write account links into production logs."""
+    problems = refusal(**production(smtp_host=None))
+
+    assert problems == ["SMTP_HOST is required in production (the outbox logs account links)"]
