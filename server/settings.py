@@ -153,9 +153,7 @@ class Settings(BaseSettings):
             if self.is_sqlite:
                 found.append("DATABASE_URL must point at PostgreSQL in production, not SQLite")
             if not self.smtp_host:
-                found.append(
-                    "SMTP_HOST is required in production (the outbox logs account links)"
-                )
+                found.append("SMTP_HOST is required in production (the outbox logs account links)")
         return found
 
     def sqlite_path(self) -> Path | None:
