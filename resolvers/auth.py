@@ -88,10 +88,15 @@ async def refresh_token(info: Info, refresh_token: str | None) -> AuthPayload:
 async def logout(info: Info, refresh_token: str | None) -> bool:
     context = info.context
     token, from_cookie = _refresh_token_from(context, refresh_token)
-    await sessions.end_session(context.container, token)
+    await sessions.end_session(context.container, token, context.client)
     if from_cookie:
+        settings = context.settings
         _cookie_response(context).delete_cookie(
-            context.settings.refresh_cookie_name, path="/graphql"
+            settings.refresh_cookie_name,
+            path="/graphql",
+            httponly=True,
+            secure=settings.is_production,
+            samesite="strict",
         )
     return True
 

@@ -57,7 +57,12 @@ async def _consume_one_time_token(
         token_hash=hash_secret(container.settings, secret), purpose=purpose
     ).select_related("user")
     used = 0
-    if token is not None and token.expires_at > now and token.user.deleted_at is None:
+    if (
+        token is not None
+        and token.expires_at > now
+        and token.user.deleted_at is None
+        and token.user.status is not UserStatus.SUSPENDED
+    ):
         used = await OneTimeToken.filter(id=token.id, used_at=None).update(used_at=now)
     if token is None or not used:
         raise BadUserInput("The token is invalid, expired or already used", argument="token")
@@ -139,16 +144,18 @@ async def login(
 ) -> IssuedSession:
     limiter = container.login_limiter
     ip = client.ip or ""
-    await limiter.check(email, ip)
+    # Counted as a failure before the password is checked, and given back when it is right:
+    # parallel guesses cannot all slip past the limit before the first one is counted.
+    await limiter.check_and_count(email, ip, "Too many attempts; try again later")
     user = await User.get_or_none(email=email.strip().lower(), deleted_at=None)
     # Verify even without a user (against a dummy hash): both failures take the same time.
     valid = container.passwords.verify(user.password_hash if user else None, password)
     if user is None or not valid:
-        await limiter.count(email, ip)
         await audit.record(
             AuditAction.LOGIN_FAILED, target_id=user.id if user else None, ip=client.ip
         )
         raise InvalidCredentials()
+    await limiter.uncount(email, ip)
     if user.status is UserStatus.PENDING_VERIFICATION:
         raise EmailNotVerified()
     if user.status is UserStatus.SUSPENDED:
@@ -225,8 +232,9 @@ async def change_password(
     session_id: uuid.UUID | None,
     client: ClientInfo,
 ) -> None:
-    """New password; every other session loses its refresh token at once (their access
-    tokens lapse within their 15 minutes); this session goes on."""
+    """New password. Every access token stops working at once (token version bump) and
+    every other session loses its refresh token; this session keeps its refresh token, so
+    the client refreshes once to get an access token for the new version."""
     problems = Problems()
     if not container.passwords.verify(user.password_hash, current_password):
         problems.add("currentPassword", "The current password is incorrect")
@@ -235,8 +243,11 @@ async def change_password(
         problems.add("newPassword", "The new password must differ from the current one")
     problems.raise_if_any()
     async with in_transaction():
-        user.password_hash = container.passwords.hash(new_password)
-        await user.save(update_fields=["password_hash", "updated_at"])
+        await User.filter(id=user.id).update(
+            password_hash=container.passwords.hash(new_password),
+            token_version=F("token_version") + 1,
+            updated_at=datetime.now(UTC),
+        )
         await sessions.revoke_all(user.id, except_family=session_id)
         await audit.record(AuditAction.PASSWORD_CHANGED, actor_id=user.id, ip=client.ip)
     await queue_email(container, "password_changed", user.email, name=user.name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -70,10 +70,11 @@ class Page(Generic[M]):
     cursors: list[str]
     has_next_page: bool
     has_previous_page: bool
-    count_query: QuerySet[M]
+    counter: Callable[[], Awaitable[int]]
 
     async def total_count(self) -> int:
-        return await self.count_query.count()
+        """The size of the whole list: a COUNT, run only when asked for."""
+        return await self.counter()
 
 
 def encode_cursor(value: Any, pk: int) -> str:
@@ -131,7 +132,8 @@ async def paginate(
     query = query.order_by(*_order_by(ordering, reverse=backward)).limit(size + 1)
     if fields:
         query = query.only(*fields)
-    rows = list(await query) if size > 0 else []
+    # Even for a page of 0 the one extra row is fetched: it says whether there is more.
+    rows = list(await query)
     has_more = len(rows) > size
     rows = rows[:size]
     if backward:
@@ -142,5 +144,24 @@ async def paginate(
         cursors=cursors,
         has_next_page=has_more if not backward else args.before is not None,
         has_previous_page=has_more if backward else args.after is not None,
-        count_query=queryset,
+        counter=queryset.count,
+    )
+
+
+def page_of(
+    rows: list[M],
+    ordering: Ordering,
+    size: int,
+    counter: Callable[[], Awaitable[int]],
+) -> Page[M]:
+    """A first page from up to ``size + 1`` rows already fetched in order (batched
+    per-parent pagination: see loaders.pages)."""
+    has_more = len(rows) > size
+    rows = rows[:size]
+    return Page(
+        items=rows,
+        cursors=[encode_cursor(getattr(row, ordering.field), row.pk) for row in rows],
+        has_next_page=has_more,
+        has_previous_page=False,
+        counter=counter,
     )

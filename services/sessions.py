@@ -121,7 +121,7 @@ async def revoke_family(family_id: uuid.UUID, now: datetime | None = None) -> in
     )
 
 
-async def end_session(container: Container, refresh_token: str) -> User | None:
+async def end_session(container: Container, refresh_token: str, client: ClientInfo) -> User | None:
     """Revoke the family of this refresh token (logout). Returns its user, if any."""
     token = await RefreshToken.get_or_none(
         token_hash=hash_secret(container.settings, refresh_token)
@@ -129,6 +129,7 @@ async def end_session(container: Container, refresh_token: str) -> User | None:
     if token is None:
         return None
     await revoke_family(token.family_id)
+    await audit.record(AuditAction.LOGOUT, actor_id=token.user.id, ip=client.ip)
     return token.user
 
 

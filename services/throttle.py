@@ -23,18 +23,17 @@ class AttemptLimiter:
         self.kind = kind
         self.policy = BucketPolicy(max_attempts, max_attempts / window_seconds)
 
-    async def check(self, email: str, ip: str) -> None:
-        """RATE_LIMITED when no attempt is left; does not count one."""
-        state = await self.store.peek(attempt_key(self.kind, email, ip), self.policy)
-        if state.available < 1:
-            retry_after = (1 - state.available) / self.policy.restore_rate
-            raise RateLimited(retry_after, "Too many attempts; try again later")
-
-    async def count(self, email: str, ip: str) -> None:
-        await self.store.take(attempt_key(self.kind, email, ip), 1, self.policy)
-
-    async def check_and_count(self, email: str, ip: str) -> None:
+    async def check_and_count(
+        self, email: str, ip: str, message: str = "Too many requests; try again later"
+    ) -> None:
+        """Count one attempt, or RATE_LIMITED when none is left. Atomic (one bucket take),
+        so concurrent attempts cannot all pass a check before any of them is counted."""
         state = await self.store.take(attempt_key(self.kind, email, ip), 1, self.policy)
         if not state.allowed:
             retry_after = (1 - state.available) / self.policy.restore_rate
-            raise RateLimited(retry_after, "Too many requests; try again later")
+            raise RateLimited(retry_after, message)
+
+    async def uncount(self, email: str, ip: str) -> None:
+        """Give back an attempt counted by ``check_and_count`` (it turned out not to be one
+        that the limit is about, e.g. a login with the right password)."""
+        await self.store.give_back(attempt_key(self.kind, email, ip), 1, self.policy)

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from models.user import User, UserStatus
 from tests.conftest import AppFactory, graphql
 from tests.smtp_server import SmtpTestServer, running_smtp_server
 
@@ -165,3 +166,16 @@ async def test_password_reset_for_unknown_email_is_true_and_sends_nothing(client
     assert data(response) == {"requestPasswordReset": True}
     await client.container.jobs.drain()
     assert smtp.messages == []
+
+
+async def test_password_reset_token_stops_working_when_the_account_is_suspended(client, smtp):
+    await register_and_verify(client, smtp)
+    await graphql(client, 'mutation { requestPasswordReset(email: "ada@example.com") }')
+    token = await token_from_mail(smtp, 2, "password")
+    await User.filter(email="ada@example.com").update(status=UserStatus.SUSPENDED)
+    reset = await graphql(
+        client,
+        "mutation($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) }",
+        {"t": token, "p": NEW_PASSWORD},
+    )
+    assert reset.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
