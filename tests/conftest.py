@@ -65,7 +65,7 @@ async def empty_tables() -> None:
     if ON_POSTGRES:
         await connection.execute_script(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
     else:
-        deletes = "".join(f'DELETE FROM "{table}";' for table in tables)
+        deletes = "".join(f'DELETE FROM "{table}";' for table in tables)  # noqa: S608
         await connection.execute_script(
             f"PRAGMA foreign_keys = OFF;{deletes}PRAGMA foreign_keys = ON;"
         )
