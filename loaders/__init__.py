@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from loaders.catalogue import CatalogueLoaders
+from loaders.orders import OrderLoaders
+from loaders.posts import PostLoaders
 from loaders.users import UserLoaders
 
 
@@ -10,3 +13,6 @@ class Loaders:
 
     def __init__(self) -> None:
         self.users = UserLoaders()
+        self.posts = PostLoaders()
+        self.catalogue = CatalogueLoaders()
+        self.orders = OrderLoaders()

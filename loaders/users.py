@@ -10,7 +10,9 @@ from models.user import User
 
 
 async def load_users_by_id(ids: Sequence[int]) -> list[User | None]:
-    found = {user.id: user for user in await User.filter(id__in=list(ids), deleted_at=None)}
+    """Every row, deleted accounts included ("Deleted user"): relations such as a post's
+    author must still resolve. Lookups by id (``user``, ``node``) hide deleted accounts."""
+    found = {user.id: user for user in await User.filter(id__in=list(ids))}
     return [found.get(user_id) for user_id in ids]
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from models.user import Role, User
+from resolvers.prefetch import prefetch_one, prefetch_page
 from schema.arguments import given
-from schema.connections import Connection, connection_from_page
+from schema.connections import Connection
 from schema.context import Info
 from schema.enums import OrderDirection, UserOrderField
 from schema.inputs import UpdateProfileInput, UserFilter
@@ -15,7 +16,8 @@ from services import users
 from services.pagination import Ordering, PageArgs, paginate
 
 
-def resolve_me(info: Info) -> User | None:
+async def resolve_me(info: Info) -> User | None:
+    await prefetch_one(info, info.context.user)
     return info.context.user
 
 
@@ -24,7 +26,11 @@ async def resolve_user(info: Info, global_id: str) -> User | None:
     user_id = parse_int_pk(pk) if type_name == "User" else None
     if user_id is None:
         return None
-    return await info.context.loaders.users.by_id.load(user_id)
+    user = await info.context.loaders.users.by_id.load(user_id)
+    if user is None or user.deleted_at is not None:
+        return None
+    await prefetch_one(info, user)
+    return user
 
 
 async def resolve_users(
@@ -39,7 +45,7 @@ async def resolve_users(
     result = await paginate(query, Ordering(order_by.value, direction.descending), page)
     for user in result.items:
         info.context.loaders.users.by_id.prime(user.id, user)
-    return connection_from_page(result)
+    return await prefetch_page(info, result)
 
 
 async def update_profile(info: Info, data: UpdateProfileInput) -> User:

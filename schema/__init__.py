@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+import resolvers.relations  # noqa: F401  (registers what `prefetch` loads)
 from schema.errors import ErrorCodeEnum, log_unexpected_errors
 from schema.extensions import CostLimiter, DocumentLimits, OperationObserver
 from schema.limits import DocumentLimitSettings

@@ -5,7 +5,7 @@ Rules (the README has a worked example):
 - every root mutation field costs 10 unless it declares otherwise;
 - a field with ``first``/``last`` arguments (a connection) multiplies the cost of the lists
   below it (``edges``, ``nodes``) by that number, 20 when neither is given; other lists of
-  objects multiply by their ``assumedSize`` (default 1);
+  objects multiply by their own ``limit`` argument, else their ``assumedSize`` (default 1);
 - ``first``/``last`` must be between 0 and 100 (BAD_USER_INPUT otherwise);
 - introspection (``__schema``, ``__type``) costs a flat ``INTROSPECTION_COST``;
 - a root mutation field is charged its weight even when it answers null (it did its work).
@@ -53,6 +53,7 @@ MUTATION_COST = 10
 INTROSPECTION_COST = 10
 MINIMUM_OPERATION_COST = 1
 SLICING_ARGUMENTS = ("first", "last")
+LIMIT_ARGUMENT = "limit"
 
 
 @strawberry.schema_directive(
@@ -161,6 +162,17 @@ class CostAnalysis:
                     values[name] = value
         return values
 
+    def _limit(self, field: GraphQLField, node: FieldNode) -> int | None:
+        """A list's own ``limit`` argument (or its default) sizes it."""
+        if LIMIT_ARGUMENT not in field.args:
+            return None
+        for argument in node.arguments or ():
+            if argument.name.value == LIMIT_ARGUMENT:
+                value = value_from_ast(argument.value, GraphQLInt, self._variable_values)
+                return value if isinstance(value, int) and value >= 0 else None
+        default = field.args[LIMIT_ARGUMENT].default_value
+        return default if isinstance(default, int) else None
+
     def _fields(
         self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType
     ) -> Iterator[tuple[FieldNode, GraphQLNamedType]]:
@@ -216,6 +228,8 @@ class CostAnalysis:
                 declared = declared_cost(field)
                 if list_size is not None:
                     multiplier = list_size
+                elif (limit := self._limit(field, node)) is not None:
+                    multiplier = limit
                 elif declared is not None and isinstance(declared.assumed_size, int):
                     multiplier = declared.assumed_size
             children = self._selection_cost(node.selection_set, child_type, size_below)

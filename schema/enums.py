@@ -6,12 +6,18 @@ import enum
 
 import strawberry
 
+from models.catalogue import ProductStatus
+from models.orders import OrderStatus
+from models.posts import PostStatus
 from models.user import Role, UserStatus
 from services.permissions import Permission
 
 strawberry.enum(Role, name="Role")
 strawberry.enum(UserStatus, name="UserStatus")
 strawberry.enum(Permission, name="Permission")
+strawberry.enum(PostStatus, name="PostStatus")
+strawberry.enum(ProductStatus, name="ProductStatus")
+strawberry.enum(OrderStatus, name="OrderStatus")
 
 
 @strawberry.enum
@@ -30,4 +36,29 @@ class UserOrderField(enum.Enum):
     NAME = "name"
 
 
-__all__ = ["OrderDirection", "Permission", "Role", "UserOrderField", "UserStatus"]
+@strawberry.enum
+class PostOrderField(enum.Enum):
+    CREATED_AT = "created_at"
+    PUBLISHED_AT = "published_at"
+    TITLE = "title"
+
+
+@strawberry.enum
+class ProductOrderField(enum.Enum):
+    CREATED_AT = "created_at"
+    PRICE = "price_cents"
+    NAME = "name"
+
+
+__all__ = [
+    "OrderDirection",
+    "OrderStatus",
+    "Permission",
+    "PostOrderField",
+    "PostStatus",
+    "ProductOrderField",
+    "ProductStatus",
+    "Role",
+    "UserOrderField",
+    "UserStatus",
+]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import strawberry
 from strawberry import UNSET
 
-from schema.enums import Role, UserStatus
+from schema.enums import OrderStatus, PostStatus, ProductStatus, Role, UserStatus
 
 
 @strawberry.input
@@ -25,3 +27,78 @@ class UserFilter:
     search: str | None = UNSET
     role: Role | None = UNSET
     status: UserStatus | None = UNSET
+
+
+@strawberry.input
+class CreatePostInput:
+    title: str
+    body: str
+    tags: list[str] | None = UNSET
+    publish: bool | None = False
+
+
+@strawberry.input
+class UpdatePostInput:
+    title: str | None = UNSET
+    body: str | None = UNSET
+    tags: list[str] | None = UNSET
+
+
+@strawberry.input
+class PostFilter:
+    author_id: strawberry.ID | None = UNSET
+    status: PostStatus | None = UNSET
+    tag: str | None = UNSET
+    search: str | None = UNSET
+
+
+@strawberry.input
+class CreateProductInput:
+    name: str
+    description: str
+    price: Decimal
+    stock: int
+
+
+@strawberry.input
+class UpdateProductInput:
+    name: str | None = UNSET
+    description: str | None = UNSET
+    price: Decimal | None = UNSET
+    stock: int | None = UNSET
+
+
+@strawberry.input
+class ProductFilter:
+    search: str | None = UNSET
+    min_price: Decimal | None = UNSET
+    max_price: Decimal | None = UNSET
+    in_stock: bool | None = UNSET
+    seller_id: strawberry.ID | None = UNSET
+    status: ProductStatus | None = UNSET
+
+
+@strawberry.input
+class OrderItemInput:
+    product_id: strawberry.ID
+    quantity: int
+
+
+@strawberry.input
+class PlaceOrderInput:
+    items: list[OrderItemInput]
+    idempotency_key: str
+
+
+@strawberry.input
+class OrderFilter:
+    status: OrderStatus | None = UNSET
+    buyer_id: strawberry.ID | None = UNSET
+
+
+@strawberry.input
+class TransferInput:
+    to_user_id: strawberry.ID
+    amount: Decimal
+    note: str | None = UNSET
+    idempotency_key: str

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import strawberry
 from strawberry import UNSET
 
-from resolvers import auth, users
+from resolvers import auth, catalogue, orders, posts, users, wallet
 from schema.arguments import given
 from schema.context import Info
 from schema.enums import Permission, Role
-from schema.inputs import RegisterInput, UpdateProfileInput
-from schema.permissions import HasPermission, authenticated, requires
+from schema.inputs import (
+    CreatePostInput,
+    CreateProductInput,
+    PlaceOrderInput,
+    RegisterInput,
+    TransferInput,
+    UpdatePostInput,
+    UpdateProductInput,
+    UpdateProfileInput,
+)
+from schema.permissions import HasPermission, admin_only, authenticated, requires
 from schema.types.auth import AuthPayload
+from schema.types.catalogue import Product
+from schema.types.orders import Order
+from schema.types.posts import Comment, Post
 from schema.types.user import User
+from schema.types.wallet import Transfer
 
 
 @strawberry.type
@@ -92,3 +107,107 @@ class Mutation:
     )
     async def delete_user(self, info: Info, id: strawberry.ID) -> bool:
         return await users.delete_user(info, id)
+
+    # posts
+    @strawberry.mutation(
+        description="Write a post (WRITE_POSTS); `publish: true` publishes it at once.",
+        extensions=requires(HasPermission(Permission.WRITE_POSTS)),
+    )
+    async def create_post(self, info: Info, input: CreatePostInput) -> Post:
+        return await posts.create_post(info, input)  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="Edit a post: its author, or MODERATE_POSTS.", extensions=authenticated()
+    )
+    async def update_post(self, info: Info, id: strawberry.ID, input: UpdatePostInput) -> Post:
+        return await posts.update_post(info, id, input)  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="Publish a post: its author, or MODERATE_POSTS.", extensions=authenticated()
+    )
+    async def publish_post(self, info: Info, id: strawberry.ID) -> Post:
+        return await posts.publish_post(info, id)  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="Delete a post: its author, or MODERATE_POSTS.", extensions=authenticated()
+    )
+    async def delete_post(self, info: Info, id: strawberry.ID) -> bool:
+        return await posts.delete_post(info, id)
+
+    @strawberry.mutation(
+        description="Comment on a published post (WRITE_POSTS).",
+        extensions=requires(HasPermission(Permission.WRITE_POSTS)),
+    )
+    async def add_comment(self, info: Info, post_id: strawberry.ID, body: str) -> Comment:
+        return await posts.add_comment(info, post_id, body)  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="Delete a comment: its author, or MODERATE_POSTS.",
+        extensions=authenticated(),
+    )
+    async def delete_comment(self, info: Info, id: strawberry.ID) -> bool:
+        return await posts.delete_comment(info, id)
+
+    # catalogue and orders
+    @strawberry.mutation(
+        description="Add a product (WRITE_PRODUCTS).",
+        extensions=requires(HasPermission(Permission.WRITE_PRODUCTS)),
+    )
+    async def create_product(self, info: Info, input: CreateProductInput) -> Product:
+        return await catalogue.create_product(info, input)  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="Change a product (WRITE_PRODUCTS).",
+        extensions=requires(HasPermission(Permission.WRITE_PRODUCTS)),
+    )
+    async def update_product(
+        self, info: Info, id: strawberry.ID, input: UpdateProductInput
+    ) -> Product:
+        return await catalogue.update_product(info, id, input)  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="Take a product off sale (WRITE_PRODUCTS).",
+        extensions=requires(HasPermission(Permission.WRITE_PRODUCTS)),
+    )
+    async def archive_product(self, info: Info, id: strawberry.ID) -> Product:
+        return await catalogue.archive_product(info, id)  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description=(
+            "Buy: in one transaction every line's stock is reserved and the wallet charged "
+            "(OUT_OF_STOCK / INSUFFICIENT_FUNDS roll everything back). The same "
+            "idempotencyKey and items return the first order."
+        ),
+        extensions=authenticated(),
+    )
+    async def place_order(self, info: Info, input: PlaceOrderInput) -> Order:
+        return await orders.place_order(info, input)  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="Cancel a PAID order (its buyer or MANAGE_ORDERS): refund and restock.",
+        extensions=authenticated(),
+    )
+    async def cancel_order(self, info: Info, id: strawberry.ID) -> Order:
+        return await orders.cancel_order(info, id)  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="Complete a PAID order (MANAGE_ORDERS); the sellers are paid.",
+        extensions=requires(HasPermission(Permission.MANAGE_ORDERS)),
+    )
+    async def complete_order(self, info: Info, id: strawberry.ID) -> Order:
+        return await orders.complete_order(info, id)  # type: ignore[return-value]
+
+    # wallet
+    @strawberry.mutation(
+        description=(
+            "Send money: atomic, never a negative balance; the same idempotencyKey and "
+            "payload return the first transfer."
+        ),
+        extensions=authenticated(),
+    )
+    async def transfer(self, info: Info, input: TransferInput) -> Transfer:
+        return await wallet.transfer(info, input)  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Add money to a wallet (ADMIN).", extensions=admin_only())
+    async def deposit_funds(self, info: Info, user_id: strawberry.ID, amount: Decimal) -> User:
+        return await wallet.deposit_funds(info, user_id, amount)  # type: ignore[return-value]

@@ -11,6 +11,7 @@ from typing import Any
 from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 
+from models.user import Role
 from schema.context import Info
 from services.errors import Forbidden, Unauthenticated
 from services.permissions import Permission, role_has
@@ -39,9 +40,25 @@ class HasPermission(BasePermission):
         return True
 
 
+class IsAdmin(BasePermission):
+    message = "Requires the ADMIN role"
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        user = info.context.user
+        if user is None:
+            raise Unauthenticated("Authentication required")
+        if user.role is not Role.ADMIN:
+            raise Forbidden(self.message)
+        return True
+
+
 def requires(*permissions: BasePermission) -> list[FieldExtension]:
     """``strawberry.field(extensions=requires(HasPermission(P)))``."""
     return [PermissionExtension(permissions=list(permissions), use_directives=False)]
+
+
+def admin_only() -> list[FieldExtension]:
+    return requires(IsAdmin())
 
 
 def authenticated() -> list[FieldExtension]:

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 from strawberry import UNSET
 
+from resolvers import catalogue, orders, posts, wallet
 from resolvers import users as user_resolvers
 from resolvers.node import resolve_node
 from schema.arguments import given
 from schema.connections import Connection
 from schema.context import Info
-from schema.enums import OrderDirection, Permission, UserOrderField
-from schema.inputs import UserFilter
-from schema.permissions import HasPermission, requires
+from schema.enums import (
+    OrderDirection,
+    Permission,
+    PostOrderField,
+    ProductOrderField,
+    UserOrderField,
+)
+from schema.inputs import OrderFilter, PostFilter, ProductFilter, UserFilter
+from schema.permissions import HasPermission, authenticated, requires
 from schema.relay import Node
+from schema.types.catalogue import Product
+from schema.types.orders import Order
+from schema.types.posts import Post
 from schema.types.user import User
+from schema.types.wallet import CustomerStats, Transfer
 from services.pagination import PageArgs
 
 
@@ -25,8 +38,8 @@ class Query:
         return await resolve_node(info, id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The authenticated caller; null when anonymous.")
-    def me(self, info: Info) -> User | None:
-        return user_resolvers.resolve_me(info)  # type: ignore[return-value]
+    async def me(self, info: Info) -> User | None:
+        return await user_resolvers.resolve_me(info)  # type: ignore[return-value]
 
     @strawberry.field(description="A user by ID; null when there is none.")
     async def user(self, info: Info, id: strawberry.ID) -> User | None:
@@ -53,4 +66,109 @@ class Query:
             given(filter),
             order_by or UserOrderField.CREATED_AT,
             direction or OrderDirection.DESC,
+        )
+
+    @strawberry.field(description="A post by ID; null when it does not exist or is not visible.")
+    async def post(self, info: Info, id: strawberry.ID) -> Post | None:
+        return await posts.resolve_post(info, id)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description=(
+            "Posts: PUBLISHED unless `filter.status` asks for another status (drafts and "
+            "archived posts are visible to their author and MODERATE_POSTS)."
+        )
+    )
+    async def posts(
+        self,
+        info: Info,
+        first: int | None = UNSET,
+        after: str | None = UNSET,
+        last: int | None = UNSET,
+        before: str | None = UNSET,
+        filter: PostFilter | None = UNSET,
+        order_by: PostOrderField | None = PostOrderField.CREATED_AT,
+        direction: OrderDirection | None = OrderDirection.DESC,
+    ) -> Connection[Post]:
+        return await posts.resolve_posts(
+            info,
+            PageArgs(given(first), given(after), given(last), given(before)),
+            given(filter),
+            order_by or PostOrderField.CREATED_AT,
+            direction or OrderDirection.DESC,
+        )
+
+    @strawberry.field(description="A product by ID; null when there is none.")
+    async def product(self, info: Info, id: strawberry.ID) -> Product | None:
+        return await catalogue.resolve_product(info, id)  # type: ignore[return-value]
+
+    @strawberry.field(description="Products: ACTIVE unless `filter.status` asks for ARCHIVED.")
+    async def products(
+        self,
+        info: Info,
+        first: int | None = UNSET,
+        after: str | None = UNSET,
+        last: int | None = UNSET,
+        before: str | None = UNSET,
+        filter: ProductFilter | None = UNSET,
+        order_by: ProductOrderField | None = ProductOrderField.CREATED_AT,
+        direction: OrderDirection | None = OrderDirection.DESC,
+    ) -> Connection[Product]:
+        return await catalogue.resolve_products(
+            info,
+            PageArgs(given(first), given(after), given(last), given(before)),
+            given(filter),
+            order_by or ProductOrderField.CREATED_AT,
+            direction or OrderDirection.DESC,
+        )
+
+    @strawberry.field(
+        description="An order: its buyer or MANAGE_ORDERS; null otherwise.",
+        extensions=authenticated(),
+    )
+    async def order(self, info: Info, id: strawberry.ID) -> Order | None:
+        return await orders.resolve_order(info, id)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="Your orders, newest first; every order (filterable) with MANAGE_ORDERS.",
+        extensions=authenticated(),
+    )
+    async def orders(
+        self,
+        info: Info,
+        first: int | None = UNSET,
+        after: str | None = UNSET,
+        last: int | None = UNSET,
+        before: str | None = UNSET,
+        filter: OrderFilter | None = UNSET,
+    ) -> Connection[Order]:
+        return await orders.resolve_orders(
+            info, PageArgs(given(first), given(after), given(last), given(before)), given(filter)
+        )
+
+    @strawberry.field(
+        description="Transfers you sent or received, newest first.", extensions=authenticated()
+    )
+    async def transfers(
+        self,
+        info: Info,
+        first: int | None = UNSET,
+        after: str | None = UNSET,
+        last: int | None = UNSET,
+        before: str | None = UNSET,
+    ) -> Connection[Transfer]:
+        return await wallet.resolve_transfers(
+            info, PageArgs(given(first), given(after), given(last), given(before))
+        )
+
+    @strawberry.field(
+        description=(
+            "Customers by money spent on COMPLETED orders (READ_STATS); one SQL aggregate."
+        ),
+        extensions=requires(HasPermission(Permission.READ_STATS)),
+    )
+    async def top_customers(
+        self, info: Info, limit: int | None = 10, since: datetime | None = UNSET
+    ) -> list[CustomerStats]:
+        return await wallet.resolve_top_customers(  # type: ignore[return-value]
+            info, 10 if limit is None else limit, given(since)
         )

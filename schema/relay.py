@@ -50,6 +50,13 @@ def parse_int_pk(pk: str) -> int | None:
     return value if 0 < value <= MAX_PK else None
 
 
+def optional_int_pk(global_id: str, expected_type: str) -> int | None:
+    """The key of a global ID naming ``expected_type``; None for a well-formed ID of another
+    type or an out-of-range key (lookups answer null); BAD_USER_INPUT if it is no ID."""
+    type_name, pk = from_global_id(global_id)
+    return parse_int_pk(pk) if type_name == expected_type else None
+
+
 def int_pk(global_id: str, expected_type: str) -> int:
     """The integer primary key of a global ID that must name ``expected_type``."""
     type_name, pk = from_global_id(global_id)

@@ -10,7 +10,15 @@ from tortoise import Tortoise, connections
 from server.settings import Settings
 
 APP_LABEL = "models"
-MODEL_MODULES = ["models.user", "models.auth", "models.audit"]
+MODEL_MODULES = [
+    "models.user",
+    "models.auth",
+    "models.audit",
+    "models.posts",
+    "models.catalogue",
+    "models.orders",
+    "models.wallet",
+]
 MIGRATIONS_LOCATION = "./migrations"
 
 

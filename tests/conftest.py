@@ -7,9 +7,10 @@ REDIS_URL set (the second CI pass) the same tests run on PostgreSQL and Redis.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -121,3 +122,40 @@ async def graphql(
     if operation_name is not None:
         payload["operationName"] = operation_name
     return await client.post("/graphql", json=payload, headers=headers or {})
+
+
+class StatementCounter(logging.Handler):
+    """Counts the SQL statements Tortoise sends (it logs each at DEBUG on
+    ``tortoise.db_client``): the N+1 tests assert on these counts."""
+
+    KINDS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage().lstrip()
+        if message.upper().startswith(self.KINDS):
+            self.statements.append(message)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def reset(self) -> None:
+        self.statements.clear()
+
+
+@pytest.fixture
+def sql_statements() -> Iterator[StatementCounter]:
+    logger = logging.getLogger("tortoise.db_client")
+    counter = StatementCounter()
+    previous_level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(counter)
+    try:
+        yield counter
+    finally:
+        logger.removeHandler(counter)
+        logger.setLevel(previous_level)

@@ -4,15 +4,29 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from strawberry import UNSET
 
 from models.user import Role as RoleModel
 from models.user import User as UserModel
+from resolvers.prefetch import attached_or
+from schema.arguments import given
+from schema.connections import Connection
 from schema.context import Info
-from schema.enums import Permission, Role, UserStatus
+from schema.cost import cost
+from schema.enums import Permission, PostStatus, Role, UserStatus
 from schema.relay import Node, to_global_id
+from services.pagination import PageArgs
 from services.permissions import role_has, sorted_permissions
+
+if TYPE_CHECKING:
+    from schema.types.orders import Order
+    from schema.types.posts import Post
+
+PostRef = Annotated["Post", strawberry.lazy("schema.types.posts")]
+OrderRef = Annotated["Order", strawberry.lazy("schema.types.orders")]
 
 
 def _is_self_or(info: Info, root: UserModel, permission: Permission) -> bool:
@@ -54,3 +68,50 @@ class User(Node):
         if viewer is None or (viewer.id != root.id and viewer.role is not RoleModel.ADMIN):
             return None
         return Decimal(root.balance_cents) / 100
+
+    @strawberry.field(description="Published posts by this user.", directives=[cost(1)])
+    def post_count(self, root: strawberry.Parent[UserModel], info: Info) -> int:
+        return attached_or(
+            root,
+            info,
+            lambda: info.context.loaders.posts.published_count_by_author.load(root.id),
+        )
+
+    @strawberry.field(
+        description=(
+            "Posts by this user, newest first: published ones for everyone; every status for "
+            "the user themself and MODERATE_POSTS."
+        )
+    )
+    def posts(
+        self,
+        root: strawberry.Parent[UserModel],
+        info: Info,
+        first: int | None = UNSET,
+        after: str | None = UNSET,
+        last: int | None = UNSET,
+        before: str | None = UNSET,
+        status: PostStatus | None = UNSET,
+    ) -> Connection[PostRef]:
+        from resolvers.posts import posts_of
+
+        args = PageArgs(given(first), given(after), given(last), given(before))
+        return attached_or(root, info, lambda: posts_of(info, root, args, given(status)))
+
+    @strawberry.field(
+        description="Orders of this user, newest first: for the user themself or MANAGE_ORDERS "
+        "(empty for everyone else)."
+    )
+    def orders(
+        self,
+        root: strawberry.Parent[UserModel],
+        info: Info,
+        first: int | None = UNSET,
+        after: str | None = UNSET,
+        last: int | None = UNSET,
+        before: str | None = UNSET,
+    ) -> Connection[OrderRef]:
+        from resolvers.orders import orders_of
+
+        args = PageArgs(given(first), given(after), given(last), given(before))
+        return attached_or(root, info, lambda: orders_of(info, root, args))

@@ -1,0 +1,75 @@
+"""Order queries and mutations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.orders import Order
+from models.user import User
+from resolvers.prefetch import prefetch_one, prefetch_page
+from schema.arguments import given
+from schema.connections import Connection
+from schema.context import Info
+from schema.inputs import OrderFilter, PlaceOrderInput
+from schema.relay import int_pk, optional_int_pk
+from services import orders
+from services.errors import NotFound
+from services.pagination import Ordering, PageArgs, paginate
+
+ORDER_ORDER = Ordering("created_at", descending=True)
+
+
+async def resolve_order(info: Info, global_id: str) -> Order | None:
+    order_id = optional_int_pk(global_id, "Order")
+    if order_id is None:
+        return None
+    try:
+        order = await orders.get_visible_order(order_id, info.context.require_user())
+    except NotFound:
+        return None
+    await prefetch_one(info, order)
+    return order
+
+
+async def resolve_orders(
+    info: Info,
+    page: PageArgs,
+    filter: OrderFilter | None,
+) -> Connection[Any]:
+    criteria = filter or OrderFilter()
+    buyer_id = given(criteria.buyer_id)
+    query = orders.visible_orders(
+        info.context.require_user(), int_pk(buyer_id, "User") if buyer_id else None
+    )
+    if (status := given(criteria.status)) is not None:
+        query = query.filter(status=status)
+    return await prefetch_page(info, await paginate(query, ORDER_ORDER, page))
+
+
+async def orders_of(info: Info, buyer: User, page: PageArgs) -> Connection[Any]:
+    """A user's orders when they were not prefetched (e.g. paging with a cursor)."""
+    viewer = info.context.user
+    allowed = viewer is not None and (viewer.id == buyer.id or orders.can_manage(viewer))
+    query = Order.filter(buyer_id=buyer.id if allowed else -1)
+    return await prefetch_page(info, await paginate(query, ORDER_ORDER, page))
+
+
+async def place_order(info: Info, data: PlaceOrderInput) -> Order:
+    lines = [
+        orders.OrderLine(int_pk(item.product_id, "Product"), item.quantity) for item in data.items
+    ]
+    order = await orders.place_order(info.context.require_user(), lines, data.idempotency_key)
+    await prefetch_one(info, order)
+    return order
+
+
+async def cancel_order(info: Info, global_id: str) -> Order:
+    order = await orders.cancel_order(info.context.require_user(), int_pk(global_id, "Order"))
+    await prefetch_one(info, order)
+    return order
+
+
+async def complete_order(info: Info, global_id: str) -> Order:
+    order = await orders.complete_order(info.context.require_user(), int_pk(global_id, "Order"))
+    await prefetch_one(info, order)
+    return order

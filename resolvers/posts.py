@@ -1,0 +1,112 @@
+"""Post and comment queries and mutations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.posts import Comment, Post, PostStatus
+from models.user import User
+from resolvers.prefetch import prefetch_one, prefetch_page
+from schema.arguments import given
+from schema.connections import Connection
+from schema.context import Info
+from schema.enums import OrderDirection, PostOrderField
+from schema.inputs import CreatePostInput, PostFilter, UpdatePostInput
+from schema.relay import int_pk, optional_int_pk
+from services import posts
+from services.errors import BadUserInput, NotFound
+from services.pagination import Ordering, PageArgs, paginate
+
+COMMENT_ORDER = Ordering("created_at", descending=False)
+USER_POSTS_ORDER = Ordering("created_at", descending=True)
+
+
+async def resolve_post(info: Info, global_id: str) -> Post | None:
+    post_id = optional_int_pk(global_id, "Post")
+    if post_id is None:
+        return None
+    try:
+        post = await posts.get_visible_post(post_id, info.context.user)
+    except NotFound:
+        return None
+    await prefetch_one(info, post)
+    return post
+
+
+async def resolve_posts(
+    info: Info,
+    page: PageArgs,
+    filter: PostFilter | None,
+    order_by: PostOrderField,
+    direction: OrderDirection,
+) -> Connection[Any]:
+    criteria = filter or PostFilter()
+    status = given(criteria.status)
+    if order_by is PostOrderField.PUBLISHED_AT and status not in (None, PostStatus.PUBLISHED):
+        raise BadUserInput("Order by PUBLISHED_AT only lists published posts")
+    author_id = given(criteria.author_id)
+    query = posts.search_posts(
+        info.context.user,
+        author_id=int_pk(author_id, "User") if author_id else None,
+        status=status,
+        tag=given(criteria.tag),
+        search=given(criteria.search),
+    )
+    result = await paginate(query, Ordering(order_by.value, direction.descending), page)
+    return await prefetch_page(info, result)
+
+
+async def comments_of(info: Info, post: Post, page: PageArgs) -> Connection[Any]:
+    """A post's comments when they were not prefetched (e.g. paging with a cursor)."""
+    result = await paginate(Comment.filter(post_id=post.id), COMMENT_ORDER, page)
+    return await prefetch_page(info, result)
+
+
+async def posts_of(
+    info: Info, author: User, page: PageArgs, status: PostStatus | None
+) -> Connection[Any]:
+    """A user's posts when they were not prefetched (e.g. paging with a cursor)."""
+    query = posts.posts_by_author(info.context.user, author.id, status)
+    result = await paginate(query, USER_POSTS_ORDER, page)
+    return await prefetch_page(info, result)
+
+
+async def create_post(info: Info, data: CreatePostInput) -> Post:
+    post = await posts.create_post(
+        info.context.require_user(),
+        data.title,
+        data.body,
+        given(data.tags),
+        bool(given(data.publish)),
+    )
+    await prefetch_one(info, post)
+    return post
+
+
+async def update_post(info: Info, global_id: str, data: UpdatePostInput) -> Post:
+    changes = posts.PostChanges(given(data.title), given(data.body), given(data.tags))
+    post = await posts.update_post(info.context.require_user(), int_pk(global_id, "Post"), changes)
+    await prefetch_one(info, post)
+    return post
+
+
+async def publish_post(info: Info, global_id: str) -> Post:
+    post, _ = await posts.publish_post(info.context.require_user(), int_pk(global_id, "Post"))
+    await prefetch_one(info, post)
+    return post
+
+
+async def delete_post(info: Info, global_id: str) -> bool:
+    await posts.delete_post(info.context.require_user(), int_pk(global_id, "Post"))
+    return True
+
+
+async def add_comment(info: Info, post_id: str, body: str) -> Comment:
+    comment = await posts.add_comment(info.context.require_user(), int_pk(post_id, "Post"), body)
+    await prefetch_one(info, comment)
+    return comment
+
+
+async def delete_comment(info: Info, global_id: str) -> bool:
+    await posts.delete_comment(info.context.require_user(), int_pk(global_id, "Comment"))
+    return True

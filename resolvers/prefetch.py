@@ -1,0 +1,178 @@
+"""Resolve a whole level at once.
+
+A list (or connection, or single object) resolver calls ``prefetch`` with the objects it
+returns and the selection below them. For every selected relation this loads the values of
+ALL the objects in one batch (a DataLoader, or one windowed statement for nested
+connections), attaches them to the objects under the field's response key, and recurses
+into the loaded objects. The fields themselves are then plain synchronous resolvers that
+read what was attached (``attached_or``), which keeps graphql-core from creating a
+coroutine per field and item (see ARCHITECTURE.md, "Performance"). A field whose value was
+not prefetched (an object reached some other way) falls back to its DataLoader.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
+
+from schema.connections import Connection, connection_from_page
+from services.pagination import Page
+
+if TYPE_CHECKING:
+    from schema.context import Context, Info
+
+_ATTACHED = "_agora_prefetched"
+_MISSING: Any = object()
+
+Relation = Callable[["Context", list[Any], SelectedField], Awaitable[None]]
+RELATIONS: dict[type, dict[str, Relation]] = {}
+
+
+def response_key(field: SelectedField) -> str:
+    return field.alias or field.name
+
+
+def attach(item: object, key: str, value: object) -> None:
+    item.__dict__.setdefault(_ATTACHED, {})[key] = value
+
+
+def attached_or(root: object, info: Info, fallback: Callable[[], Awaitable[object]]) -> Any:
+    """The prefetched value of this field (by response key), else the fallback's awaitable
+    (graphql-core awaits what a synchronous resolver returns). Typed Any: the schema's
+    resolvers hand Strawberry model instances for its types."""
+    value = root.__dict__.get(_ATTACHED, {}).get(info.path.key, _MISSING)
+    return fallback() if value is _MISSING else value
+
+
+def fields_of(selections: Iterable[Selection]) -> list[SelectedField]:
+    """The fields of a selection set, through fragments and inline fragments."""
+    found: list[SelectedField] = []
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            found.append(selection)
+        elif isinstance(selection, (FragmentSpread, InlineFragment)):
+            found.extend(fields_of(selection.selections))
+    return found
+
+
+def node_fields(connection: SelectedField) -> list[SelectedField]:
+    """What is selected on the nodes of a connection (``nodes`` and ``edges.node``)."""
+    found: list[SelectedField] = []
+    for field in fields_of(connection.selections):
+        if field.name == "nodes":
+            found.extend(fields_of(field.selections))
+        elif field.name == "edges":
+            for edge_field in fields_of(field.selections):
+                if edge_field.name == "node":
+                    found.extend(fields_of(edge_field.selections))
+    return found
+
+
+def current_field(info: Info) -> SelectedField:
+    field = info.selected_fields[0]
+    assert isinstance(field, SelectedField)
+    return field
+
+
+async def prefetch(context: Context, items: Sequence[Any], fields: list[SelectedField]) -> None:
+    """Load every selected relation of ``items`` (all of one model) a level at a time."""
+    if not items:
+        return
+    relations = RELATIONS.get(type(items[0]), {})
+    loads = [
+        relation(context, list(items), field)
+        for field in fields
+        if (relation := relations.get(field.name)) is not None
+    ]
+    if loads:
+        await asyncio.gather(*loads)
+
+
+async def prefetch_one(info: Info, item: Any) -> None:
+    """For a resolver returning one object: prefetch what is selected below it."""
+    if item is not None:
+        await prefetch(info.context, [item], fields_of(current_field(info).selections))
+
+
+async def prefetch_page(info: Info, page: Page[Any]) -> Connection[Any]:
+    """For a connection resolver: prefetch below the nodes, then build the connection."""
+    await prefetch(info.context, page.items, node_fields(current_field(info)))
+    return connection_from_page(page)
+
+
+def register(model: type, field_name: str) -> Callable[[Relation], Relation]:
+    def decorate(relation: Relation) -> Relation:
+        RELATIONS.setdefault(model, {})[field_name] = relation
+        return relation
+
+    return decorate
+
+
+# --- relation shapes -------------------------------------------------------------------
+
+LoaderOf = Callable[["Context"], Any]
+
+
+def to_one(key_attr: str, loader: LoaderOf) -> Relation:
+    """A foreign key: ``items[i].<key_attr>`` → one object, through a by-id DataLoader."""
+
+    async def load(context: Context, items: list[Any], field: SelectedField) -> None:
+        values = await loader(context).load_many([getattr(item, key_attr) for item in items])
+        key = response_key(field)
+        for item, value in zip(items, values, strict=True):
+            attach(item, key, value)
+        children = [value for value in values if value is not None]
+        await prefetch(context, children, fields_of(field.selections))
+
+    return load
+
+
+def per_item(loader: LoaderOf) -> Relation:
+    """A value keyed by the item's id (counts), through a DataLoader."""
+
+    async def load(context: Context, items: list[Any], field: SelectedField) -> None:
+        values = await loader(context).load_many([item.id for item in items])
+        key = response_key(field)
+        for item, value in zip(items, values, strict=True):
+            attach(item, key, value)
+
+    return load
+
+
+def to_many(loader: LoaderOf) -> Relation:
+    """A plain list keyed by the item's id (order lines), through a DataLoader."""
+
+    async def load(context: Context, items: list[Any], field: SelectedField) -> None:
+        lists = await loader(context).load_many([item.id for item in items])
+        key = response_key(field)
+        for item, value in zip(items, lists, strict=True):
+            attach(item, key, value)
+        children = [child for values in lists for child in values]
+        await prefetch(context, children, fields_of(field.selections))
+
+    return load
+
+
+PageBuilder = Callable[
+    ["Context", list[Any], dict[str, Any]], Awaitable[dict[int, Page[Any]] | None]
+]
+
+
+def to_connection(build: PageBuilder) -> Relation:
+    """A nested connection: one page per item, all built in one statement by ``build``
+    (which returns None when the arguments need the per-item fallback, e.g. cursors)."""
+
+    async def load(context: Context, items: list[Any], field: SelectedField) -> None:
+        pages = await build(context, items, field.arguments)
+        if pages is None:
+            return
+        key = response_key(field)
+        for item in items:
+            attach(item, key, connection_from_page(pages[item.id]))
+        children = [child for page in pages.values() for child in page.items]
+        await prefetch(context, children, node_fields(field))
+
+    return load

@@ -1,0 +1,142 @@
+"""Which relation of which model ``prefetch`` loads, and how: one place for the whole
+object graph (imported once by the schema)."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from loaders.pages import first_rows_per_parent
+from models.catalogue import Product
+from models.orders import Order, OrderItem
+from models.posts import Comment, Post, PostStatus
+from models.user import User
+from models.wallet import Transfer
+from resolvers.orders import ORDER_ORDER
+from resolvers.posts import COMMENT_ORDER, USER_POSTS_ORDER
+from resolvers.prefetch import RELATIONS, per_item, to_connection, to_many, to_one
+from schema.context import Context
+from services import orders, posts
+from services.pagination import Page, PageArgs, page_of
+from services.stats import CustomerStats
+
+
+def _int_argument(arguments: dict[str, Any], name: str) -> int | None:
+    """Strawberry's SelectedField gives literals as their source text ("5") and variables
+    as values; validation already made sure either is an Int."""
+    value = arguments.get(name)
+    return None if value is None else int(value)
+
+
+def _first_page_size(arguments: dict[str, Any]) -> int | None:
+    """The page size when every parent can share one statement (``first`` only), else None:
+    cursors and ``last`` take the per-parent fallback."""
+    args = PageArgs(
+        _int_argument(arguments, "first"),
+        arguments.get("after"),
+        _int_argument(arguments, "last"),
+        arguments.get("before"),
+    ).validated()
+    if args.backward or args.after is not None:
+        return None
+    return args.size
+
+
+async def _comments_pages(
+    context: Context, items: list[Post], arguments: dict[str, Any]
+) -> dict[int, Page[Any]] | None:
+    size = _first_page_size(arguments)
+    if size is None:
+        return None
+    rows = await first_rows_per_parent(
+        Comment, "post_id", [post.id for post in items], COMMENT_ORDER, size
+    )
+    count = context.loaders.posts.comment_count.load
+    return {
+        post.id: page_of(rows.get(post.id, []), COMMENT_ORDER, size, partial(count, post.id))
+        for post in items
+    }
+
+
+async def _user_posts_pages(
+    context: Context, items: list[User], arguments: dict[str, Any]
+) -> dict[int, Page[Any]] | None:
+    size = _first_page_size(arguments)
+    if size is None:
+        return None
+    viewer = context.user
+    status = PostStatus(arguments["status"]) if arguments.get("status") else None
+    where = ""
+    if not posts.can_moderate(viewer):
+        own = f' OR t."author_id" = {int(viewer.id)}' if viewer is not None else ""
+        where += f" AND (t.\"status\" = '{PostStatus.PUBLISHED.value}'{own})"
+    if status is not None:
+        where += f" AND t.\"status\" = '{PostStatus(status).value}'"
+    rows = await first_rows_per_parent(
+        Post, "author_id", [user.id for user in items], USER_POSTS_ORDER, size, where
+    )
+    return {
+        user.id: page_of(
+            rows.get(user.id, []),
+            USER_POSTS_ORDER,
+            size,
+            posts.posts_by_author(viewer, user.id, status).count,
+        )
+        for user in items
+    }
+
+
+async def _user_orders_pages(
+    context: Context, items: list[User], arguments: dict[str, Any]
+) -> dict[int, Page[Any]] | None:
+    size = _first_page_size(arguments)
+    if size is None:
+        return None
+    viewer = context.user
+    readable = [
+        user.id
+        for user in items
+        if viewer is not None and (viewer.id == user.id or orders.can_manage(viewer))
+    ]
+    rows = await first_rows_per_parent(Order, "buyer_id", readable, ORDER_ORDER, size)
+    return {
+        user.id: page_of(
+            rows.get(user.id, []),
+            ORDER_ORDER,
+            size,
+            Order.filter(buyer_id=user.id if user.id in readable else -1).count,
+        )
+        for user in items
+    }
+
+
+def _users(context: Context) -> Any:
+    return context.loaders.users.by_id
+
+
+RELATIONS.update(
+    {
+        User: {
+            "postCount": per_item(lambda c: c.loaders.posts.published_count_by_author),
+            "posts": to_connection(_user_posts_pages),
+            "orders": to_connection(_user_orders_pages),
+        },
+        Post: {
+            "author": to_one("author_id", _users),
+            "commentCount": per_item(lambda c: c.loaders.posts.comment_count),
+            "comments": to_connection(_comments_pages),
+        },
+        Comment: {
+            "author": to_one("author_id", _users),
+            "post": to_one("post_id", lambda c: c.loaders.posts.by_id),
+        },
+        Product: {"seller": to_one("seller_id", _users)},
+        Order: {
+            "buyer": to_one("buyer_id", _users),
+            "items": to_many(lambda c: c.loaders.orders.items_by_order),
+        },
+        OrderItem: {"product": to_one("product_id", lambda c: c.loaders.catalogue.products_by_id)},
+        Transfer: {"from": to_one("sender_id", _users), "to": to_one("receiver_id", _users)},
+        CustomerStats: {"user": to_one("user_id", _users)},
+    }
+)

@@ -1,0 +1,58 @@
+"""Transfers, deposits and statistics."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from tortoise.expressions import Q
+
+from models.user import User
+from models.wallet import Transfer
+from resolvers.prefetch import current_field, fields_of, prefetch, prefetch_one, prefetch_page
+from schema.arguments import given
+from schema.connections import Connection
+from schema.context import Info
+from schema.inputs import TransferInput
+from schema.relay import int_pk
+from services import stats, wallet
+from services.errors import BadUserInput
+from services.pagination import Ordering, PageArgs, paginate
+
+TRANSFER_ORDER = Ordering("created_at", descending=True)
+
+
+async def resolve_transfers(info: Info, page: PageArgs) -> Connection[Any]:
+    viewer = info.context.require_user()
+    query = Transfer.filter(Q(sender_id=viewer.id) | Q(receiver_id=viewer.id))
+    return await prefetch_page(info, await paginate(query, TRANSFER_ORDER, page))
+
+
+async def resolve_top_customers(
+    info: Info, limit: int, since: datetime | None
+) -> list[stats.CustomerStats]:
+    if not 1 <= limit <= stats.MAX_LIMIT:
+        raise BadUserInput(f"`limit` must be between 1 and {stats.MAX_LIMIT}", argument="limit")
+    rows = await stats.top_customers(limit, since)
+    await prefetch(info.context, rows, fields_of(current_field(info).selections))
+    return rows
+
+
+async def transfer(info: Info, data: TransferInput) -> Transfer:
+    made = await wallet.transfer(
+        info.context.require_user(),
+        int_pk(data.to_user_id, "User"),
+        data.amount,
+        given(data.note),
+        data.idempotency_key,
+    )
+    await prefetch_one(info, made)
+    return made
+
+
+async def deposit_funds(info: Info, user_id: str, amount: Decimal) -> User:
+    user = await wallet.deposit(int_pk(user_id, "User"), amount)
+    info.context.loaders.users.by_id.clear(user.id)
+    info.context.loaders.users.by_id.prime(user.id, user)
+    return user

@@ -1,0 +1,49 @@
+"""Product."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from models.catalogue import Product as ProductModel
+from resolvers.prefetch import attached_or
+from schema.context import Info
+from schema.enums import ProductStatus
+from schema.relay import Node, to_global_id
+from services.money import to_decimal
+
+if TYPE_CHECKING:
+    from schema.types.user import User
+
+UserRef = Annotated["User", strawberry.lazy("schema.types.user")]
+
+
+@strawberry.type(name="Product", description="A product of the catalogue.")
+class Product(Node):
+    name: str
+    description: str
+    stock: int
+    status: ProductStatus
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def is_type_of(cls, obj: object, _info: object) -> bool:
+        return isinstance(obj, (ProductModel, cls))
+
+    @strawberry.field  # type: ignore[misc]
+    def id(self, root: strawberry.Parent[ProductModel]) -> strawberry.ID:  # type: ignore[override]
+        return to_global_id("Product", root.id)
+
+    @strawberry.field
+    def price(self, root: strawberry.Parent[ProductModel]) -> Decimal:
+        return to_decimal(root.price_cents)
+
+    @strawberry.field
+    def seller(self, root: strawberry.Parent[ProductModel], info: Info) -> UserRef:
+        return attached_or(
+            root, info, lambda: info.context.loaders.users.by_id.load(root.seller_id)
+        )

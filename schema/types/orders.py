@@ -1,0 +1,74 @@
+"""Order and its lines."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from models.orders import Order as OrderModel
+from models.orders import OrderItem as OrderItemModel
+from resolvers.prefetch import attached_or
+from schema.context import Info
+from schema.cost import cost
+from schema.enums import OrderStatus
+from schema.relay import Node, to_global_id
+from schema.types.catalogue import Product
+from services.money import to_decimal
+
+if TYPE_CHECKING:
+    from schema.types.user import User
+
+UserRef = Annotated["User", strawberry.lazy("schema.types.user")]
+
+
+@strawberry.type(name="OrderItem", description="A line of an order.")
+class OrderItem:
+    quantity: int
+
+    @strawberry.field
+    def product(self, root: strawberry.Parent[OrderItemModel], info: Info) -> Product:
+        return attached_or(
+            root,
+            info,
+            lambda: info.context.loaders.catalogue.products_by_id.load(root.product_id),
+        )
+
+    @strawberry.field(description="The price when the order was placed.")
+    def unit_price(self, root: strawberry.Parent[OrderItemModel]) -> Decimal:
+        return to_decimal(root.unit_price_cents)
+
+    @strawberry.field
+    def subtotal(self, root: strawberry.Parent[OrderItemModel]) -> Decimal:
+        return to_decimal(root.unit_price_cents * root.quantity)
+
+
+@strawberry.type(name="Order", description="An order paid from the buyer's wallet.")
+class Order(Node):
+    status: OrderStatus
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def is_type_of(cls, obj: object, _info: object) -> bool:
+        return isinstance(obj, (OrderModel, cls))
+
+    @strawberry.field  # type: ignore[misc]
+    def id(self, root: strawberry.Parent[OrderModel]) -> strawberry.ID:  # type: ignore[override]
+        return to_global_id("Order", root.id)
+
+    @strawberry.field
+    def buyer(self, root: strawberry.Parent[OrderModel], info: Info) -> UserRef:
+        return attached_or(root, info, lambda: info.context.loaders.users.by_id.load(root.buyer_id))
+
+    @strawberry.field(directives=[cost(1, assumed_size=10)])
+    def items(self, root: strawberry.Parent[OrderModel], info: Info) -> list[OrderItem]:
+        return attached_or(
+            root, info, lambda: info.context.loaders.orders.items_by_order.load(root.id)
+        )
+
+    @strawberry.field
+    def total(self, root: strawberry.Parent[OrderModel]) -> Decimal:
+        return to_decimal(root.total_cents)

@@ -1,0 +1,98 @@
+"""Post and Comment. Relations read what the level's resolver prefetched (sync), else
+fall back to their DataLoader."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import UNSET
+
+from models.posts import Comment as CommentModel
+from models.posts import Post as PostModel
+from resolvers.prefetch import attached_or
+from schema.arguments import given
+from schema.connections import Connection
+from schema.context import Info
+from schema.cost import cost
+from schema.enums import PostStatus
+from schema.relay import Node, to_global_id
+from services.pagination import PageArgs
+
+if TYPE_CHECKING:
+    from schema.types.user import User
+
+UserRef = Annotated["User", strawberry.lazy("schema.types.user")]
+
+
+@strawberry.type(name="Post", description="A post of the community feed.")
+class Post(Node):
+    title: str
+    body: str = strawberry.field(description="Stored sanitised: no HTML tag or attribute.")
+    status: PostStatus = strawberry.field(
+        description="DRAFT and ARCHIVED posts are visible to their author and MODERATE_POSTS."
+    )
+    tags: list[str]
+    published_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def is_type_of(cls, obj: object, _info: object) -> bool:
+        return isinstance(obj, (PostModel, cls))
+
+    @strawberry.field  # type: ignore[misc]
+    def id(self, root: strawberry.Parent[PostModel]) -> strawberry.ID:  # type: ignore[override]
+        return to_global_id("Post", root.id)
+
+    @strawberry.field
+    def author(self, root: strawberry.Parent[PostModel], info: Info) -> UserRef:
+        return attached_or(
+            root, info, lambda: info.context.loaders.users.by_id.load(root.author_id)
+        )
+
+    @strawberry.field(directives=[cost(1)])
+    def comment_count(self, root: strawberry.Parent[PostModel], info: Info) -> int:
+        return attached_or(
+            root, info, lambda: info.context.loaders.posts.comment_count.load(root.id)
+        )
+
+    @strawberry.field(description="Comments, oldest first.")
+    def comments(
+        self,
+        root: strawberry.Parent[PostModel],
+        info: Info,
+        first: int | None = UNSET,
+        after: str | None = UNSET,
+        last: int | None = UNSET,
+        before: str | None = UNSET,
+    ) -> Connection[Comment]:
+        from resolvers.posts import comments_of
+
+        args = PageArgs(given(first), given(after), given(last), given(before))
+        return attached_or(root, info, lambda: comments_of(info, root, args))
+
+
+@strawberry.type(name="Comment", description="A comment on a post.")
+class Comment(Node):
+    body: str
+    created_at: datetime
+
+    @classmethod
+    def is_type_of(cls, obj: object, _info: object) -> bool:
+        return isinstance(obj, (CommentModel, cls))
+
+    @strawberry.field  # type: ignore[misc]
+    def id(self, root: strawberry.Parent[CommentModel]) -> strawberry.ID:  # type: ignore[override]
+        return to_global_id("Comment", root.id)
+
+    @strawberry.field
+    def author(self, root: strawberry.Parent[CommentModel], info: Info) -> UserRef:
+        return attached_or(
+            root, info, lambda: info.context.loaders.users.by_id.load(root.author_id)
+        )
+
+    @strawberry.field
+    def post(self, root: strawberry.Parent[CommentModel], info: Info) -> Post:
+        return attached_or(root, info, lambda: info.context.loaders.posts.by_id.load(root.post_id))

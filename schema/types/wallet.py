@@ -1,0 +1,66 @@
+"""Transfers and customer statistics."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from models.wallet import Transfer as TransferModel
+from resolvers.prefetch import attached_or
+from schema.context import Info
+from schema.relay import Node, to_global_id
+from services.money import to_decimal
+from services.stats import CustomerStats as CustomerStatsRow
+
+if TYPE_CHECKING:
+    from schema.types.user import User
+
+UserRef = Annotated["User", strawberry.lazy("schema.types.user")]
+
+
+@strawberry.type(name="Transfer", description="Money sent from one wallet to another.")
+class Transfer(Node):
+    note: str | None
+    created_at: datetime
+
+    @classmethod
+    def is_type_of(cls, obj: object, _info: object) -> bool:
+        return isinstance(obj, (TransferModel, cls))
+
+    @strawberry.field  # type: ignore[misc]
+    def id(self, root: strawberry.Parent[TransferModel]) -> strawberry.ID:  # type: ignore[override]
+        return to_global_id("Transfer", root.id)
+
+    @strawberry.field(name="from")
+    def sender(self, root: strawberry.Parent[TransferModel], info: Info) -> UserRef:
+        return attached_or(
+            root, info, lambda: info.context.loaders.users.by_id.load(root.sender_id)
+        )
+
+    @strawberry.field(name="to")
+    def receiver(self, root: strawberry.Parent[TransferModel], info: Info) -> UserRef:
+        return attached_or(
+            root, info, lambda: info.context.loaders.users.by_id.load(root.receiver_id)
+        )
+
+    @strawberry.field
+    def amount(self, root: strawberry.Parent[TransferModel]) -> Decimal:
+        return to_decimal(root.amount_cents)
+
+
+@strawberry.type(name="CustomerStats", description="What a customer spent on completed orders.")
+class CustomerStats:
+    @strawberry.field
+    def user(self, root: strawberry.Parent[CustomerStatsRow], info: Info) -> UserRef:
+        return attached_or(root, info, lambda: info.context.loaders.users.by_id.load(root.user_id))
+
+    @strawberry.field
+    def total_orders(self, root: strawberry.Parent[CustomerStatsRow]) -> int:
+        return root.total_orders
+
+    @strawberry.field
+    def total_amount(self, root: strawberry.Parent[CustomerStatsRow]) -> Decimal:
+        return to_decimal(root.total_cents)

@@ -1,0 +1,214 @@
+"""Posts and comments: validation, sanitising, visibility and ownership."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from models.posts import Comment, Post, PostStatus, PostTag
+from models.user import User
+from services.errors import Forbidden, NotFound
+from services.permissions import Permission, role_has
+from services.sanitize import sanitize_line, sanitize_text
+from services.validation import Problems
+
+TITLE_MAX = 200
+BODY_MAX = 20_000
+COMMENT_MAX = 5_000
+TAGS_MAX = 10
+TAG_MAX = 30
+
+
+@dataclass(frozen=True, slots=True)
+class PostChanges:
+    title: str | None = None
+    body: str | None = None
+    tags: list[str] | None = None
+
+
+def can_moderate(viewer: User | None) -> bool:
+    return viewer is not None and role_has(viewer.role, Permission.MODERATE_POSTS)
+
+
+def visible_posts(viewer: User | None) -> QuerySet[Post]:
+    """Published posts for everyone; drafts and archived ones for their author and
+    moderators."""
+    if can_moderate(viewer):
+        return Post.all()
+    if viewer is None:
+        return Post.filter(status=PostStatus.PUBLISHED)
+    return Post.filter(Q(status=PostStatus.PUBLISHED) | Q(author_id=viewer.id))
+
+
+def is_visible(post: Post, viewer: User | None) -> bool:
+    return (
+        post.status is PostStatus.PUBLISHED
+        or can_moderate(viewer)
+        or (viewer is not None and viewer.id == post.author_id)
+    )
+
+
+def search_posts(
+    viewer: User | None,
+    *,
+    author_id: int | None = None,
+    status: PostStatus | None = None,
+    tag: str | None = None,
+    search: str | None = None,
+) -> QuerySet[Post]:
+    """The ``posts`` list: PUBLISHED unless another status is asked for (and visible)."""
+    if status in (None, PostStatus.PUBLISHED):
+        query = Post.filter(status=PostStatus.PUBLISHED)
+    else:
+        query = visible_posts(viewer).filter(status=status)
+    if author_id is not None:
+        query = query.filter(author_id=author_id)
+    if tag:
+        query = query.filter(id__in=PostTag.filter(tag=_normalise_tag(tag)).values("post_id"))
+    if search and (term := " ".join(search.split())):
+        query = query.filter(Q(title__icontains=term) | Q(body__icontains=term))
+    return query
+
+
+def posts_by_author(
+    viewer: User | None, author_id: int, status: PostStatus | None = None
+) -> QuerySet[Post]:
+    """``User.posts``: every status for the author and moderators, else published ones."""
+    query = visible_posts(viewer).filter(author_id=author_id)
+    return query if status is None else query.filter(status=status)
+
+
+def _normalise_tag(tag: str) -> str:
+    return " ".join(sanitize_line(tag).lower().split())
+
+
+def _check_title(problems: Problems, field: str, title: str) -> str:
+    cleaned = sanitize_line(title)
+    if not 1 <= len(cleaned) <= TITLE_MAX:
+        problems.add(field, f"Title must be 1 to {TITLE_MAX} characters long")
+    return cleaned
+
+
+def _check_body(problems: Problems, field: str, body: str, limit: int = BODY_MAX) -> str:
+    cleaned = sanitize_text(body)
+    if not 1 <= len(cleaned) <= limit:
+        problems.add(field, f"Text must be 1 to {limit} characters long")
+    return cleaned
+
+
+def _check_tags(problems: Problems, field: str, tags: list[str]) -> list[str]:
+    cleaned: list[str] = []
+    for tag in tags:
+        normalised = _normalise_tag(tag)
+        if normalised and normalised not in cleaned:
+            cleaned.append(normalised)
+    if len(cleaned) > TAGS_MAX:
+        problems.add(field, f"At most {TAGS_MAX} tags")
+    elif any(len(tag) > TAG_MAX for tag in cleaned):
+        problems.add(field, f"Each tag must be at most {TAG_MAX} characters long")
+    return cleaned
+
+
+async def _set_tags(post: Post, tags: list[str]) -> None:
+    await PostTag.filter(post_id=post.id).delete()
+    await PostTag.bulk_create([PostTag(post_id=post.id, tag=tag) for tag in tags])
+
+
+async def get_visible_post(post_id: int, viewer: User | None) -> Post:
+    post = await Post.get_or_none(id=post_id)
+    if post is None or not is_visible(post, viewer):
+        raise NotFound("Post not found")
+    return post
+
+
+def _require_author_or_moderator(post: Post, viewer: User) -> None:
+    if viewer.id != post.author_id and not can_moderate(viewer):
+        raise Forbidden("Only the author or a moderator can change this post")
+
+
+async def create_post(
+    author: User, title: str, body: str, tags: list[str] | None, publish: bool
+) -> Post:
+    problems = Problems()
+    title = _check_title(problems, "input.title", title)
+    body = _check_body(problems, "input.body", body)
+    clean_tags = _check_tags(problems, "input.tags", tags or [])
+    problems.raise_if_any()
+    async with in_transaction():
+        post = await Post.create(
+            author=author,
+            title=title,
+            body=body,
+            tags=clean_tags,
+            status=PostStatus.PUBLISHED if publish else PostStatus.DRAFT,
+            published_at=datetime.now(UTC) if publish else None,
+        )
+        await _set_tags(post, clean_tags)
+    return post
+
+
+async def update_post(viewer: User, post_id: int, changes: PostChanges) -> Post:
+    post = await get_visible_post(post_id, viewer)
+    _require_author_or_moderator(post, viewer)
+    problems = Problems()
+    fields = ["updated_at"]
+    if changes.title is not None:
+        post.title = _check_title(problems, "input.title", changes.title)
+        fields.append("title")
+    if changes.body is not None:
+        post.body = _check_body(problems, "input.body", changes.body)
+        fields.append("body")
+    new_tags = None
+    if changes.tags is not None:
+        new_tags = _check_tags(problems, "input.tags", changes.tags)
+        post.tags = new_tags
+        fields.append("tags")
+    problems.raise_if_any()
+    async with in_transaction():
+        await post.save(update_fields=fields)
+        if new_tags is not None:
+            await _set_tags(post, new_tags)
+    return post
+
+
+async def publish_post(viewer: User, post_id: int) -> tuple[Post, bool]:
+    """Publish; returns the post and whether it was published just now."""
+    post = await get_visible_post(post_id, viewer)
+    _require_author_or_moderator(post, viewer)
+    now = datetime.now(UTC)
+    changed = (
+        await Post.filter(id=post.id)
+        .exclude(status=PostStatus.PUBLISHED)
+        .update(status=PostStatus.PUBLISHED, published_at=now, updated_at=now)
+    )
+    await post.refresh_from_db()
+    return post, bool(changed)
+
+
+async def delete_post(viewer: User, post_id: int) -> None:
+    post = await get_visible_post(post_id, viewer)
+    _require_author_or_moderator(post, viewer)
+    await post.delete()
+
+
+async def add_comment(author: User, post_id: int, body: str) -> Comment:
+    post = await get_visible_post(post_id, author)
+    if post.status is not PostStatus.PUBLISHED:
+        raise NotFound("Post not found")
+    problems = Problems()
+    text = _check_body(problems, "body", body, COMMENT_MAX)
+    problems.raise_if_any()
+    return await Comment.create(post_id=post.id, author=author, body=text)
+
+
+async def delete_comment(viewer: User, comment_id: int) -> None:
+    comment = await Comment.get_or_none(id=comment_id)
+    if comment is None:
+        raise NotFound("Comment not found")
+    if viewer.id != comment.author_id and not can_moderate(viewer):
+        raise Forbidden("Only the author or a moderator can delete this comment")
+    await comment.delete()
