@@ -6,13 +6,14 @@ from loaders.catalogue import CatalogueLoaders
 from loaders.orders import OrderLoaders
 from loaders.posts import PostLoaders
 from loaders.users import UserLoaders
+from services.cache import ModelCache
 
 
 class Loaders:
     """Every loader of one request; batching and caching last as long as it does."""
 
-    def __init__(self) -> None:
-        self.users = UserLoaders()
+    def __init__(self, cache: ModelCache | None = None) -> None:
+        self.users = UserLoaders(cache)
         self.posts = PostLoaders()
-        self.catalogue = CatalogueLoaders()
+        self.catalogue = CatalogueLoaders(cache)
         self.orders = OrderLoaders()

@@ -1,4 +1,4 @@
-"""Products by id."""
+"""Products by id (through the cache)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,25 @@ from collections.abc import Sequence
 from strawberry.dataloader import DataLoader
 
 from models.catalogue import Product
+from services.cache import ModelCache
 
 
-async def load_products(ids: Sequence[int]) -> list[Product | None]:
-    found = {product.id: product for product in await Product.filter(id__in=list(ids))}
+async def load_products(
+    ids: Sequence[int], cache: ModelCache | None = None
+) -> list[Product | None]:
+    found: dict[int, Product] = await cache.get_models("products", Product, ids) if cache else {}
+    missing = [product_id for product_id in ids if product_id not in found]
+    if missing:
+        loaded = await Product.filter(id__in=missing)
+        found.update((product.id, product) for product in loaded)
+        if cache:
+            await cache.put_models("products", loaded)
     return [found.get(product_id) for product_id in ids]
 
 
 class CatalogueLoaders:
-    def __init__(self) -> None:
-        self.products_by_id: DataLoader[int, Product | None] = DataLoader(load_fn=load_products)
+    def __init__(self, cache: ModelCache | None = None) -> None:
+        async def load(ids: Sequence[int]) -> list[Product | None]:
+            return await load_products(ids, cache)
+
+        self.products_by_id: DataLoader[int, Product | None] = DataLoader(load_fn=load)

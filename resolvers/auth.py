@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from models.user import User
+from resolvers.invalidation import users_changed
 from schema.context import Context, Info
 from schema.inputs import RegisterInput
 from schema.types.auth import AuthPayload
@@ -64,7 +65,9 @@ async def register(info: Info, data: RegisterInput) -> User:
 
 
 async def verify_email(info: Info, token: str) -> User:
-    return await accounts.verify_email(info.context.container, token)
+    user = await accounts.verify_email(info.context.container, token)
+    await users_changed(info, [user.id])
+    return user
 
 
 async def resend_verification_email(info: Info, email: str) -> bool:

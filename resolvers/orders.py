@@ -6,6 +6,7 @@ from typing import Any
 
 from models.orders import Order
 from models.user import User
+from resolvers.invalidation import products_changed, users_changed
 from resolvers.prefetch import prefetch_one, prefetch_page
 from schema.arguments import given
 from schema.connections import Connection
@@ -59,17 +60,22 @@ async def place_order(info: Info, data: PlaceOrderInput) -> Order:
         orders.OrderLine(int_pk(item.product_id, "Product"), item.quantity) for item in data.items
     ]
     order = await orders.place_order(info.context.require_user(), lines, data.idempotency_key)
+    await users_changed(info, [order.buyer_id])
+    await products_changed(info, [line.product_id for line in lines])
     await prefetch_one(info, order)
     return order
 
 
 async def cancel_order(info: Info, global_id: str) -> Order:
     order = await orders.cancel_order(info.context.require_user(), int_pk(global_id, "Order"))
+    await users_changed(info, [order.buyer_id])
+    await products_changed(info, await orders.product_ids(order.id))
     await prefetch_one(info, order)
     return order
 
 
 async def complete_order(info: Info, global_id: str) -> Order:
     order = await orders.complete_order(info.context.require_user(), int_pk(global_id, "Order"))
+    await users_changed(info, await orders.seller_ids(order.id))
     await prefetch_one(info, order)
     return order

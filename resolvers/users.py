@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from models.user import Role, User
+from resolvers.invalidation import users_changed
 from resolvers.prefetch import prefetch_one, prefetch_page
 from schema.arguments import given
 from schema.connections import Connection
@@ -49,24 +50,32 @@ async def resolve_users(
 
 
 async def update_profile(info: Info, data: UpdateProfileInput) -> User:
-    return await users.update_profile(info.context.require_user(), given(data.name))
+    user = await users.update_profile(info.context.require_user(), given(data.name))
+    await users_changed(info, [user.id])
+    return user
 
 
 async def update_user_role(info: Info, global_id: str, role: Role) -> User:
     context = info.context
-    return await users.change_role(
+    user = await users.change_role(
         context.require_user(), int_pk(global_id, "User"), role, context.client.ip
     )
+    await users_changed(info, [user.id])
+    return user
 
 
 async def suspend_user(info: Info, global_id: str, reason: str | None) -> User:
     context = info.context
-    return await users.suspend(
+    user = await users.suspend(
         context.require_user(), int_pk(global_id, "User"), reason, context.client.ip
     )
+    await users_changed(info, [user.id])
+    return user
 
 
 async def delete_user(info: Info, global_id: str) -> bool:
     context = info.context
-    await users.delete(context.require_user(), int_pk(global_id, "User"), context.client.ip)
+    user_id = int_pk(global_id, "User")
+    await users.delete(context.require_user(), user_id, context.client.ip)
+    await users_changed(info, [user_id])
     return True

@@ -10,6 +10,7 @@ from tortoise.expressions import Q
 
 from models.user import User
 from models.wallet import Transfer
+from resolvers.invalidation import users_changed
 from resolvers.prefetch import current_field, fields_of, prefetch, prefetch_one, prefetch_page
 from schema.arguments import given
 from schema.connections import Connection
@@ -47,12 +48,13 @@ async def transfer(info: Info, data: TransferInput) -> Transfer:
         given(data.note),
         data.idempotency_key,
     )
+    await users_changed(info, [made.sender_id, made.receiver_id])
     await prefetch_one(info, made)
     return made
 
 
 async def deposit_funds(info: Info, user_id: str, amount: Decimal) -> User:
     user = await wallet.deposit(int_pk(user_id, "User"), amount)
-    info.context.loaders.users.by_id.clear(user.id)
+    await users_changed(info, [user.id])
     info.context.loaders.users.by_id.prime(user.id, user)
     return user

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from server.settings import Settings
+from services.cache import ModelCache
 from services.jobs import JobContext, JobQueue, build_job_queue
 from services.mail import Mailer, build_mailer
 from services.passwords import PasswordHasher
@@ -26,6 +27,7 @@ class Container:
     jobs: JobQueue
     login_limiter: AttemptLimiter
     account_email_limiter: AttemptLimiter
+    cache: ModelCache
     redis: Redis | None = None
 
     @classmethod
@@ -63,6 +65,7 @@ class Container:
                 settings.account_email_max_requests,
                 settings.account_email_window_seconds,
             ),
+            cache=ModelCache.from_settings(settings, namespace=f"{key_prefix}cache:"),
             redis=redis,
         )
 
@@ -71,5 +74,6 @@ class Container:
 
     async def close(self) -> None:
         await self.jobs.close()
+        await self.cache.close()
         if self.redis is not None:
             await self.redis.aclose()

@@ -28,6 +28,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UNSET, UnsetType
 
+from loaders import Loaders
 from schema import AgoraSchema
 from schema.context import Context
 from schema.errors import format_error, http_status
@@ -148,6 +149,7 @@ class GraphQLView(GraphQL[Context, None]):
             container=self.container,
             request_id=getattr(request.state, "request_id", None) or current_request_id() or "",
             client_key=f"ip:{client.host if client else 'unknown'}",
+            loaders=Loaders(self.container.cache),
         )
         authorization = request.headers.get("authorization")
         if authorization is not None and not self.is_websocket_request(request):

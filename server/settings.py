@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     job_retry_delay_seconds: float = Field(default=5.0, ge=0)
     job_timeout_seconds: int = Field(default=60, ge=1)
 
+    cache_ttl_users_seconds: int = Field(default=60, ge=1)
+    cache_ttl_products_seconds: int = Field(default=60, ge=1)
+    cache_ttl_pages_seconds: int = Field(default=30, ge=1)
+
     max_json_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_multipart_body_bytes: int = Field(default=30 * 1_048_576, ge=1024)
     csrf_header: str = "X-Requested-With"

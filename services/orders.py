@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from tortoise.expressions import F
 from tortoise.queryset import QuerySet
@@ -172,3 +173,19 @@ async def complete_order(viewer: User, order_id: int) -> Order:
                 order_id=order.id,
             )
     return await Order.get(id=order.id)
+
+
+async def product_ids(order_id: int) -> list[int]:
+    rows: list[Any] = await OrderItem.filter(order_id=order_id).values_list(
+        "product_id", flat=True
+    )
+    return [int(product_id) for product_id in rows]
+
+
+async def seller_ids(order_id: int) -> list[int]:
+    rows: list[Any] = (
+        await Product.filter(order_items__order_id=order_id)
+        .distinct()
+        .values_list("seller_id", flat=True)
+    )
+    return [int(seller_id) for seller_id in rows]

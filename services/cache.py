@@ -1,0 +1,138 @@
+"""Cache-aside for hot reads: users and products by id, and the first pages of the
+anonymous product list. aiocache's memory backend by default, Redis with ``REDIS_URL``.
+
+A cache fault never fails a request: every call is guarded, logged, counted in
+``dependency_failures_total`` and answered as a miss. Entries are plain dicts of a model's
+column values (rebuilt into fresh model instances on every hit, so no request can mutate
+another's object); list pages are keyed by a version number that any product change bumps.
+Writers invalidate after their transaction commits; a read racing a commit can still put an
+old row back, which the short TTLs bound.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import orjson
+from aiocache import Cache as AioCache
+from aiocache.base import BaseCache
+from aiocache.serializers import PickleSerializer
+from prometheus_client import Counter
+from tortoise.models import Model
+
+from server.metrics import DEPENDENCY_FAILURES, REGISTRY
+from server.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+CACHE_LOOKUPS = Counter(
+    "cache_lookups_total",
+    "Cache lookups by kind (users, products, product_pages) and result (hit | miss).",
+    ["kind", "result"],
+    registry=REGISTRY,
+)
+
+M = TypeVar("M", bound=Model)
+
+
+def _raw(value: Any) -> Any:
+    return value
+
+
+def model_row(model: Model) -> dict[str, Any]:
+    return {column: getattr(model, column) for column in model._meta.fields_db_projection}
+
+
+def rebuild_model(model_class: type[M], row: dict[str, Any]) -> M:
+    return model_class._init_from_db(**row)
+
+
+class ModelCache:
+    def __init__(self, backend: BaseCache, settings: Settings) -> None:
+        self.backend = backend
+        self.ttls = {
+            "users": settings.cache_ttl_users_seconds,
+            "products": settings.cache_ttl_products_seconds,
+            "product_pages": settings.cache_ttl_pages_seconds,
+        }
+
+    @classmethod
+    def from_settings(cls, settings: Settings, namespace: str = "agora:cache:") -> ModelCache:
+        if settings.redis_url:
+            url = urlsplit(settings.redis_url)
+            backend = AioCache(
+                AioCache.REDIS,
+                endpoint=url.hostname or "127.0.0.1",
+                port=url.port or 6379,
+                db=int(url.path.lstrip("/") or 0),
+                password=url.password,
+                namespace=namespace,
+                # Pickle keeps datetimes and enums; the cache is as trusted as the database.
+                serializer=PickleSerializer(),
+                timeout=0.5,
+                create_connection_timeout=0.5,
+            )
+        else:
+            backend = AioCache(AioCache.MEMORY, namespace=namespace, timeout=0.5)
+        return cls(backend, settings)
+
+    async def _guard(self, operation: str, call: Any, default: Any) -> Any:
+        try:
+            return await call
+        except Exception as exc:  # noqa: BLE001 - a cache fault is a miss, never an error
+            DEPENDENCY_FAILURES.labels("cache", operation).inc()
+            logger.warning("cache %s failed: %s", operation, exc)
+            return default
+
+    # --- models by id -------------------------------------------------------------------
+
+    async def get_models(self, kind: str, model_class: type[M], ids: Sequence[int]) -> dict[int, M]:
+        if not ids:
+            return {}
+        keys = [f"{kind}:{pk}" for pk in ids]
+        rows = await self._guard("get", self.backend.multi_get(keys), [None] * len(keys))
+        found = {
+            pk: rebuild_model(model_class, row) for pk, row in zip(ids, rows, strict=True) if row
+        }
+        CACHE_LOOKUPS.labels(kind, "hit").inc(len(found))
+        CACHE_LOOKUPS.labels(kind, "miss").inc(len(ids) - len(found))
+        return found
+
+    async def put_models(self, kind: str, models: Iterable[Model]) -> None:
+        pairs = [(f"{kind}:{model.pk}", model_row(model)) for model in models]
+        if pairs:
+            await self._guard("set", self.backend.multi_set(pairs, ttl=self.ttls[kind]), None)
+
+    async def forget(self, kind: str, ids: Iterable[int]) -> None:
+        for pk in set(ids):
+            await self._guard("delete", self.backend.delete(f"{kind}:{pk}"), None)
+
+    # --- list pages ---------------------------------------------------------------------
+
+    async def _version(self, kind: str) -> int:
+        # `increment` stores a bare integer, not a serialised value: read it raw.
+        value = await self._guard("get", self.backend.get(f"{kind}:version", loads_fn=_raw), None)
+        return int(value or 0)
+
+    async def page_key(self, kind: str, arguments: object) -> str:
+        digest = hashlib.sha256(orjson.dumps(arguments, default=str)).hexdigest()[:24]
+        return f"{kind}:v{await self._version(kind)}:{digest}"
+
+    async def get_page(self, kind: str, key: str) -> Any:
+        page = await self._guard("get", self.backend.get(key), None)
+        CACHE_LOOKUPS.labels(kind, "hit" if page is not None else "miss").inc()
+        return page
+
+    async def put_page(self, kind: str, key: str, page: object) -> None:
+        await self._guard("set", self.backend.set(key, page, ttl=self.ttls[kind]), None)
+
+    async def bump_version(self, kind: str) -> None:
+        """Every cached page of ``kind`` stops being found (they expire by TTL)."""
+        await self._guard("increment", self.backend.increment(f"{kind}:version"), None)
+
+    async def close(self) -> None:
+        await self._guard("close", self.backend.close(), None)
