@@ -176,9 +176,7 @@ async def complete_order(viewer: User, order_id: int) -> Order:
 
 
 async def product_ids(order_id: int) -> list[int]:
-    rows: list[Any] = await OrderItem.filter(order_id=order_id).values_list(
-        "product_id", flat=True
-    )
+    rows: list[Any] = await OrderItem.filter(order_id=order_id).values_list("product_id", flat=True)
     return [int(product_id) for product_id in rows]
 
 

@@ -38,7 +38,12 @@ async def make_admin(client: httpx.AsyncClient) -> dict[str, str]:
 
 async def make_product(seller_email: str = "admin@example.com", **values: Any) -> Product:
     seller = await User.get(email=seller_email)
-    fields = {"name": "Lamp", "description": "A lamp", "price_cents": 1250, "stock": 5}
+    fields: dict[str, Any] = {
+        "name": "Lamp",
+        "description": "A lamp",
+        "price_cents": 1250,
+        "stock": 5,
+    }
     fields.update(values)
     return await Product.create(seller=seller, **fields)
 
