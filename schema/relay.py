@@ -8,6 +8,7 @@ import binascii
 import strawberry
 
 from services.errors import BadUserInput
+from services.global_ids import global_id
 
 
 @strawberry.interface(description="An object with a globally unique, opaque ID.")
@@ -24,7 +25,7 @@ class PageInfo:
 
 
 def to_global_id(type_name: str, pk: int | str) -> strawberry.ID:
-    return strawberry.ID(base64.b64encode(f"{type_name}:{pk}".encode()).decode())
+    return strawberry.ID(global_id(type_name, pk))
 
 
 def from_global_id(global_id: str) -> tuple[str, str]:

@@ -8,6 +8,8 @@ from typing import Any
 import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
+from services.errors import BadUserInput
+
 CENT = Decimal("0.01")
 
 
@@ -16,14 +18,16 @@ def serialize_decimal(value: Decimal | int | str) -> str:
 
 
 def parse_decimal(value: Any) -> Decimal:
+    """A client's amount; anything else is BAD_USER_INPUT (a bare ValueError would reach
+    the client as INTERNAL_SERVER_ERROR, masked in production)."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ValueError('Decimal must be a string such as "12.50"')
+        raise BadUserInput('Decimal must be a string such as "12.50"')
     try:
         parsed = Decimal(str(value))
     except InvalidOperation as exc:
-        raise ValueError(f"'{value}' is not a decimal number") from exc
+        raise BadUserInput(f"'{value}' is not a decimal number") from exc
     if not parsed.is_finite():
-        raise ValueError("Decimal must be a finite number")
+        raise BadUserInput("Decimal must be a finite number")
     return parsed
 
 

@@ -39,7 +39,8 @@ async def find_replay(user_id: int, operation: str, key: str, request_hash: str)
         return None
     if record.request_hash != request_hash:
         raise Conflict(
-            "This idempotency key was used with a different request", field="idempotencyKey"
+            "This idempotency key was used with a different request",
+            field="input.idempotencyKey",
         )
     if record.result_id is None:
         raise Conflict("A request with this idempotency key is still in progress")

@@ -19,10 +19,11 @@ def check_amount(problems: Problems, field_path: str, amount: Decimal) -> int:
     if not amount.is_finite() or amount <= 0:
         problems.add(field_path, "Amount must be greater than 0")
         return 0
-    if amount != amount.quantize(CENT):
-        problems.add(field_path, "Amount must have at most 2 decimals")
-        return 0
+    # The upper bound first: quantize() raises InvalidOperation beyond 28 digits.
     if amount > MAX_AMOUNT:
         problems.add(field_path, f"Amount must be at most {MAX_AMOUNT}")
+        return 0
+    if amount != amount.quantize(CENT):
+        problems.add(field_path, "Amount must have at most 2 decimals")
         return 0
     return int(amount * 100)

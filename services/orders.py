@@ -17,6 +17,7 @@ from models.user import User
 from models.wallet import LedgerEntry, LedgerKind
 from services import idempotency
 from services.errors import Conflict, Forbidden, NotFound, OutOfStock
+from services.global_ids import global_id
 from services.permissions import Permission, role_has
 from services.validation import Problems
 from services.wallet import credit, debit
@@ -97,7 +98,10 @@ async def _charge_and_create(buyer: User, lines: list[OrderLine]) -> Order:
     }
     for line in lines:
         if line.product_id not in products:
-            raise NotFound(f"Product {line.product_id} is not available", productId=line.product_id)
+            raise NotFound(
+                "A product of this order is not available",
+                productId=global_id("Product", line.product_id),
+            )
     # Rows are updated in id order so two orders for the same products cannot deadlock.
     total = 0
     for line in sorted(lines, key=lambda item: item.product_id):
@@ -108,8 +112,13 @@ async def _charge_and_create(buyer: User, lines: list[OrderLine]) -> Order:
         if not reserved:
             raise OutOfStock(
                 f"'{product.name}' does not have {line.quantity} in stock",
-                productId=product.id,
+                productId=global_id("Product", product.id),
             )
+        # Read the price after the row is ours (the UPDATE locked it on PostgreSQL), so a
+        # concurrent price change cannot slip between reading and charging.
+        product.price_cents = (
+            await Product.filter(id=product.id).first().values_list("price_cents", flat=True)
+        )
         total += product.price_cents * line.quantity
     await debit(buyer.id, total)
     order = await Order.create(buyer=buyer, status=OrderStatus.PAID, total_cents=total)

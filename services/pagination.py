@@ -23,6 +23,7 @@ from services.errors import BadUserInput
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+MAX_PK = 2**63 - 1  # BIGINT
 
 M = TypeVar("M", bound=Model)
 
@@ -44,6 +45,11 @@ class PageArgs:
             raise BadUserInput("Pass `first` or `last`, not both")
         if self.after is not None and self.before is not None:
             raise BadUserInput("Pass `after` or `before`, not both")
+        if (self.first is not None and self.before is not None) or (
+            self.last is not None and self.after is not None
+        ):
+            # Either pair would silently ignore one of its arguments.
+            raise BadUserInput("Page forward with `first`/`after`, backward with `last`/`before`")
         return self
 
     @property
@@ -93,11 +99,23 @@ def decode_cursor(cursor: str) -> tuple[Any, int]:
             value = datetime.fromisoformat(value)
         elif kind != "v" or isinstance(value, (list, dict)):
             raise ValueError(kind)
-        if not isinstance(pk, int):
+        if not isinstance(pk, int) or isinstance(pk, bool) or not -MAX_PK <= pk <= MAX_PK:
             raise ValueError(pk)
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError) as exc:
         raise BadUserInput(f"'{cursor}' is not a valid cursor") from exc
     return value, pk
+
+
+def _check_cursor_value(model: type[Model], ordering: Ordering, value: Any, cursor: str) -> None:
+    """A cursor's value must fit the ordering's column (a cursor of another ordering, or a
+    forged one, is bad input, not a database error)."""
+    expected = model._meta.fields_map[ordering.field].field_type
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, expected)
+        or (isinstance(value, datetime) and value.tzinfo is None)
+    ):
+        raise BadUserInput(f"'{cursor}' is not a valid cursor for this ordering")
 
 
 def _after(ordering: Ordering, value: Any, pk: int, reverse: bool) -> Q:
@@ -128,6 +146,7 @@ async def paginate(
     cursor = args.before if backward else args.after
     if cursor is not None:
         value, pk = decode_cursor(cursor)
+        _check_cursor_value(queryset.model, ordering, value, cursor)
         query = query.filter(_after(ordering, value, pk, reverse=backward))
     query = query.order_by(*_order_by(ordering, reverse=backward)).limit(size + 1)
     if fields:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -68,7 +68,8 @@ def search_posts(
     if author_id is not None:
         query = query.filter(author_id=author_id)
     if tag:
-        query = query.filter(id__in=PostTag.filter(tag=_normalise_tag(tag)).values("post_id"))
+        tagged = PostTag.filter(tag=_normalise_tag(tag)).values("post_id")
+        query = query.filter(id__in=Subquery(tagged))
     if search and (term := " ".join(search.split())):
         query = query.filter(Q(title__icontains=term) | Q(body__icontains=term))
     return query

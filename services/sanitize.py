@@ -22,8 +22,10 @@ def _strip_controls(value: str, keep_newlines: bool) -> str:
 
 
 def sanitize_line(value: str) -> str:
-    """A single-line field (title, name): tags removed, whitespace collapsed."""
-    cleaned = nh3.clean(unicodedata.normalize("NFC", value), tags=_NO_TAGS, attributes={})
+    """A single-line field (title, name): tags removed, whitespace collapsed (line breaks
+    become spaces first: they are control characters, which are dropped)."""
+    one_line = " ".join(unicodedata.normalize("NFC", value).split())
+    cleaned = nh3.clean(one_line, tags=_NO_TAGS, attributes={})
     return " ".join(_strip_controls(cleaned, keep_newlines=False).split())
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from tortoise.functions import Count, Sum
 
@@ -24,6 +24,9 @@ async def top_customers(limit: int, since: datetime | None) -> list[CustomerStat
     one ``SELECT … GROUP BY buyer_id ORDER BY … LIMIT`` statement."""
     query = Order.filter(status=OrderStatus.COMPLETED)
     if since is not None:
+        # In UTC, like the stored values: SQLite compares datetimes as text, so
+        # 14:00+02:00 must become 12:00+00:00 (a naive value is taken as UTC).
+        since = since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)
         query = query.filter(created_at__gte=since)
     rows = (
         await query.annotate(orders_count=Count("id"), spent=Sum("total_cents"))

@@ -38,7 +38,7 @@ async def transfer(
 ) -> Transfer:
     problems = Problems()
     cents = check_amount(problems, "input.amount", amount)
-    clean_note = sanitize_line(note) if note else None
+    clean_note = (sanitize_line(note) or None) if note else None
     if clean_note and len(clean_note) > NOTE_MAX:
         problems.add("input.note", f"Note must be at most {NOTE_MAX} characters long")
     key = idempotency.check_key(problems, "input.idempotencyKey", key)
@@ -56,8 +56,14 @@ async def transfer(
             record = await idempotency.claim(sender.id, TRANSFER, key, request_hash)
             if not await User.filter(id=receiver_id, deleted_at=None).exists():
                 raise NotFound("The receiving user does not exist", field="input.toUserId")
-            await debit(sender.id, cents)
-            await credit(receiver_id, cents)
+            # The two rows are updated in id order, so crossing transfers (A→B, B→A)
+            # cannot deadlock on PostgreSQL; a failed debit rolls the credit back.
+            if sender.id < receiver_id:
+                await debit(sender.id, cents)
+                await credit(receiver_id, cents)
+            else:
+                await credit(receiver_id, cents)
+                await debit(sender.id, cents)
             made = await Transfer.create(
                 sender_id=sender.id, receiver_id=receiver_id, amount_cents=cents, note=clean_note
             )
