@@ -3,8 +3,13 @@ object graph (imported once by the schema)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import Any
+
+from strawberry.dataloader import DataLoader
+from tortoise.functions import Count
+from tortoise.queryset import QuerySet
 
 from loaders.pages import first_rows_per_parent
 from models.catalogue import Product
@@ -42,6 +47,23 @@ def _first_page_size(arguments: dict[str, Any]) -> int | None:
     return args.size
 
 
+def _counts_by(queryset: QuerySet[Any], column: str) -> Callable[[int], Awaitable[int]]:
+    """``totalCount`` of every parent of a level in ONE grouped COUNT, run only when some
+    page's ``totalCount`` is selected (a loader per level: the queryset is the viewer's)."""
+
+    async def count(parent_ids: Sequence[int]) -> list[int]:
+        rows = (
+            await queryset.filter(**{f"{column}__in": list(parent_ids)})
+            .annotate(total=Count("id"))
+            .group_by(column)
+            .values(column, "total")
+        )
+        counts = {row[column]: row["total"] for row in rows}
+        return [counts.get(parent_id, 0) for parent_id in parent_ids]
+
+    return DataLoader(load_fn=count).load
+
+
 async def _comments_pages(
     context: Context, items: list[Post], arguments: dict[str, Any]
 ) -> dict[int, Page[Any]] | None:
@@ -75,13 +97,10 @@ async def _user_posts_pages(
     rows = await first_rows_per_parent(
         Post, "author_id", [user.id for user in items], USER_POSTS_ORDER, size, where
     )
+    visible = posts.visible_posts(viewer)
+    count = _counts_by(visible if status is None else visible.filter(status=status), "author_id")
     return {
-        user.id: page_of(
-            rows.get(user.id, []),
-            USER_POSTS_ORDER,
-            size,
-            posts.posts_by_author(viewer, user.id, status).count,
-        )
+        user.id: page_of(rows.get(user.id, []), USER_POSTS_ORDER, size, partial(count, user.id))
         for user in items
     }
 
@@ -99,13 +118,9 @@ async def _user_orders_pages(
         if viewer is not None and (viewer.id == user.id or orders.can_manage(viewer))
     ]
     rows = await first_rows_per_parent(Order, "buyer_id", readable, ORDER_ORDER, size)
+    count = _counts_by(Order.filter(buyer_id__in=readable), "buyer_id")
     return {
-        user.id: page_of(
-            rows.get(user.id, []),
-            ORDER_ORDER,
-            size,
-            Order.filter(buyer_id=user.id if user.id in readable else -1).count,
-        )
+        user.id: page_of(rows.get(user.id, []), ORDER_ORDER, size, partial(count, user.id))
         for user in items
     }
 
