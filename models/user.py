@@ -36,6 +36,9 @@ class User(Model):
     token_version = fields.IntField(default=0)
     email_verified_at = fields.DatetimeField(null=True)
     deleted_at = fields.DatetimeField(null=True, db_index=True)
+    # The avatar's File id. Not a foreign key: files.owner_id already points here, and
+    # Tortoise cannot create two tables that reference each other (deleting the file clears it).
+    avatar_id = fields.BigIntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

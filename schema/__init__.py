@@ -9,14 +9,14 @@ from graphql import GraphQLError
 from strawberry.extensions import DisableIntrospection, ValidationCache
 from strawberry.scalars import JSON
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 import resolvers.relations  # noqa: F401  (registers what `prefetch` loads)
 from schema.errors import ErrorCodeEnum, log_unexpected_errors
 from schema.extensions import CostLimiter, DocumentLimits, OperationObserver
 from schema.limits import DocumentLimitSettings
-from schema.mutation import Mutation
-from schema.query import Query
+from schema.roots import MUTATION_TYPES, QUERY_TYPES, SUBSCRIPTION_TYPES
 from schema.scalars import SCALAR_MAP
 from schema.types.user import User
 from server.settings import Settings
@@ -53,8 +53,11 @@ def build_schema(settings: Settings) -> AgoraSchema:
         CostLimiter.factory(settings.query_max_cost, policy),
     ]
     return AgoraSchema(
-        query=Query,
-        mutation=Mutation,
+        query=merge_types("Query", tuple(QUERY_TYPES)),
+        mutation=merge_types("Mutation", tuple(MUTATION_TYPES)),
+        subscription=(
+            merge_types("Subscription", tuple(SUBSCRIPTION_TYPES)) if SUBSCRIPTION_TYPES else None
+        ),
         types=[User, ErrorCodeEnum, JSON],
         extensions=extensions,
         config=StrawberryConfig(

@@ -12,6 +12,7 @@ from services.cache import ModelCache
 from services.jobs import JobContext, JobQueue, build_job_queue
 from services.mail import Mailer, build_mailer
 from services.passwords import PasswordHasher
+from services.pubsub import InProcessPubSub, PubSub
 from services.rate_limit import BucketStore, MemoryBucketStore, RedisBucketStore
 from services.throttle import AttemptLimiter
 
@@ -28,6 +29,7 @@ class Container:
     login_limiter: AttemptLimiter
     account_email_limiter: AttemptLimiter
     cache: ModelCache
+    pubsub: PubSub
     redis: Redis | None = None
 
     @classmethod
@@ -66,6 +68,7 @@ class Container:
                 settings.account_email_window_seconds,
             ),
             cache=ModelCache.from_settings(settings, namespace=f"{key_prefix}cache:"),
+            pubsub=InProcessPubSub(),
             redis=redis,
         )
 
@@ -75,5 +78,6 @@ class Container:
     async def close(self) -> None:
         await self.jobs.close()
         await self.cache.close()
+        await self.pubsub.close()
         if self.redis is not None:
             await self.redis.aclose()

@@ -18,6 +18,8 @@ MODEL_MODULES = [
     "models.catalogue",
     "models.orders",
     "models.wallet",
+    "models.notifications",
+    "models.files",
 ]
 MIGRATIONS_LOCATION = "./migrations"
 

@@ -90,6 +90,30 @@ class Settings(BaseSettings):
     cache_ttl_products_seconds: int = Field(default=60, ge=1)
     cache_ttl_pages_seconds: int = Field(default=30, ge=1)
 
+    storage_backend: Literal["local", "s3"] = "local"
+    storage_local_dir: str = "./data/files"
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    aws_region: str = "us-east-1"
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: str | None = None
+    file_url_ttl_seconds: int = Field(default=900, ge=60)
+    upload_max_bytes: int = Field(default=5 * 1_048_576, ge=1)
+    upload_max_files: int = Field(default=5, ge=1)
+
+    push_backend: Literal["log", "fcm"] = "log"
+    fcm_project_id: str | None = None
+    fcm_service_account_file: str | None = None
+    fcm_endpoint: str = "https://fcm.googleapis.com"
+    fcm_token_uri: str = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL
+
+    ws_max_subscriptions_per_connection: int = Field(default=20, ge=1)
+    ws_max_connections_per_user: int = Field(default=10, ge=1)
+    ws_connection_init_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    cron_cleanup: str = "0 0 * * *"
+    cron_weekly_report: str = "0 9 * * 1"
+
     max_json_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_multipart_body_bytes: int = Field(default=30 * 1_048_576, ge=1024)
     csrf_header: str = "X-Requested-With"
@@ -144,6 +168,12 @@ class Settings(BaseSettings):
                 "QUERY_MAX_COST must not exceed RATE_LIMIT_CAPACITY "
                 "(a query within the cost limit must fit in a full bucket)"
             )
+        if self.storage_backend == "s3" and not self.s3_bucket:
+            found.append("STORAGE_BACKEND=s3 needs S3_BUCKET")
+        if self.push_backend == "fcm" and not (
+            self.fcm_project_id and self.fcm_service_account_file
+        ):
+            found.append("PUSH_BACKEND=fcm needs FCM_PROJECT_ID and FCM_SERVICE_ACCOUNT_FILE")
         if self.job_backend == "saq" and not self.redis_url:
             found.append("JOB_BACKEND=saq needs REDIS_URL")
         if self.is_production:
