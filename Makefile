@@ -46,3 +46,21 @@ check-config: $(STAMP)
 
 clean:
 	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache
+
+# `make bench`: a throwaway PostgreSQL database (agora_bench on 127.0.0.1:5432), seeded with
+# `seed --scale $(BENCH_SCALE)`; our server, the N+1 baseline and the asyncpg floor loaded
+# with wrk; results in bench/results/. BENCH_ARGS passes more options (see bench/run.py).
+BENCH_SCALE ?= 10000
+BENCH_ARGS ?=
+BENCH_STAMP := $(VENV)/.bench-installed
+
+.PHONY: bench bench-deps
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench-deps: $(BENCH_STAMP)
+
+bench: bench-deps
+	$(BIN)/python -m bench.run --scale $(BENCH_SCALE) $(BENCH_ARGS)

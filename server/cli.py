@@ -67,12 +67,21 @@ def cmd_migrate(_: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_seed(_: argparse.Namespace) -> int:
-    from services.seed import seed_demo_data
+def cmd_seed(args: argparse.Namespace) -> int:
+    from services.seed import SeedReport, seed_demo_data, seed_scale
 
     settings = _settings_or_exit()
-    created = _run_with_database(settings, seed_demo_data)
-    print(f"seeded {created} demo users")
+    if args.scale is not None and args.scale < 1:
+        print("--scale must be at least 1", file=sys.stderr)
+        return 2
+
+    async def seed() -> SeedReport:
+        if args.scale is None:
+            return await seed_demo_data()
+        return await seed_scale(args.scale)
+
+    report: SeedReport = _run_with_database(settings, seed)
+    print(report.summary())
     return 0
 
 
@@ -152,7 +161,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=cmd_serve)
 
     commands.add_parser("migrate", help="apply migrations").set_defaults(handler=cmd_migrate)
-    commands.add_parser("seed", help="load demo data").set_defaults(handler=cmd_seed)
+    seed = commands.add_parser("seed", help="load demo data into an empty database")
+    seed.add_argument(
+        "--scale",
+        type=int,
+        metavar="N",
+        help="instead: a large data set for benchmarks (N posts, ~5 comments each)",
+    )
+    seed.set_defaults(handler=cmd_seed)
     commands.add_parser("worker", help="run the saq job worker (needs REDIS_URL)").set_defaults(
         handler=cmd_worker
     )
