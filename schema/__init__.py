@@ -14,6 +14,7 @@ from strawberry.types import ExecutionContext
 
 import resolvers.relations  # noqa: F401  (registers what `prefetch` loads)
 from schema.errors import ErrorCodeEnum, log_unexpected_errors
+from schema.execution import ModelAwareExecutionContext
 from schema.extensions import CostLimiter, DocumentLimits, OperationObserver
 from schema.limits import DocumentLimitSettings
 from schema.roots import MUTATION_TYPES, QUERY_TYPES, SUBSCRIPTION_TYPES
@@ -60,6 +61,7 @@ def build_schema(settings: Settings) -> AgoraSchema:
         ),
         types=[User, ErrorCodeEnum, JSON],
         extensions=extensions,
+        execution_context_class=ModelAwareExecutionContext,
         config=StrawberryConfig(
             disable_field_suggestions=settings.is_production,
             scalar_map=SCALAR_MAP,
