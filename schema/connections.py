@@ -15,8 +15,13 @@ NodeType = TypeVar("NodeType")
 
 @strawberry.type(description="A node and the cursor that points at it.")
 class Edge(Generic[NodeType]):
-    cursor: str
+    @strawberry.field
+    def cursor(self) -> str:  # encoded only when a client selects it
+        return self.page.cursor(self.index)
+
     node: NodeType
+    page: strawberry.Private[Page[Any]]
+    index: strawberry.Private[int]
 
 
 @strawberry.type(description="One page of a list, with keyset cursors.")
@@ -36,16 +41,13 @@ class Connection(Generic[NodeType]):
 
 def connection_from_page(page: Page[Any]) -> Connection[Any]:
     return Connection(
-        edges=[
-            Edge(cursor=cursor, node=item)
-            for cursor, item in zip(page.cursors, page.items, strict=True)
-        ],
+        edges=[Edge(node=item, page=page, index=index) for index, item in enumerate(page.items)],
         nodes=page.items,
         page_info=PageInfo(
             has_next_page=page.has_next_page,
             has_previous_page=page.has_previous_page,
-            start_cursor=page.cursors[0] if page.cursors else None,
-            end_cursor=page.cursors[-1] if page.cursors else None,
+            start_cursor=page.cursor(0) if page.items else None,
+            end_cursor=page.cursor(len(page.items) - 1) if page.items else None,
         ),
         page=page,
     )

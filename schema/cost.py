@@ -75,12 +75,20 @@ def cost(weight: int, assumed_size: int | None = None) -> Cost:
     return Cost(weight=weight, assumed_size=assumed_size)
 
 
+_DECLARED = "agora-declared-cost"
+
+
 def declared_cost(field: GraphQLField) -> Cost | None:
-    definition = field.extensions.get("strawberry-definition")
-    for directive in getattr(definition, "directives", None) or ():
-        if isinstance(directive, Cost):
-            return directive
-    return None
+    """The field's ``@cost``, looked up once and kept in the field's own extensions."""
+    extensions = field.extensions
+    if _DECLARED not in extensions:
+        definition = extensions.get("strawberry-definition")
+        extensions[_DECLARED] = next(
+            (d for d in getattr(definition, "directives", None) or () if isinstance(d, Cost)),
+            None,
+        )
+    declared: Cost | None = extensions[_DECLARED]
+    return declared
 
 
 def page_size(arguments: Mapping[str, Any]) -> int:

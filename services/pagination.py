@@ -73,10 +73,19 @@ class Ordering:
 @dataclass
 class Page(Generic[M]):
     items: list[M]
-    cursors: list[str]
+    ordering: Ordering
     has_next_page: bool
     has_previous_page: bool
     counter: Callable[[], Awaitable[int]]
+
+    def cursor(self, index: int) -> str:
+        """The cursor of ``items[index]``, made only when a client selects it."""
+        row = self.items[index]
+        return encode_cursor(getattr(row, self.ordering.field), row.pk)
+
+    @property
+    def cursors(self) -> list[str]:
+        return [self.cursor(index) for index in range(len(self.items))]
 
     async def total_count(self) -> int:
         """The size of the whole list: a COUNT, run only when asked for."""
@@ -157,10 +166,9 @@ async def paginate(
     rows = rows[:size]
     if backward:
         rows.reverse()
-    cursors = [encode_cursor(getattr(row, ordering.field), row.pk) for row in rows]
     return Page(
         items=rows,
-        cursors=cursors,
+        ordering=ordering,
         has_next_page=has_more if not backward else args.before is not None,
         has_previous_page=has_more if backward else args.after is not None,
         counter=queryset.count,
@@ -179,7 +187,7 @@ def page_of(
     rows = rows[:size]
     return Page(
         items=rows,
-        cursors=[encode_cursor(getattr(row, ordering.field), row.pk) for row in rows],
+        ordering=ordering,
         has_next_page=has_more,
         has_previous_page=False,
         counter=counter,
