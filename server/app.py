@@ -5,18 +5,20 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 
 from schema import build_schema
 from server import health
 from server.container import Container
 from server.database import close_database, init_database
-from server.graphql_view import GraphQLView
+from server.graphql_view import GRAPHIQL_ASSETS_PATH, GraphQLView
 from server.logging import configure_logging
 from server.middleware.access_log import AccessLogMiddleware
 from server.middleware.body_limit import BodyLimitMiddleware
@@ -55,6 +57,13 @@ def create_app(
         Route("/health/ready", health.ready, methods=["GET"]),
         Route("/metrics", health.metrics, methods=["GET"]),
     ]
+    if settings.graphiql_enabled:
+        routes.append(
+            Mount(
+                GRAPHIQL_ASSETS_PATH,
+                StaticFiles(directory=Path(__file__).parent / "static" / "graphiql"),
+            )
+        )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -563,7 +563,7 @@ async def test_graphiql_is_served_as_html_with_its_own_csp(client: httpx.AsyncCl
         if directive.strip()
     }
     assert any(source.startswith("'sha256-") for source in directives["script-src"])
-    assert "https://unpkg.com" in directives["script-src"]
+    assert not any(source.startswith("https:") for source in directives["script-src"])
     assert "'unsafe-inline'" not in directives["script-src"]
 
 
@@ -795,3 +795,23 @@ async def test_large_response_is_not_gzipped_without_accept_encoding(
     assert response.status_code == 200
     assert len(response.content) > 1024
     assert "content-encoding" not in response.headers
+
+
+async def test_graphiql_loads_its_assets_from_this_server(client: httpx.AsyncClient) -> None:
+    page = (await client.get("/graphql", headers={"Accept": "text/html"})).text
+    assets = [
+        asset
+        for asset in re.findall(r'(?:src|href)="([^"]+)"', page)
+        if not asset.startswith("data:")  # the inline favicon
+    ]
+    assert len(assets) == 7
+    assert all(asset.startswith("/graphiql-assets/") for asset in assets)
+    for asset in assets:
+        response = await client.get(asset)
+        assert response.status_code == 200, asset
+
+
+async def test_graphiql_assets_are_not_served_in_production(client_factory: AppFactory) -> None:
+    client = production_client(client_factory)
+    response = await client.get("/graphiql-assets/graphiql.min.js")
+    assert response.status_code == 404
