@@ -64,3 +64,15 @@ bench-deps: $(BENCH_STAMP)
 
 bench: bench-deps
 	$(BIN)/python -m bench.run --scale $(BENCH_SCALE) $(BENCH_ARGS)
+
+# `make bench-subscriptions`: one server (PostgreSQL database agora_bench_realtime, Redis at
+# $(BENCH_REDIS_URL)), 1,000 graphql-transport-ws subscribers to postPublished in this
+# process, events published with publishPost; latency p50/p99, server RSS and CPU, clean
+# shutdown. BENCH_SUBSCRIPTIONS_ARGS passes more options (see bench/subscriptions.py).
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/15
+BENCH_SUBSCRIPTIONS_ARGS ?=
+
+.PHONY: bench-subscriptions
+
+bench-subscriptions: bench-deps
+	$(BIN)/python -m bench.subscriptions --redis-url $(BENCH_REDIS_URL) $(BENCH_SUBSCRIPTIONS_ARGS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from loaders.catalogue import CatalogueLoaders
+from loaders.files import FileLoaders
 from loaders.orders import OrderLoaders
 from loaders.posts import PostLoaders
 from loaders.users import UserLoaders
@@ -17,3 +18,4 @@ class Loaders:
         self.posts = PostLoaders()
         self.catalogue = CatalogueLoaders(cache)
         self.orders = OrderLoaders()
+        self.files = FileLoaders()

@@ -9,7 +9,7 @@ from resolvers.invalidation import users_changed
 from schema.context import Context, Info
 from schema.inputs import RegisterInput
 from schema.types.auth import AuthPayload
-from services import accounts, sessions
+from services import accounts, notifications, sessions
 from services.errors import BadUserInput
 from services.sessions import IssuedSession
 
@@ -67,6 +67,7 @@ async def register(info: Info, data: RegisterInput) -> User:
 async def verify_email(info: Info, token: str) -> User:
     user = await accounts.verify_email(info.context.container, token)
     await users_changed(info, [user.id])
+    await notifications.on_email_verified(info.context.container, user)
     return user
 
 

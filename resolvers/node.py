@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from resolvers.catalogue import resolve_product
+from resolvers.files import resolve_file
 from resolvers.orders import resolve_order
 from resolvers.posts import resolve_post
 from resolvers.prefetch import prefetch_one
@@ -58,6 +59,7 @@ NODE_FETCHERS: dict[str, NodeFetcher] = {
     "Product": resolve_product,
     "Order": _order,
     "Transfer": _transfer,
+    "File": resolve_file,
 }
 
 

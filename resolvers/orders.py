@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from models.orders import Order
@@ -13,7 +14,7 @@ from schema.connections import Connection
 from schema.context import Info
 from schema.inputs import OrderFilter, PlaceOrderInput
 from schema.relay import int_pk, optional_int_pk
-from services import orders
+from services import events, notifications, orders
 from services.errors import NotFound
 from services.pagination import Ordering, PageArgs, paginate
 
@@ -59,23 +60,34 @@ async def place_order(info: Info, data: PlaceOrderInput) -> Order:
     lines = [
         orders.OrderLine(int_pk(item.product_id, "Product"), item.quantity) for item in data.items
     ]
-    order = await orders.place_order(info.context.require_user(), lines, data.idempotency_key)
+    buyer = info.context.require_user()
+    started = datetime.now(UTC)
+    order = await orders.place_order(buyer, lines, data.idempotency_key)
     await users_changed(info, [order.buyer_id])
     await products_changed(info, [line.product_id for line in lines])
+    if order.created_at >= started:  # placed now, not an idempotent replay
+        await events.order_updated(info.context.container, order)
+        await notifications.on_order_changed(info.context.container, order, buyer, placed=True)
     await prefetch_one(info, order)
     return order
 
 
 async def cancel_order(info: Info, global_id: str) -> Order:
-    order = await orders.cancel_order(info.context.require_user(), int_pk(global_id, "Order"))
+    viewer = info.context.require_user()
+    order = await orders.cancel_order(viewer, int_pk(global_id, "Order"))
     await users_changed(info, [order.buyer_id])
     await products_changed(info, await orders.product_ids(order.id))
+    await events.order_updated(info.context.container, order)
+    await notifications.on_order_changed(info.context.container, order, viewer)
     await prefetch_one(info, order)
     return order
 
 
 async def complete_order(info: Info, global_id: str) -> Order:
-    order = await orders.complete_order(info.context.require_user(), int_pk(global_id, "Order"))
+    viewer = info.context.require_user()
+    order = await orders.complete_order(viewer, int_pk(global_id, "Order"))
     await users_changed(info, await orders.seller_ids(order.id))
+    await events.order_updated(info.context.container, order)
+    await notifications.on_order_changed(info.context.container, order, viewer)
     await prefetch_one(info, order)
     return order

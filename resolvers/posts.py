@@ -13,7 +13,7 @@ from schema.context import Info
 from schema.enums import OrderDirection, PostOrderField
 from schema.inputs import CreatePostInput, PostFilter, UpdatePostInput
 from schema.relay import int_pk, optional_int_pk
-from services import posts
+from services import events, notifications, posts
 from services.errors import BadUserInput, NotFound
 from services.pagination import Ordering, PageArgs, paginate
 
@@ -79,30 +79,62 @@ async def create_post(info: Info, data: CreatePostInput) -> Post:
         given(data.tags),
         bool(given(data.publish)),
     )
+    if post.status is PostStatus.PUBLISHED:
+        await events.post_published(info.context.container, post)
     await prefetch_one(info, post)
     return post
 
 
 async def update_post(info: Info, global_id: str, data: UpdatePostInput) -> Post:
     changes = posts.PostChanges(given(data.title), given(data.body), given(data.tags))
-    post = await posts.update_post(info.context.require_user(), int_pk(global_id, "Post"), changes)
+    viewer = info.context.require_user()
+    post = await posts.update_post(viewer, int_pk(global_id, "Post"), changes)
+    await _moderated(info, post, "UPDATED")
     await prefetch_one(info, post)
     return post
 
 
 async def publish_post(info: Info, global_id: str) -> Post:
-    post, _ = await posts.publish_post(info.context.require_user(), int_pk(global_id, "Post"))
+    post, published_now = await posts.publish_post(
+        info.context.require_user(), int_pk(global_id, "Post")
+    )
+    if published_now:
+        await events.post_published(info.context.container, post)
+        await _moderated(info, post, "PUBLISHED")
     await prefetch_one(info, post)
     return post
 
 
 async def delete_post(info: Info, global_id: str) -> bool:
-    await posts.delete_post(info.context.require_user(), int_pk(global_id, "Post"))
+    viewer = info.context.require_user()
+    post_id = int_pk(global_id, "Post")
+    # Only a moderator can delete someone else's post: only then is the author told, and
+    # the title must be read before the row goes.
+    doomed = await Post.get_or_none(id=post_id) if posts.can_moderate(viewer) else None
+    await posts.delete_post(viewer, post_id)
+    if doomed is not None:
+        await _moderated(info, doomed, "DELETED")
     return True
 
 
+async def _moderated(info: Info, post: Post, action: str) -> None:
+    """POST_MODERATED to the author when the caller is someone else (after the commit)."""
+    await notifications.on_post_moderated(
+        info.context.container,
+        post_id=post.id,
+        author_id=post.author_id,
+        title=post.title,
+        moderator=info.context.require_user(),
+        action=action,
+    )
+
+
 async def add_comment(info: Info, post_id: str, body: str) -> Comment:
-    comment = await posts.add_comment(info.context.require_user(), int_pk(post_id, "Post"), body)
+    commenter = info.context.require_user()
+    comment = await posts.add_comment(commenter, int_pk(post_id, "Post"), body)
+    post = await info.context.loaders.posts.by_id.load(comment.post_id)
+    if post is not None:
+        await notifications.on_comment_added(info.context.container, comment, post, commenter)
     await prefetch_one(info, comment)
     return comment
 

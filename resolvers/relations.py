@@ -13,10 +13,12 @@ from tortoise.queryset import QuerySet
 
 from loaders.pages import first_rows_per_parent
 from models.catalogue import Product
+from models.files import File
 from models.orders import Order, OrderItem
 from models.posts import Comment, Post, PostStatus
 from models.user import User
 from models.wallet import Transfer
+from resolvers.files import prefetch_avatars
 from resolvers.orders import ORDER_ORDER
 from resolvers.posts import COMMENT_ORDER, USER_POSTS_ORDER
 from resolvers.prefetch import RELATIONS, per_item, to_connection, to_many, to_one
@@ -155,3 +157,8 @@ RELATIONS.update(
         CustomerStats: {"user": to_one("user_id", _users)},
     }
 )
+
+# Files: avatars (one statement per level), product images (one JOIN), file owners.
+RELATIONS[User]["avatar"] = prefetch_avatars
+RELATIONS[Product]["images"] = to_many(lambda c: c.loaders.files.images_by_product)
+RELATIONS[File] = {"owner": to_one("owner_id", _users)}

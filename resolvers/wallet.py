@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +17,7 @@ from schema.connections import Connection
 from schema.context import Info
 from schema.inputs import TransferInput
 from schema.relay import int_pk
-from services import stats, wallet
+from services import notifications, stats, wallet
 from services.errors import BadUserInput
 from services.pagination import Ordering, PageArgs, paginate
 
@@ -41,14 +41,18 @@ async def resolve_top_customers(
 
 
 async def transfer(info: Info, data: TransferInput) -> Transfer:
+    sender = info.context.require_user()
+    started = datetime.now(UTC)
     made = await wallet.transfer(
-        info.context.require_user(),
+        sender,
         int_pk(data.to_user_id, "User"),
         data.amount,
         given(data.note),
         data.idempotency_key,
     )
     await users_changed(info, [made.sender_id, made.receiver_id])
+    if made.created_at >= started:  # made now, not an idempotent replay
+        await notifications.on_transfer_received(info.context.container, made, sender)
     await prefetch_one(info, made)
     return made
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from models.user import User
     from server.container import Container
     from server.settings import Settings
+    from services.tokens import AccessClaims
 
 
 @dataclass
@@ -30,6 +31,8 @@ class Context:
     client_key: str
     user: User | None = None
     session_id: uuid.UUID | None = None
+    # The verified access token (websockets check its expiry before each new operation).
+    claims: AccessClaims | None = None
     loaders: Loaders = field(default_factory=Loaders)
     connection_params: dict[str, Any] | None = None
 

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 
 from server.settings import Settings
 from services.cache import ModelCache
-from services.jobs import JobContext, JobQueue, build_job_queue
+from services.jobs import InProcessJobQueue, JobContext, JobQueue, build_job_queue
+from services.jobs.base import FollowUpQueue
+from services.jobs.scheduler import CronScheduler
+from services.jobs.worker import cron_schedules
 from services.mail import Mailer, build_mailer
 from services.passwords import PasswordHasher
-from services.pubsub import InProcessPubSub, PubSub
+from services.pubsub import PubSub, build_pubsub
+from services.push import LogPushProvider, PushProvider, build_push_provider
 from services.rate_limit import BucketStore, MemoryBucketStore, RedisBucketStore
+from services.storage import Storage, build_storage
 from services.throttle import AttemptLimiter
 
 logger = logging.getLogger(__name__)
@@ -30,7 +35,11 @@ class Container:
     account_email_limiter: AttemptLimiter
     cache: ModelCache
     pubsub: PubSub
+    storage: Storage
     redis: Redis | None = None
+    push: PushProvider = field(default_factory=LogPushProvider)
+    # Runs the cron schedules when jobs run in-process (no saq worker to run them).
+    scheduler: CronScheduler | None = None
 
     @classmethod
     def from_settings(
@@ -49,12 +58,19 @@ class Container:
         else:
             buckets = MemoryBucketStore()
         mailer = mailer or build_mailer(settings)
+        push = build_push_provider(settings)
+        storage = build_storage(settings)
+        followups = FollowUpQueue()
+        jobs = build_job_queue(
+            settings, JobContext(mailer=mailer, push=push, jobs=followups, storage=storage)
+        )
+        followups.bind(jobs)
         return cls(
             settings=settings,
             buckets=buckets,
             passwords=PasswordHasher.from_settings(settings),
             mailer=mailer,
-            jobs=build_job_queue(settings, JobContext(mailer=mailer)),
+            jobs=jobs,
             login_limiter=AttemptLimiter(
                 buckets,
                 "login",
@@ -68,15 +84,29 @@ class Container:
                 settings.account_email_window_seconds,
             ),
             cache=ModelCache.from_settings(settings, namespace=f"{key_prefix}cache:"),
-            pubsub=InProcessPubSub(),
+            pubsub=build_pubsub(settings, redis, prefix=f"{key_prefix}events:"),
+            storage=storage,
             redis=redis,
+            push=push,
+            scheduler=(
+                CronScheduler(cron_schedules(settings), jobs)
+                if isinstance(jobs, InProcessJobQueue)
+                else None
+            ),
         )
 
     async def start(self) -> None:
+        await self.storage.start()
         await self.jobs.start()
+        if self.scheduler is not None:
+            await self.scheduler.start()
 
     async def close(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.close()
         await self.jobs.close()
+        await self.push.close()
+        await self.storage.close()
         await self.cache.close()
         await self.pubsub.close()
         if self.redis is not None:

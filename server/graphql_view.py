@@ -8,9 +8,10 @@ request id) for refusals made before execution, orjson, and GraphiQL under its o
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import orjson
@@ -33,9 +34,16 @@ from schema import AgoraSchema
 from schema.context import Context
 from schema.errors import format_error, http_status
 from server.container import Container
+from server.multipart import UploadLimits, upload_request_adapter
 from server.negotiation import check_post_body, negotiate
 from server.request_context import current_request_id, user_id_var
 from server.responses import GRAPHQL_RESPONSE_JSON, LEGACY_JSON, error_response
+from server.websocket import (
+    LegacyWSHandler,
+    SharedSubscriptions,
+    TransportWSHandler,
+    WebSocketRegistry,
+)
 from services.authentication import authenticate
 from services.errors import (
     AppError,
@@ -44,6 +52,7 @@ from services.errors import (
     PayloadTooLarge,
     QueryTooComplex,
     RateLimited,
+    Unauthenticated,
     UnsupportedMediaType,
 )
 
@@ -117,6 +126,10 @@ def _is_request_error(result: ExecutionResult) -> bool:
 
 
 class GraphQLView(GraphQL[Context, None]):
+    # Websockets: a context per operation, HTTP-like errors, limits, drain at shutdown.
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
+
     def __init__(self, schema: AgoraSchema, container: Container) -> None:
         settings = container.settings
         super().__init__(
@@ -124,11 +137,19 @@ class GraphQLView(GraphQL[Context, None]):
             graphql_ide="graphiql" if settings.graphiql_enabled else None,
             allow_queries_via_get=True,
             multipart_uploads_enabled=True,
+            # Websocket handshakes from other origins are refused (403) unless listed.
             allowed_origins=settings.cors_allowed_origins,
-            connection_init_wait_timeout=timedelta(seconds=10),
+            connection_init_wait_timeout=timedelta(
+                seconds=settings.ws_connection_init_timeout_seconds
+            ),
+            max_subscriptions_per_connection=settings.ws_max_subscriptions_per_connection,
         )
         self.container = container
         self.settings = settings
+        # Multipart uploads: per-file size and file-count limits while parsing.
+        self.request_adapter_class = upload_request_adapter(UploadLimits.from_settings(settings))
+        self.websockets = WebSocketRegistry(settings.ws_max_connections_per_user)
+        self.shared_subscriptions = SharedSubscriptions(self, schema)
         self.ide_html = local_graphiql_html(self.graphql_ide_html) if self.graphql_ide else ""
         self.ide_csp = graphiql_csp(self.ide_html) if self.graphql_ide else ""
 
@@ -187,6 +208,7 @@ class GraphQLView(GraphQL[Context, None]):
         user, claims = await authenticate(self.container, authorization)
         context.user = user
         context.session_id = claims.session_id
+        context.claims = claims
         context.client_key = f"user:{user.id}"
         context.loaders.users.by_id.prime(user.id, user)
         user_id_var.set(str(user.id))
@@ -201,7 +223,53 @@ class GraphQLView(GraphQL[Context, None]):
                 await self.authenticate(context, str(authorization))
             except AppError as exc:
                 raise ConnectionRejectionError({"message": exc.message}) from exc
+            assert context.user is not None
+            if not self.websockets.admit(context.user.id, context):
+                limit = self.settings.ws_max_connections_per_user
+                raise ConnectionRejectionError(
+                    {"message": f"Too many connections: at most {limit} per user"}
+                )
         return cast("UnsetType", UNSET)
+
+    async def operation_context(self, connection: Context) -> Context:
+        """The context of one websocket operation: fresh loaders, and the connection's
+        token checked again (expiry, then the account as for an HTTP request), so a token
+        that expired or was revoked during the connection starts nothing new."""
+        context = dataclasses.replace(connection, loaders=Loaders(self.container.cache))
+        claims = connection.claims
+        if claims is not None:
+            if claims.expires_at <= datetime.now(UTC):
+                raise Unauthenticated(
+                    "The access token of this connection has expired: reconnect with a new one"
+                )
+            params = connection.connection_params or {}
+            authorization = params.get("Authorization") or params.get("authorization")
+            await self.authenticate(context, str(authorization))
+        return context
+
+    def is_request_error(self, result: ExecutionResult) -> bool:
+        return _is_request_error(result)
+
+    def websocket_errors(
+        self, errors: list[GraphQLError], context: Context
+    ) -> list[dict[str, Any]]:
+        mask = self.settings.is_production
+        return [format_error(error, mask=mask, request_id=context.request_id) for error in errors]
+
+    def websocket_payload(self, result: ExecutionResult, context: Context) -> dict[str, Any]:
+        payload: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            payload["errors"] = self.websocket_errors(result.errors, context)
+        if result.extensions:
+            payload["extensions"] = result.extensions
+        return payload
+
+    async def shutdown_websockets(self) -> None:
+        """Clean shutdown: stop delivering events (subscribers keep what is queued), let each
+        socket flush, then close it with 1001."""
+        self.websockets.draining = True
+        await self.container.pubsub.close()
+        await self.websockets.drain()
 
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter

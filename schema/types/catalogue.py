@@ -11,14 +11,18 @@ import strawberry
 from models.catalogue import Product as ProductModel
 from resolvers.prefetch import attached_or
 from schema.context import Info
+from schema.cost import cost
 from schema.enums import ProductStatus
 from schema.relay import Node, to_global_id
+from services.files import MAX_PRODUCT_IMAGES
 from services.money import to_decimal
 
 if TYPE_CHECKING:
+    from schema.types.files import File
     from schema.types.user import User
 
 UserRef = Annotated["User", strawberry.lazy("schema.types.user")]
+FileRef = Annotated["File", strawberry.lazy("schema.types.files")]
 
 
 @strawberry.type(name="Product", description="A product of the catalogue.")
@@ -46,4 +50,13 @@ class Product(Node):
     def seller(self, root: strawberry.Parent[ProductModel], info: Info) -> UserRef:
         return attached_or(
             root, info, lambda: info.context.loaders.users.by_id.load(root.seller_id)
+        )
+
+    @strawberry.field(
+        description="Images in the order they were added (addProductImage).",
+        directives=[cost(1, assumed_size=MAX_PRODUCT_IMAGES)],
+    )
+    def images(self, root: strawberry.Parent[ProductModel], info: Info) -> list[FileRef]:
+        return attached_or(
+            root, info, lambda: info.context.loaders.files.images_by_product.load(root.id)
         )

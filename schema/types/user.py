@@ -22,11 +22,13 @@ from services.pagination import PageArgs
 from services.permissions import role_has, sorted_permissions
 
 if TYPE_CHECKING:
+    from schema.types.files import File
     from schema.types.orders import Order
     from schema.types.posts import Post
 
 PostRef = Annotated["Post", strawberry.lazy("schema.types.posts")]
 OrderRef = Annotated["Order", strawberry.lazy("schema.types.orders")]
+FileRef = Annotated["File", strawberry.lazy("schema.types.files")]
 
 
 def _is_self_or(info: Info, root: UserModel, permission: Permission) -> bool:
@@ -61,6 +63,13 @@ class User(Node):
         if not _is_self_or(info, root, Permission.READ_USERS):
             return []
         return sorted_permissions(root.role)
+
+    @strawberry.field(description="The user's picture (setAvatar); null when none is set.")
+    def avatar(self, root: strawberry.Parent[UserModel], info: Info) -> FileRef | None:
+        if root.avatar_id is None:
+            return None
+        avatar_id = root.avatar_id
+        return attached_or(root, info, lambda: info.context.loaders.files.by_id.load(avatar_id))
 
     @strawberry.field(description="Wallet balance: for the user themself or an ADMIN; else null.")
     def balance(self, root: strawberry.Parent[UserModel], info: Info) -> Decimal | None:

@@ -7,13 +7,36 @@ import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Concatenate, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, Protocol, TypeVar
 
 from services.mail.message import Mailer, mask_email
+from services.push.base import PushProvider
+from services.push.log import LogPushProvider
+
+if TYPE_CHECKING:
+    from services.storage import Storage
 
 DEFAULT_QUEUE_NAME = "agora"
 REDACTED = "[redacted]"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+class FollowUpQueue:
+    """The queue a running job queues further jobs on (``ctx.jobs.enqueue(...)``).
+
+    The context is built before the queue that carries it, so the container and the worker
+    ``bind`` the real queue once it exists; enqueueing before that raises RuntimeError."""
+
+    def __init__(self, queue: JobQueue | None = None) -> None:
+        self._queue = queue
+
+    def bind(self, queue: JobQueue) -> None:
+        self._queue = queue
+
+    async def enqueue(self, name: str, **kwargs: Any) -> str:
+        if self._queue is None:
+            raise RuntimeError(f"job {name!r}: no job queue is bound to this JobContext")
+        return await self._queue.enqueue(name, **kwargs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +45,12 @@ class JobContext:
     (API) or by ``run_worker`` (worker)."""
 
     mailer: Mailer
+    # Push notifications (the send_push job); the log backend unless configured.
+    push: PushProvider = field(default_factory=LogPushProvider)
+    # Follow-up jobs (the weekly report queues one send_email per admin).
+    jobs: FollowUpQueue = field(default_factory=FollowUpQueue)
+    # Uploaded files (the daily cleanup removes orphaned objects); None: not cleaned.
+    storage: Storage | None = None
 
 
 JobHandler = Callable[Concatenate[JobContext, ...], Awaitable[Any]]

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from services.jobs.base import JobContext, JobQueue, JobRegistry
 from services.mail.message import EmailMessage
+from services.notifications import send_push
+from services.scheduled import daily_cleanup, weekly_report
 
 JOBS = JobRegistry()
+# Jobs defined next to their domain (they take a JobContext like the ones below).
+JOBS.register("send_push", send_push)
+JOBS.register("daily_cleanup", daily_cleanup)
+JOBS.register("weekly_report", weekly_report)
 
 
 @JOBS.job("send_email", sensitive=("text", "html"))

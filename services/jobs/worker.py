@@ -16,11 +16,19 @@ from saq import CronJob, Queue, Worker
 from saq.types import Context, SettingsDict
 
 from server.settings import Settings
-from services.jobs.base import DEFAULT_QUEUE_NAME, JobContext, JobDefinition, JobRegistry
+from services.jobs.base import (
+    DEFAULT_QUEUE_NAME,
+    FollowUpQueue,
+    JobContext,
+    JobDefinition,
+    JobRegistry,
+)
 from services.jobs.base import describe_error as _describe_error
 from services.jobs.handlers import JOBS
-from services.jobs.saq_queue import install_saq_log_redaction
+from services.jobs.saq_queue import SaqJobQueue, install_saq_log_redaction
 from services.mail.factory import build_mailer
+from services.push import build_push_provider
+from services.storage import build_storage
 
 logger = logging.getLogger("agora.jobs")
 
@@ -42,8 +50,17 @@ class CronSchedule:
 
 
 # Periodic jobs: add a CronSchedule here (its job must be registered in handlers.JOBS).
-# They run inside the worker, so they only run when REDIS_URL is set and a worker is up.
+# They run inside the worker with REDIS_URL, else in the API process (jobs/scheduler.py).
 CRON_JOBS: list[CronSchedule] = []
+
+
+def cron_schedules(settings: Settings) -> list[CronSchedule]:
+    """``CRON_JOBS`` and the schedules that come from the settings."""
+    return [
+        *CRON_JOBS,
+        CronSchedule("daily_cleanup", settings.cron_cleanup),
+        CronSchedule("weekly_report", settings.cron_weekly_report),
+    ]
 
 
 def saq_function(definition: JobDefinition, context: JobContext) -> SaqFunction:
@@ -91,7 +108,7 @@ def build_worker_settings(
     cron_jobs: list[CronSchedule] | None = None,
 ) -> SettingsDict[Context]:
     """Keyword arguments for ``saq.Worker``: the queue (from ``REDIS_URL`` unless given),
-    every registered job and the cron jobs (``CRON_JOBS`` unless given)."""
+    every registered job and the cron jobs (``cron_schedules(settings)`` unless given)."""
     if queue is None:
         if not settings.redis_url:
             raise ValueError("the job worker needs REDIS_URL")
@@ -105,7 +122,7 @@ def build_worker_settings(
             timeout=schedule.timeout or settings.job_timeout_seconds,
             retries=schedule.retries or settings.job_max_attempts,
         )
-        for schedule in (CRON_JOBS if cron_jobs is None else cron_jobs)
+        for schedule in (cron_schedules(settings) if cron_jobs is None else cron_jobs)
     ]
     return {
         "queue": queue,
@@ -122,17 +139,43 @@ async def run_worker(settings: Settings, *, queue_name: str = DEFAULT_QUEUE_NAME
     back in the queue with ``retry("cancelled")``: an email may be sent twice, never lost.
     """
     install_saq_log_redaction()
-    context = JobContext(mailer=build_mailer(settings))
+    assert settings.redis_url, "the job worker needs REDIS_URL"
+    # Jobs that queue more jobs (the weekly report's emails) queue them on Redis too.
+    followups = SaqJobQueue(
+        settings.redis_url,
+        registry=JOBS,
+        queue_name=queue_name,
+        max_attempts=settings.job_max_attempts,
+        retry_delay=settings.job_retry_delay_seconds,
+        timeout_seconds=settings.job_timeout_seconds,
+    )
+    push = build_push_provider(settings)
+    storage = build_storage(settings)
+    context = JobContext(
+        mailer=build_mailer(settings),
+        push=push,
+        jobs=FollowUpQueue(followups),
+        storage=storage,
+    )
     worker_settings = build_worker_settings(settings, context, queue_name=queue_name)
     queue = worker_settings["queue"]
     worker: Worker[Context] = Worker(**worker_settings)
     logger.info(
         "job worker starting",
-        extra={"queue": queue.name, "jobs": [d.name for d in JOBS], "cron": len(CRON_JOBS)},
+        extra={
+            "queue": queue.name,
+            "jobs": [d.name for d in JOBS],
+            "cron": [f"{s.job} {s.cron}" for s in cron_schedules(settings)],
+        },
     )
     await queue.connect()
+    await followups.start()
+    await storage.start()
     try:
         # saq's start() returns when stopped; it swallows the CancelledError of a cancel.
         await worker.start()
     finally:
+        await storage.close()
+        await followups.close()
+        await push.close()
         await queue.disconnect()

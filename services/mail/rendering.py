@@ -20,6 +20,19 @@ TEMPLATES: dict[str, frozenset[str]] = {
     "verify_email": frozenset({"name", "link"}),
     "reset_password": frozenset({"name", "link"}),
     "password_changed": frozenset({"name"}),
+    "weekly_report": frozenset(
+        {
+            "name",
+            "period_start",
+            "period_end",
+            "new_users",
+            "orders_placed",
+            "orders_completed",
+            "orders_cancelled",
+            "revenue",
+            "top_customers",
+        }
+    ),
 }
 
 

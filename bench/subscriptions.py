@@ -1,0 +1,458 @@
+"""``make bench-subscriptions``: delivery latency of ``postPublished`` to 1,000 subscribers.
+
+1. Creates a throwaway database (``agora_bench_realtime`` on 127.0.0.1:5432), applies the
+   migrations and creates the publishing user.
+2. Starts ONE server process (``python -m server serve``: uvloop, httptools, production
+   settings, Redis pub/sub on ``REDIS_URL``, the cost bucket raised so the load measures
+   the server, not the rate limiter).
+3. This process is the load: it raises its file-descriptor limit, opens N anonymous
+   graphql-transport-ws connections (asyncio + websockets) and subscribes each to
+   ``postPublished { id title publishedAt author { id name } }``.
+4. Warm-up: publishes one post and waits until every subscriber has it (so all are live).
+5. Publishes E draft posts through the API (``publishPost`` over HTTP), one every
+   ``--interval`` seconds, and records for every (event, subscriber) the time from the start
+   of the HTTP call to the arrival of the ``next`` message (one monotonic clock: the load
+   process sends the mutation and receives the events).
+6. Reports latency p50/p90/p99/max, the publishPost HTTP time, the server's RSS before the
+   connections and with them (per connection), and the server's CPU time during the events;
+   then SIGTERMs the server and measures the clean shutdown (every socket closed with 1001).
+   Writes bench/results/subscriptions-<run>.json and prints a Markdown table.
+
+Everything targets 127.0.0.1 only, and every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import uvloop
+import websockets
+from websockets.asyncio.client import ClientConnection
+from websockets.typing import Subprotocol
+
+from bench.run import (
+    HOST,
+    ROOT,
+    BenchError,
+    clean_env,
+    create_database,
+    drop_database,
+    free_port,
+    machine,
+    our_settings,
+    run_cli,
+)
+
+RESULTS = ROOT / "bench" / "results"
+PROTOCOL = Subprotocol("graphql-transport-ws")
+SUBSCRIPTION = "subscription { postPublished { id title publishedAt author { id name } } }"
+CREATE = 'mutation($t: String!) { createPost(input: {title: $t, body: "Benchmark post."}) { id } }'
+PUBLISH = "mutation($id: ID!) { publishPost(id: $id) { id } }"
+LOGIN = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }"
+EMAIL = "bench-publisher@example.com"
+PASSWORD = "Bench-publisher-1!"  # noqa: S105 - a throwaway account
+TARGET_P99_MS = 200.0
+
+
+def log(message: str) -> None:
+    print(f"[bench-subscriptions] {message}", file=sys.stderr, flush=True)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--subscribers", type=int, default=1000)
+    parser.add_argument("--events", type=int, default=50)
+    parser.add_argument("--interval", type=float, default=0.5, help="seconds between events")
+    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432")
+    parser.add_argument("--database", default="agora_bench_realtime")
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("REDIS_URL") or f"redis://{HOST}:6379/15"
+    )
+    parser.add_argument("--keep-database", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="py-spy the server during events")
+    parser.add_argument(
+        "--no-compression",
+        action="store_true",
+        help="clients do not offer permessage-deflate (browsers do, so the default offers it)",
+    )
+    return parser.parse_args(argv)
+
+
+def raise_fd_limit(needed: int) -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < needed:
+        soft = min(hard, max(needed, soft))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    if soft < needed:
+        raise BenchError(f"the file-descriptor limit ({soft}) is below the {needed} needed")
+    return soft
+
+
+def rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise BenchError("no VmRSS")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+@dataclass
+class Subscriber:
+    socket: ClientConnection
+    received: dict[str, float] = field(default_factory=dict)  # title -> arrival time
+    closed_code: int | None = None
+    completed: bool = False
+
+    async def read(self) -> None:
+        try:
+            async for raw in self.socket:
+                now = time.perf_counter()
+                message = orjson.loads(raw)
+                kind = message["type"]
+                if kind == "next":
+                    title = message["payload"]["data"]["postPublished"]["title"]
+                    self.received[title] = now
+                elif kind == "complete":
+                    self.completed = True
+                elif kind == "ping":
+                    await self.socket.send('{"type":"pong"}')
+                elif kind == "error":
+                    raise BenchError(f"subscription refused: {message}")
+        except websockets.exceptions.ConnectionClosed:
+            pass
+        if self.socket.close_code is not None:
+            self.closed_code = self.socket.close_code
+
+
+async def open_subscriber(url: str, compression: str | None) -> Subscriber:
+    socket = await websockets.connect(
+        url,
+        subprotocols=[PROTOCOL],
+        compression=compression,
+        max_queue=None,
+        open_timeout=30,
+        ping_interval=None,
+    )
+    await socket.send('{"type":"connection_init","payload":{}}')
+    ack = orjson.loads(await socket.recv())
+    if ack["type"] != "connection_ack":
+        raise BenchError(f"no connection_ack: {ack}")
+    subscribe = {"id": "feed", "type": "subscribe", "payload": {"query": SUBSCRIPTION}}
+    await socket.send(orjson.dumps(subscribe).decode())  # a text frame, as the protocol says
+    return Subscriber(socket)
+
+
+async def graphql(
+    http: httpx.AsyncClient, query: str, variables: dict[str, Any], token: str = ""
+) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = await http.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=headers
+    )
+    body = response.json()
+    if body.get("errors"):
+        raise BenchError(f"{query[:40]}…: {body['errors']}")
+    return body["data"]
+
+
+async def wait_all(subscribers: list[Subscriber], title: str, seconds: float) -> int:
+    """Wait until every subscriber has ``title``; how many have it at the end."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if all(title in subscriber.received for subscriber in subscribers):
+            break
+        await asyncio.sleep(0.05)
+    return sum(title in subscriber.received for subscriber in subscribers)
+
+
+async def load(args: argparse.Namespace, base_url: str, server_pid: int) -> dict[str, Any]:
+    ws_url = base_url.replace("http://", "ws://") + "/graphql"
+    compression = None if args.no_compression else "deflate"
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        token = (await graphql(http, LOGIN, {"e": EMAIL, "p": PASSWORD}))["login"]["accessToken"]
+        titles = ["warm-up"] + [f"event {number}" for number in range(args.events)]
+        drafts = {
+            title: (await graphql(http, CREATE, {"t": title}, token))["createPost"]["id"]
+            for title in titles
+        }
+        rss_idle = rss_bytes(server_pid)
+
+        log(f"opening {args.subscribers} subscribers")
+        started = time.perf_counter()
+        subscribers: list[Subscriber] = []
+        for batch_start in range(0, args.subscribers, 100):
+            batch = min(100, args.subscribers - batch_start)
+            subscribers += await asyncio.gather(
+                *(open_subscriber(ws_url, compression) for _ in range(batch))
+            )
+        connect_seconds = time.perf_counter() - started
+        readers = [asyncio.create_task(subscriber.read()) for subscriber in subscribers]
+
+        # Warm-up: retry until everyone has it (a subscribe may still be in flight).
+        await graphql(http, PUBLISH, {"id": drafts["warm-up"]}, token)
+        have = await wait_all(subscribers, "warm-up", 60)
+        for reader in readers:
+            if reader.done() and reader.exception() is not None:
+                raise BenchError(f"a subscriber failed: {reader.exception()}")
+        if have != len(subscribers):
+            raise BenchError(f"only {have} of {len(subscribers)} subscribers got the warm-up")
+        await asyncio.sleep(1)
+        rss_connected = rss_bytes(server_pid)
+        log(f"{len(subscribers)} subscribers live; publishing {args.events} events")
+
+        profiler = start_profiler(server_pid, args) if args.profile else None
+        cpu_before = cpu_seconds(server_pid)
+        sent: dict[str, float] = {}
+        http_ms: list[float] = []
+        for title in titles[1:]:
+            sent[title] = time.perf_counter()
+            await graphql(http, PUBLISH, {"id": drafts[title]}, token)
+            http_ms.append((time.perf_counter() - sent[title]) * 1000)
+            await asyncio.sleep(args.interval)
+        missing = 0
+        for title in titles[1:]:
+            missing += len(subscribers) - await wait_all(subscribers, title, 10)
+        cpu_events = cpu_seconds(server_pid) - cpu_before
+        profile_path = stop_profiler(profiler)
+
+        latencies = [
+            (subscriber.received[title] - sent[title]) * 1000
+            for subscriber in subscribers
+            for title in titles[1:]
+            if title in subscriber.received
+        ]
+        per_event_first = [
+            min(
+                (s.received[title] - sent[title]) * 1000 for s in subscribers if title in s.received
+            )
+            for title in titles[1:]
+        ]
+        per_event_last = [
+            max(
+                (s.received[title] - sent[title]) * 1000 for s in subscribers if title in s.received
+            )
+            for title in titles[1:]
+        ]
+
+        log("SIGTERM: clean shutdown with the subscribers connected")
+        stop_started = time.perf_counter()
+        os.kill(server_pid, signal.SIGTERM)
+        try:
+            async with asyncio.timeout(30):
+                await asyncio.gather(*readers)
+        except TimeoutError:
+            pass
+        shutdown_seconds = time.perf_counter() - stop_started
+        codes: dict[str, int] = {}
+        for subscriber in subscribers:
+            key = str(subscriber.closed_code)
+            codes[key] = codes.get(key, 0) + 1
+
+    return {
+        "subscribers": len(subscribers),
+        "permessage_deflate": compression is not None,
+        "events": args.events,
+        "interval_seconds": args.interval,
+        "deliveries": len(latencies),
+        "missing_deliveries": missing,
+        "latency_ms": {
+            "p50": round(percentile(latencies, 0.50), 1),
+            "p90": round(percentile(latencies, 0.90), 1),
+            "p99": round(percentile(latencies, 0.99), 1),
+            "max": round(max(latencies), 1),
+            "mean": round(statistics.fmean(latencies), 1),
+        },
+        "last_delivery_per_event_ms": {
+            "p50": round(percentile(per_event_last, 0.5), 1),
+            "max": round(max(per_event_last), 1),
+            "each": [round(value, 1) for value in per_event_last],
+        },
+        "first_delivery_per_event_ms": [round(value, 1) for value in per_event_first],
+        "publish_http_ms": {
+            "p50": round(percentile(http_ms, 0.5), 1),
+            "p99": round(percentile(http_ms, 0.99), 1),
+        },
+        "server_cpu_ms_per_event": round(cpu_events * 1000 / args.events, 1),
+        "server_cpu_us_per_delivery": round(cpu_events * 1e6 / max(1, len(latencies)), 1),
+        "connect_seconds": round(connect_seconds, 2),
+        "rss_mb": {
+            "idle": round(rss_idle / 2**20, 1),
+            "connected": round(rss_connected / 2**20, 1),
+            "per_connection_kb": round((rss_connected - rss_idle) / len(subscribers) / 1024, 1),
+        },
+        "shutdown": {
+            "seconds": round(shutdown_seconds, 2),
+            "close_codes": codes,
+            "completed": sum(subscriber.completed for subscriber in subscribers),
+        },
+        "profile": str(profile_path) if profile_path else None,
+    }
+
+
+def start_profiler(
+    pid: int, args: argparse.Namespace
+) -> tuple[subprocess.Popen[bytes], Path] | None:
+    from bench.run import find_py_spy
+
+    py_spy = find_py_spy()
+    if py_spy is None:
+        log("py-spy not found: no profile")
+        return None
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    output = RESULTS / "subscriptions-profile.txt"
+    seconds = int(args.events * args.interval) + 5
+    process = subprocess.Popen(
+        [
+            py_spy,
+            "record",
+            "--pid",
+            str(pid),
+            "--format",
+            "raw",
+            "--duration",
+            str(seconds),
+            "--rate",
+            "200",
+            "--output",
+            str(output),
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return process, output
+
+
+def stop_profiler(profiler: tuple[subprocess.Popen[bytes], Path] | None) -> Path | None:
+    if profiler is None:
+        return None
+    process, output = profiler
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    return output if output.exists() else None
+
+
+def markdown(report: dict[str, Any]) -> str:
+    r = report["result"]
+    latency = r["latency_ms"]
+    verdict = "met" if latency["p99"] <= TARGET_P99_MS else "MISSED"
+    return "\n".join(
+        [
+            "| subscribers | events | deliveries | p50 | p90 | p99 | max | "
+            f"target p99 ≤ {TARGET_P99_MS:.0f} ms |",
+            "|---|---|---|---|---|---|---|---|",
+            f"| {r['subscribers']} | {r['events']} (every {r['interval_seconds']} s) | "
+            f"{r['deliveries']} ({r['missing_deliveries']} missing) | {latency['p50']} ms | "
+            f"{latency['p90']} ms | {latency['p99']} ms | {latency['max']} ms | {verdict} |",
+            "",
+            f"- publishPost over HTTP: p50 {r['publish_http_ms']['p50']} ms, "
+            f"p99 {r['publish_http_ms']['p99']} ms",
+            f"- last subscriber of an event: median {r['last_delivery_per_event_ms']['p50']} ms, "
+            f"worst {r['last_delivery_per_event_ms']['max']} ms",
+            f"- server CPU: {r['server_cpu_ms_per_event']} ms per event, "
+            f"{r['server_cpu_us_per_delivery']} µs per delivery",
+            f"- server RSS: {r['rss_mb']['idle']} MB idle, {r['rss_mb']['connected']} MB with "
+            f"{r['subscribers']} subscribers "
+            f"({r['rss_mb']['per_connection_kb']} KB per connection)",
+            f"- SIGTERM with everyone connected: closed in {r['shutdown']['seconds']} s, close "
+            f"codes {r['shutdown']['close_codes']}, {r['shutdown']['completed']} got `complete`",
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    limit = raise_fd_limit(args.subscribers + 256)
+    log(f"file-descriptor limit {limit}")
+    database_url = f"{args.pg.replace('postgresql://', 'postgres://')}/{args.database}"
+    create_database(args.pg, args.database)
+    env = clean_env(**our_settings(database_url))
+    env.update(
+        {
+            "REDIS_URL": args.redis_url,
+            "JOB_BACKEND": "inprocess",
+            "LOG_LEVEL": "WARNING",
+            "WS_MAX_CONNECTIONS_PER_USER": "10",
+        }
+    )
+    server: subprocess.Popen[bytes] | None = None
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    run = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    log_path = RESULTS / f"subscriptions-{run}.server.log"
+    try:
+        run_cli(env, "migrate")
+        run_cli(env, "create-user", "--name", "Publisher", "--email", EMAIL, "--password", PASSWORD)
+        port = free_port()
+        with log_path.open("wb") as server_log:
+            server = subprocess.Popen(
+                [sys.executable, "-m", "server", "serve", "--port", str(port)],
+                cwd=ROOT,
+                env=env,
+                stdout=server_log,
+                stderr=subprocess.STDOUT,
+            )
+        base_url = f"http://{HOST}:{port}"
+        wait_ready(base_url, server)
+        result = uvloop.run(load(args, base_url, server.pid))
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            log("the server did not stop within 30 s of SIGTERM")
+        report = {"run": run, "machine": machine(), "result": result}
+        path = RESULTS / f"subscriptions-{run}.json"
+        path.write_text(json.dumps(report, indent=2) + "\n")
+        print(markdown(report))
+        log(f"report: {path}")
+        return 0 if result["latency_ms"]["p99"] <= TARGET_P99_MS else 1
+    finally:
+        if server is not None and server.poll() is None:
+            server.kill()
+            server.wait()
+        if not args.keep_database:
+            drop_database(args.pg, args.database)
+
+
+def wait_ready(base_url: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise BenchError("the server exited; see its log in bench/results/")
+        try:
+            if httpx.get(f"{base_url}/health/ready", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise BenchError("the server did not become ready")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

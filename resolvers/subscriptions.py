@@ -1,0 +1,137 @@
+"""Subscription resolvers: authorize when the client subscribes, then one value per event.
+
+An event names a row (``services.events``); the row is loaded when the event arrives and its
+selected relations are prefetched with NEW loaders, so nothing served is older than the event.
+
+Over websockets (``server.websocket``) each subscribe first runs "check only": permissions,
+ownership and cost are checked, and ``_follow`` ends at once. Identical subscriptions then
+share one leader stream, the only one that really follows the topic. The row an event names
+is also loaded once per process for all the streams on that topic (they receive the same
+message object, see ``services.pubsub``); each stream prefetches on its own copy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import functools
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+from loaders import Loaders
+from models.notifications import Notification
+from models.orders import Order
+from models.posts import Post, PostStatus
+from resolvers.prefetch import current_field, fields_of, prefetch
+from schema.context import Info
+from schema.relay import int_pk
+from services import events, notifications, orders
+from services.errors import Forbidden, NotFound
+from services.pubsub import Message
+
+logger = logging.getLogger("agora.subscriptions")
+
+T = TypeVar("T")
+
+_check_only: ContextVar[bool] = ContextVar("subscription_check_only", default=False)
+
+
+@contextmanager
+def checking_only(enabled: bool = True) -> Iterator[None]:
+    """Within: subscription resolvers do their subscribe-time checks, then end at once."""
+    token = _check_only.set(enabled)
+    try:
+        yield
+    finally:
+        _check_only.reset(token)
+
+
+class EventRows:
+    """Per process: the row an event names, loaded once however many streams receive the
+    event. Keyed by the message object's identity (kept alive by the entry, so the id
+    cannot be reused while cached); the oldest entries are dropped beyond ``size``."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._entries: OrderedDict[int, tuple[Message, asyncio.Future[Any]]] = OrderedDict()
+
+    async def get(self, message: Message, load: Callable[[], Awaitable[T]]) -> T:
+        key = id(message)
+        entry = self._entries.get(key)
+        if entry is None or entry[0] is not message:
+            entry = (message, asyncio.ensure_future(load()))
+            self._entries[key] = entry
+            if len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        future = entry[1]
+        if future.done():
+            return future.result()  # type: ignore[no-any-return]
+        # Shielded: a stream leaving mid-load does not cancel the others' load.
+        result: T = await asyncio.shield(future)
+        return result
+
+
+_rows = EventRows()
+
+
+async def _follow(
+    info: Info, topic: str, load: Callable[[Message], Awaitable[Any | None]]
+) -> AsyncGenerator[Any, None]:
+    """Yield the row each event on ``topic`` names (skipping events whose row ``load``
+    does not return), prefetched for this subscription's selection with fresh loaders."""
+    if _check_only.get():
+        return
+    context = info.context
+    cache = context.container.cache
+    fields = fields_of(current_field(info).selections)
+    async with context.container.pubsub.subscribe(topic) as messages:
+        async for message in messages:
+            try:
+                row = await _rows.get(message, functools.partial(load, message))
+                if row is None:
+                    continue
+                item = copy.copy(row)  # prefetch attaches to it: one copy per stream
+                context.loaders = Loaders(cache)  # fresh for this event's fields too
+                await prefetch(context, [item], fields)
+            except Exception:
+                logger.exception("could not load the event %s on %s: skipped", message, topic)
+                continue
+            yield item
+
+
+def post_published(info: Info) -> AsyncGenerator[Post, None]:
+    async def load(message: Message) -> Post | None:
+        post = await Post.get_or_none(id=message["id"])
+        return post if post is not None and post.status is PostStatus.PUBLISHED else None
+
+    return _follow(info, events.POST_PUBLISHED, load)
+
+
+def notification_received(info: Info) -> AsyncGenerator[Notification, None]:
+    user = info.context.require_user()
+
+    async def load(message: Message) -> Notification | None:
+        return await Notification.get_or_none(id=message["id"], user_id=user.id)
+
+    return _follow(info, notifications.topic(user.id), load)
+
+
+async def order_updated(info: Info, global_id: str) -> AsyncGenerator[Order, None]:
+    """Checked once, at subscribe: the buyer, or MANAGE_ORDERS."""
+    viewer = info.context.require_user()
+    order_id = int_pk(global_id, "Order")
+    order = await Order.get_or_none(id=order_id)
+    manager = orders.can_manage(viewer)
+    if order is None and manager:
+        raise NotFound("Order not found")
+    if order is None or (order.buyer_id != viewer.id and not manager):
+        raise Forbidden("Only the buyer or MANAGE_ORDERS can follow an order")
+
+    async def load(_: Message) -> Order | None:
+        return await Order.get_or_none(id=order_id)
+
+    return _follow(info, events.order_topic(order_id), load)

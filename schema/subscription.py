@@ -1,0 +1,44 @@
+"""The Subscription root (websocket at /graphql: graphql-transport-ws and legacy graphql-ws).
+
+Authentication comes from the ``connection_init`` payload (``{"Authorization": "Bearer …"}``);
+each subscribe is charged its cost like a query; resolvers are in ``resolvers.subscriptions``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from resolvers import subscriptions
+from schema.context import Info
+from schema.permissions import authenticated
+from schema.types.orders import Order
+from schema.types.posts import Post
+
+if TYPE_CHECKING:
+    from schema.types.notifications import Notification
+
+NotificationRef = Annotated["Notification", strawberry.lazy("schema.types.notifications")]
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="The caller's own new notifications (needs a token in connection_init).",
+        extensions=authenticated(),
+    )
+    def notification_received(self, info: Info) -> AsyncGenerator[NotificationRef, None]:
+        return subscriptions.notification_received(info)  # type: ignore[return-value]
+
+    @strawberry.subscription(description="Posts as they are published (public).")
+    def post_published(self, info: Info) -> AsyncGenerator[Post, None]:
+        return subscriptions.post_published(info)  # type: ignore[return-value]
+
+    @strawberry.subscription(
+        description="An order's changes: its buyer, or MANAGE_ORDERS (FORBIDDEN otherwise).",
+        extensions=authenticated(),
+    )
+    async def order_updated(self, info: Info, id: strawberry.ID) -> AsyncGenerator[Order, None]:
+        return await subscriptions.order_updated(info, id)  # type: ignore[return-value]

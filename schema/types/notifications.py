@@ -1,0 +1,44 @@
+"""Notification, its kinds, and the push platforms of registerDevice."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.scalars import JSON
+
+from models.notifications import DevicePlatform, NotificationKind
+from models.notifications import Notification as NotificationModel
+from schema.relay import Node, to_global_id
+
+strawberry.enum(NotificationKind, name="NotificationKind")
+strawberry.enum(DevicePlatform, name="DevicePlatform")
+
+
+@strawberry.type(
+    name="Notification",
+    description=(
+        "Something that happened for the caller: a comment on their post, an order status, "
+        "a transfer received, a moderation, a welcome, a system message."
+    ),
+)
+class Notification(Node):
+    kind: NotificationKind
+    title: str
+    body: str
+    data: JSON = strawberry.field(
+        description="Details for clients, with global IDs (e.g. postId, orderId, transferId)."
+    )
+    read_at: datetime | None = strawberry.field(description="Null while unread.")
+    created_at: datetime
+
+    @classmethod
+    def is_type_of(cls, obj: object, _info: object) -> bool:
+        return isinstance(obj, (NotificationModel, cls))
+
+    @strawberry.field  # type: ignore[misc]
+    def id(self, root: strawberry.Parent[NotificationModel]) -> strawberry.ID:  # type: ignore[override]
+        return to_global_id("Notification", root.id)
+
+
+__all__ = ["DevicePlatform", "Notification", "NotificationKind"]
