@@ -14,6 +14,7 @@ from schema.enums import OrderDirection, UserOrderField
 from schema.inputs import UpdateProfileInput, UserFilter
 from schema.relay import from_global_id, int_pk, parse_int_pk
 from services import users
+from services.files import FileService
 from services.pagination import Ordering, PageArgs, paginate
 
 
@@ -77,5 +78,7 @@ async def delete_user(info: Info, global_id: str) -> bool:
     context = info.context
     user_id = int_pk(global_id, "User")
     await users.delete(context.require_user(), user_id, context.client.ip)
+    # Their files are personal data too: rows and stored objects go after the commit.
+    await FileService(context.container.storage, context.settings).remove_all_of(user_id)
     await users_changed(info, [user_id])
     return True

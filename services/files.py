@@ -386,6 +386,13 @@ class FileService:
         file = await self._owned(actor, file_id)
         return await self._remove(file)
 
+    async def remove_all_of(self, owner_id: int) -> int:
+        """Every file of an account (its deletion erases personal data); returns how many."""
+        files = await File.filter(owner_id=owner_id)
+        for file in files:
+            await self._remove(file)
+        return len(files)
+
     async def _remove(self, file: File) -> list[int]:
         async with in_transaction():
             avatar_of = [user.id for user in await User.filter(avatar_id=file.id).only("id")]

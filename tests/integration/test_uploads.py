@@ -683,3 +683,21 @@ async def test_the_cleanup_keeps_referenced_and_young_objects(
     assert not await File.exists(id=stale.id)
     assert [p.name for p in stored_objects(files_root)] == [(await File.get()).storage_key]
     assert (await cleanup_orphans(storage)).orphans_removed == 0  # idempotent
+
+
+async def test_deleting_a_user_removes_their_files_and_objects(
+    client: httpx.AsyncClient, files_root: Path
+) -> None:
+    owner = await create_user(name="Owner")
+    admin = await create_user(role=Role.ADMIN)
+    await upload(client, bearer(client, owner), samples.PDF, "cv.pdf")
+    assert len(stored_objects(files_root)) == 1
+    response = await graphql(
+        client,
+        "mutation ($id: ID!) { deleteUser(id: $id) }",
+        {"id": gid("User", owner.id)},
+        bearer(client, admin),
+    )
+    assert response.json()["data"] == {"deleteUser": True}
+    assert await File.filter(owner_id=owner.id).count() == 0
+    assert stored_objects(files_root) == []
