@@ -179,3 +179,37 @@ async def test_password_reset_token_stops_working_when_the_account_is_suspended(
         {"t": token, "p": NEW_PASSWORD},
     )
     assert reset.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_a_failing_smtp_server_does_not_fail_the_request_that_queued_the_mail(
+    client_factory,
+):
+    """The registration succeeds at once; the mail job retries with backoff, then is kept
+    as failed for inspection."""
+    from services.jobs import InProcessJobQueue
+    from tests.smtp_server import TEMPORARY_FAILURE
+
+    with running_smtp_server(reply=TEMPORARY_FAILURE) as failing:
+        client = client_factory(
+            smtp_host=failing.host,
+            smtp_port=failing.port,
+            smtp_starttls=False,
+            job_retry_delay_seconds=0.05,
+        )
+        response = await graphql(
+            client,
+            REGISTER,
+            {"input": {"name": "Ada", "email": "ada@example.com", "password": PASSWORD}},
+        )
+        assert data(response)["register"]["status"] == "PENDING_VERIFICATION"
+        jobs = client.container.jobs
+        assert isinstance(jobs, InProcessJobQueue)
+        attempts = await failing.wait_for_attempts(3)
+        await jobs.drain()
+    assert len(attempts) == 3
+    # exponential backoff: 0.05 s, then 0.1 s (lower bounds only: a busy machine waits longer)
+    assert attempts[1] - attempts[0] >= 0.05
+    assert attempts[2] - attempts[1] >= 0.1
+    [failed] = jobs.failed
+    assert failed.name == "send_email"
+    assert failed.attempts == 3
