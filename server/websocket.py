@@ -104,9 +104,6 @@ class WebSocketRegistry:
         self._handlers: set[_Drainable] = set()
         self._by_user: dict[int, set[int]] = {}  # user id -> ids of their live contexts
 
-    def __len__(self) -> int:
-        return len(self._handlers)
-
     def opened(self, handler: _Drainable) -> None:
         self._handlers.add(handler)
 
@@ -125,9 +122,6 @@ class WebSocketRegistry:
             return False
         contexts.add(id(context))
         return True
-
-    def connections_of(self, user_id: int) -> int:
-        return len(self._by_user.get(user_id, ()))
 
     async def drain(self) -> None:
         """Refuse new connections and operations, let every socket send what is queued for
@@ -235,9 +229,6 @@ class SharedSubscriptions:
             orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS),
             viewer,
         )
-
-    def members(self) -> int:
-        return sum(len(group.members) for group in self._groups.values())
 
     def join(
         self,
@@ -576,7 +567,6 @@ class LegacyWSHandler(BaseGraphQLWSHandler["Context", None]):
         await _close_quietly(self, code, reason)
 
 
-SignalHandler = Callable[[int, FrameType | None], Any]
 DRAIN_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
@@ -606,9 +596,13 @@ def drain_before_exit(drain: Callable[[], Coroutine[Any, Any, None]]) -> Callabl
             return
         started = True
 
+        def finished(task: asyncio.Task[None]) -> None:
+            if not task.cancelled() and (error := task.exception()) is not None:
+                logger.error("draining the websockets failed", exc_info=error)
+            hand_over(sig, frame)
+
         def start() -> None:
-            task = loop.create_task(drain())
-            task.add_done_callback(lambda _: hand_over(sig, frame))
+            loop.create_task(drain()).add_done_callback(finished)
 
         loop.call_soon_threadsafe(start)
 

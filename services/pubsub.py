@@ -11,8 +11,9 @@ Each published event is delivered to all of this process's subscribers of its to
 dict object: treat it as read-only (subscription resolvers use its identity to load what the
 event names once per process, however many subscribers receive it).
 
-``close()`` stops delivery without dropping what is queued: each subscriber's iterator first
-yields the events already in its queue, then ends (clean shutdown flushes them to clients).
+``close()`` stops delivery to this process without dropping what is queued: each
+subscriber's iterator first yields the events already in its queue, then ends (clean
+shutdown flushes them to clients). Publishing to Redis goes on until the client closes.
 """
 
 from __future__ import annotations
@@ -91,6 +92,8 @@ class _LocalFanOut:
         self._closed = False
 
     def _deliver(self, topic: str, message: Message) -> None:
+        if self._closed:
+            return
         for subscriber in list(self._subscribers.get(topic, ())):
             subscriber.put(topic, message)
 
@@ -140,9 +143,8 @@ class InProcessPubSub(_LocalFanOut):
         super().__init__(queue_size)
 
     async def publish(self, topic: str, message: Message) -> None:
-        if not self._closed:
-            # A copy per publish: one object per event, whatever the caller does with its dict.
-            self._deliver(topic, dict(message))
+        # A copy per publish: one object per event, whatever the caller does with its dict.
+        self._deliver(topic, dict(message))
 
     async def close(self) -> None:
         self._end_all()
@@ -181,8 +183,8 @@ class RedisPubSub(_LocalFanOut):
         return self._prefix + topic
 
     async def publish(self, topic: str, message: Message) -> None:
-        if self._closed:
-            return
+        # Still published after close(): a draining replica's last mutations must reach the
+        # other replicas (the shared client closes with the container).
         data = orjson.dumps(message)
         try:
             async with asyncio.timeout(PUBLISH_TIMEOUT_SECONDS):

@@ -240,3 +240,16 @@ async def test_redis_close_drains_then_ends_subscribers(replicas):
         await first.close()
 
         assert [message async for message in unread] == [{"n": 1}, {"n": 2}]
+
+
+@requires_redis
+async def test_a_closed_replica_still_publishes_to_the_others(replicas):
+    """Draining at shutdown stops local delivery, not the replica's last mutations' events."""
+    draining, other = replicas(), replicas()
+    async with other.subscribe("t") as messages:
+        await draining.close()
+
+        await draining.publish("t", {"n": 1})
+
+        async with asyncio.timeout(5):
+            assert await anext(messages) == {"n": 1}
