@@ -13,13 +13,9 @@ from services.cache import ModelCache
 async def load_products(
     ids: Sequence[int], cache: ModelCache | None = None
 ) -> list[Product | None]:
-    found: dict[int, Product] = await cache.get_models("products", Product, ids) if cache else {}
-    missing = [product_id for product_id in ids if product_id not in found]
-    if missing:
-        loaded = await Product.filter(id__in=missing)
-        found.update((product.id, product) for product in loaded)
-        if cache:
-            await cache.put_models("products", loaded)
+    if cache is not None:
+        return await cache.models_by_id("products", Product, ids)
+    found = {product.id: product for product in await Product.filter(id__in=list(ids))}
     return [found.get(product_id) for product_id in ids]
 
 

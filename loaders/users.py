@@ -13,13 +13,9 @@ from services.cache import ModelCache
 async def load_users(ids: Sequence[int], cache: ModelCache | None = None) -> list[User | None]:
     """Every row, deleted accounts included ("Deleted user"): relations such as a post's
     author must still resolve. Lookups by id (``user``, ``node``) hide deleted accounts."""
-    found: dict[int, User] = await cache.get_models("users", User, ids) if cache else {}
-    missing = [user_id for user_id in ids if user_id not in found]
-    if missing:
-        loaded = await User.filter(id__in=missing)
-        found.update((user.id, user) for user in loaded)
-        if cache:
-            await cache.put_models("users", loaded)
+    if cache is not None:
+        return await cache.models_by_id("users", User, ids)
+    found = {user.id: user for user in await User.filter(id__in=list(ids))}
     return [found.get(user_id) for user_id in ids]
 
 

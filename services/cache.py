@@ -107,6 +107,19 @@ class ModelCache:
         if pairs:
             await self._guard("set", self.backend.multi_set(pairs, ttl=self.ttls[kind]), None)
 
+    async def models_by_id(
+        self, kind: str, model_class: type[M], ids: Sequence[int]
+    ) -> list[M | None]:
+        """Cache-aside batch load: the cached rows, the rest in one ``WHERE id IN`` query
+        (then cached), in the order of ``ids`` (None for a missing row)."""
+        found = await self.get_models(kind, model_class, ids)
+        missing = [pk for pk in ids if pk not in found]
+        if missing:
+            loaded = await model_class.filter(id__in=missing)
+            found.update((model.pk, model) for model in loaded)
+            await self.put_models(kind, loaded)
+        return [found.get(pk) for pk in ids]
+
     async def forget(self, kind: str, ids: Iterable[int]) -> None:
         for pk in set(ids):
             await self._guard("delete", self.backend.delete(f"{kind}:{pk}"), None)
