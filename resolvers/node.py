@@ -12,7 +12,7 @@ from resolvers.posts import resolve_post
 from resolvers.prefetch import prefetch_one
 from resolvers.users import resolve_user
 from schema.context import Info
-from schema.relay import from_global_id, parse_int_pk
+from schema.relay import from_global_id, optional_int_pk
 from services import posts
 
 NodeFetcher = Callable[[Info, str], Awaitable[Any]]
@@ -21,8 +21,7 @@ NodeFetcher = Callable[[Info, str], Awaitable[Any]]
 async def _comment(info: Info, global_id: str) -> Any:
     from models.posts import Comment
 
-    _, pk = from_global_id(global_id)
-    comment_id = parse_int_pk(pk)
+    comment_id = optional_int_pk(global_id, "Comment")
     comment = await Comment.get_or_none(id=comment_id) if comment_id else None
     if comment is None:
         return None
@@ -37,8 +36,7 @@ async def _transfer(info: Info, global_id: str) -> Any:
     from models.wallet import Transfer
 
     viewer = info.context.user
-    _, pk = from_global_id(global_id)
-    transfer_id = parse_int_pk(pk)
+    transfer_id = optional_int_pk(global_id, "Transfer")
     if viewer is None or transfer_id is None:
         return None
     transfer = await Transfer.get_or_none(id=transfer_id)

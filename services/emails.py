@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from server.metrics import DEPENDENCY_FAILURES
+from services.jobs import enqueue_email
 from services.mail import build_link, render_email
 
 if TYPE_CHECKING:
@@ -19,13 +20,7 @@ async def queue_email(container: Container, template: str, to: str, **context: A
     caused the email has already happened."""
     message = render_email(template, to, **context)
     try:
-        await container.jobs.enqueue(
-            "send_email",
-            to=message.to,
-            subject=message.subject,
-            text=message.text,
-            html=message.html,
-        )
+        await enqueue_email(container.jobs, message)
     except Exception:
         DEPENDENCY_FAILURES.labels("job_queue", "enqueue").inc()
         logger.exception("could not queue the %s email", template)

@@ -8,7 +8,6 @@ Redis store falls back to its in-process twin for that call and counts the fault
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -143,7 +142,3 @@ class RedisBucketStore:
 
     async def peek(self, key: str, policy: BucketPolicy) -> BucketState:
         return await self._apply(key, 0, policy)
-
-
-def whole_tokens(value: float) -> int:
-    return math.floor(value)
