@@ -6,13 +6,12 @@ import strawberry
 from strawberry import UNSET
 
 from resolvers import notifications
-from schema.arguments import given
+from schema.arguments import page_args
 from schema.connections import Connection
 from schema.context import Info
 from schema.cost import cost
 from schema.permissions import authenticated
 from schema.types.notifications import DevicePlatform, Notification
-from services.pagination import PageArgs
 
 
 @strawberry.type
@@ -32,7 +31,7 @@ class NotificationQuery:
     ) -> Connection[Notification]:
         return await notifications.resolve_notifications(
             info,
-            PageArgs(given(first), given(after), given(last), given(before)),
+            page_args(first, after, last, before),
             bool(unread_only),
         )
 

@@ -10,7 +10,7 @@ from strawberry import UNSET
 from resolvers import catalogue, orders, posts, wallet
 from resolvers import users as user_resolvers
 from resolvers.node import resolve_node
-from schema.arguments import given
+from schema.arguments import given, page_args
 from schema.connections import Connection
 from schema.context import Info
 from schema.enums import (
@@ -28,7 +28,6 @@ from schema.types.orders import Order
 from schema.types.posts import Post
 from schema.types.user import User
 from schema.types.wallet import CustomerStats, Transfer
-from services.pagination import PageArgs
 
 
 @strawberry.type
@@ -62,7 +61,7 @@ class Query:
     ) -> Connection[User]:
         return await user_resolvers.resolve_users(
             info,
-            PageArgs(given(first), given(after), given(last), given(before)),
+            page_args(first, after, last, before),
             given(filter),
             order_by or UserOrderField.CREATED_AT,
             direction or OrderDirection.DESC,
@@ -91,7 +90,7 @@ class Query:
     ) -> Connection[Post]:
         return await posts.resolve_posts(
             info,
-            PageArgs(given(first), given(after), given(last), given(before)),
+            page_args(first, after, last, before),
             given(filter),
             order_by or PostOrderField.CREATED_AT,
             direction or OrderDirection.DESC,
@@ -115,7 +114,7 @@ class Query:
     ) -> Connection[Product]:
         return await catalogue.resolve_products(
             info,
-            PageArgs(given(first), given(after), given(last), given(before)),
+            page_args(first, after, last, before),
             given(filter),
             order_by or ProductOrderField.CREATED_AT,
             direction or OrderDirection.DESC,
@@ -142,7 +141,7 @@ class Query:
         filter: OrderFilter | None = UNSET,
     ) -> Connection[Order]:
         return await orders.resolve_orders(
-            info, PageArgs(given(first), given(after), given(last), given(before)), given(filter)
+            info, page_args(first, after, last, before), given(filter)
         )
 
     @strawberry.field(
@@ -156,9 +155,7 @@ class Query:
         last: int | None = UNSET,
         before: str | None = UNSET,
     ) -> Connection[Transfer]:
-        return await wallet.resolve_transfers(
-            info, PageArgs(given(first), given(after), given(last), given(before))
-        )
+        return await wallet.resolve_transfers(info, page_args(first, after, last, before))
 
     @strawberry.field(
         description=(

@@ -12,13 +12,12 @@ from strawberry import UNSET
 from models.posts import Comment as CommentModel
 from models.posts import Post as PostModel
 from resolvers.prefetch import attached_or
-from schema.arguments import given
+from schema.arguments import page_args
 from schema.connections import Connection
 from schema.context import Info
 from schema.cost import cost
 from schema.enums import PostStatus
 from schema.relay import Node, to_global_id
-from services.pagination import PageArgs
 
 if TYPE_CHECKING:
     from schema.types.user import User
@@ -70,7 +69,7 @@ class Post(Node):
     ) -> Connection[Comment]:
         from resolvers.posts import comments_of
 
-        args = PageArgs(given(first), given(after), given(last), given(before))
+        args = page_args(first, after, last, before)
         return attached_or(root, info, lambda: comments_of(info, root, args))
 
 

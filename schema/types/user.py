@@ -12,13 +12,12 @@ from strawberry import UNSET
 from models.user import Role as RoleModel
 from models.user import User as UserModel
 from resolvers.prefetch import attached_or
-from schema.arguments import given
+from schema.arguments import given, page_args
 from schema.connections import Connection
 from schema.context import Info
 from schema.cost import cost
 from schema.enums import Permission, PostStatus, Role, UserStatus
 from schema.relay import Node, to_global_id
-from services.pagination import PageArgs
 from services.permissions import role_has, sorted_permissions
 
 if TYPE_CHECKING:
@@ -104,7 +103,7 @@ class User(Node):
     ) -> Connection[PostRef]:
         from resolvers.posts import posts_of
 
-        args = PageArgs(given(first), given(after), given(last), given(before))
+        args = page_args(first, after, last, before)
         return attached_or(root, info, lambda: posts_of(info, root, args, given(status)))
 
     @strawberry.field(
@@ -122,5 +121,5 @@ class User(Node):
     ) -> Connection[OrderRef]:
         from resolvers.orders import orders_of
 
-        args = PageArgs(given(first), given(after), given(last), given(before))
+        args = page_args(first, after, last, before)
         return attached_or(root, info, lambda: orders_of(info, root, args))
