@@ -13,6 +13,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 import resolvers.relations  # noqa: F401  (registers what `prefetch` loads)
+from resolvers.prefetch import read_prefetched_first
 from schema.errors import ErrorCodeEnum, log_unexpected_errors
 from schema.execution import ModelAwareExecutionContext
 from schema.extensions import CostLimiter, DocumentLimits, OperationObserver
@@ -29,6 +30,10 @@ STRAWBERRY_BATCH_CEILING = 1000
 
 
 class AgoraSchema(strawberry.Schema):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        read_prefetched_first(self._schema)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from models.catalogue import Product as ProductModel
-from resolvers.prefetch import attached_or
+from resolvers.prefetch import PREFETCHED
 from schema.context import Info
 from schema.cost import cost
 from schema.enums import ProductStatus
@@ -46,17 +46,18 @@ class Product(Node):
     def price(self, root: strawberry.Parent[ProductModel]) -> Decimal:
         return to_decimal(root.price_cents)
 
-    @strawberry.field
-    def seller(self, root: strawberry.Parent[ProductModel], info: Info) -> UserRef:
-        return attached_or(
-            root, info, lambda: info.context.loaders.users.by_id.load(root.seller_id)
+    @strawberry.field(metadata=PREFETCHED)
+    async def seller(self, root: strawberry.Parent[ProductModel], info: Info) -> UserRef:
+        return await info.context.loaders.users.by_id.load(
+            root.seller_id  # type: ignore[return-value]
         )
 
     @strawberry.field(
         description="Images in the order they were added (addProductImage).",
         directives=[cost(1, assumed_size=MAX_PRODUCT_IMAGES)],
+        metadata=PREFETCHED,
     )
-    def images(self, root: strawberry.Parent[ProductModel], info: Info) -> list[FileRef]:
-        return attached_or(
-            root, info, lambda: info.context.loaders.files.images_by_product.load(root.id)
+    async def images(self, root: strawberry.Parent[ProductModel], info: Info) -> list[FileRef]:
+        return await info.context.loaders.files.images_by_product.load(
+            root.id  # type: ignore[return-value]
         )

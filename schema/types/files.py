@@ -10,7 +10,7 @@ from strawberry.scalars import JSON
 
 from models.files import File as FileModel
 from models.files import FilePurpose, FileStatus
-from resolvers.prefetch import attached_or
+from resolvers.prefetch import PREFETCHED
 from schema.context import Info
 from schema.relay import Node, to_global_id
 from services.files import FileService
@@ -67,9 +67,9 @@ class File(Node):
         context = info.context
         return await FileService(context.container.storage, context.settings).url(root)
 
-    @strawberry.field
-    def owner(self, root: strawberry.Parent[FileModel], info: Info) -> UserRef:
-        return attached_or(root, info, lambda: info.context.loaders.users.by_id.load(root.owner_id))
+    @strawberry.field(metadata=PREFETCHED)
+    async def owner(self, root: strawberry.Parent[FileModel], info: Info) -> UserRef:
+        return await info.context.loaders.users.by_id.load(root.owner_id)  # type: ignore[return-value]
 
 
 @strawberry.type(description="Where a browser uploads a file directly (S3 backend only).")

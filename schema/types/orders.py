@@ -10,7 +10,7 @@ import strawberry
 
 from models.orders import Order as OrderModel
 from models.orders import OrderItem as OrderItemModel
-from resolvers.prefetch import attached_or
+from resolvers.prefetch import PREFETCHED
 from schema.context import Info
 from schema.cost import cost
 from schema.enums import OrderStatus
@@ -28,13 +28,9 @@ UserRef = Annotated["User", strawberry.lazy("schema.types.user")]
 class OrderItem:
     quantity: int
 
-    @strawberry.field
-    def product(self, root: strawberry.Parent[OrderItemModel], info: Info) -> Product:
-        return attached_or(
-            root,
-            info,
-            lambda: info.context.loaders.catalogue.products_by_id.load(root.product_id),
-        )
+    @strawberry.field(metadata=PREFETCHED)
+    async def product(self, root: strawberry.Parent[OrderItemModel], info: Info) -> Product:
+        return await info.context.loaders.catalogue.products_by_id.load(root.product_id)  # type: ignore[return-value]
 
     @strawberry.field(description="The price when the order was placed.")
     def unit_price(self, root: strawberry.Parent[OrderItemModel]) -> Decimal:
@@ -59,15 +55,13 @@ class Order(Node):
     def id(self, root: strawberry.Parent[OrderModel]) -> strawberry.ID:  # type: ignore[override]
         return to_global_id("Order", root.id)
 
-    @strawberry.field
-    def buyer(self, root: strawberry.Parent[OrderModel], info: Info) -> UserRef:
-        return attached_or(root, info, lambda: info.context.loaders.users.by_id.load(root.buyer_id))
+    @strawberry.field(metadata=PREFETCHED)
+    async def buyer(self, root: strawberry.Parent[OrderModel], info: Info) -> UserRef:
+        return await info.context.loaders.users.by_id.load(root.buyer_id)  # type: ignore[return-value]
 
-    @strawberry.field(directives=[cost(1, assumed_size=10)])
-    def items(self, root: strawberry.Parent[OrderModel], info: Info) -> list[OrderItem]:
-        return attached_or(
-            root, info, lambda: info.context.loaders.orders.items_by_order.load(root.id)
-        )
+    @strawberry.field(directives=[cost(1, assumed_size=10)], metadata=PREFETCHED)
+    async def items(self, root: strawberry.Parent[OrderModel], info: Info) -> list[OrderItem]:
+        return await info.context.loaders.orders.items_by_order.load(root.id)  # type: ignore[return-value]
 
     @strawberry.field
     def total(self, root: strawberry.Parent[OrderModel]) -> Decimal:

@@ -11,7 +11,7 @@ from strawberry import UNSET
 
 from models.posts import Comment as CommentModel
 from models.posts import Post as PostModel
-from resolvers.prefetch import attached_or
+from resolvers.prefetch import PREFETCHED
 from schema.arguments import page_args
 from schema.connections import Connection
 from schema.context import Info
@@ -45,20 +45,16 @@ class Post(Node):
     def id(self, root: strawberry.Parent[PostModel]) -> strawberry.ID:  # type: ignore[override]
         return to_global_id("Post", root.id)
 
-    @strawberry.field
-    def author(self, root: strawberry.Parent[PostModel], info: Info) -> UserRef:
-        return attached_or(
-            root, info, lambda: info.context.loaders.users.by_id.load(root.author_id)
-        )
+    @strawberry.field(metadata=PREFETCHED)
+    async def author(self, root: strawberry.Parent[PostModel], info: Info) -> UserRef:
+        return await info.context.loaders.users.by_id.load(root.author_id)  # type: ignore[return-value]
 
-    @strawberry.field(directives=[cost(1)])
-    def comment_count(self, root: strawberry.Parent[PostModel], info: Info) -> int:
-        return attached_or(
-            root, info, lambda: info.context.loaders.posts.comment_count.load(root.id)
-        )
+    @strawberry.field(directives=[cost(1)], metadata=PREFETCHED)
+    async def comment_count(self, root: strawberry.Parent[PostModel], info: Info) -> int:
+        return await info.context.loaders.posts.comment_count.load(root.id)
 
-    @strawberry.field(description="Comments, oldest first.")
-    def comments(
+    @strawberry.field(description="Comments, oldest first.", metadata=PREFETCHED)
+    async def comments(
         self,
         root: strawberry.Parent[PostModel],
         info: Info,
@@ -69,8 +65,7 @@ class Post(Node):
     ) -> Connection[Comment]:
         from resolvers.posts import comments_of
 
-        args = page_args(first, after, last, before)
-        return attached_or(root, info, lambda: comments_of(info, root, args))
+        return await comments_of(info, root, page_args(first, after, last, before))
 
 
 @strawberry.type(name="Comment", description="A comment on a post.")
@@ -86,12 +81,10 @@ class Comment(Node):
     def id(self, root: strawberry.Parent[CommentModel]) -> strawberry.ID:  # type: ignore[override]
         return to_global_id("Comment", root.id)
 
-    @strawberry.field
-    def author(self, root: strawberry.Parent[CommentModel], info: Info) -> UserRef:
-        return attached_or(
-            root, info, lambda: info.context.loaders.users.by_id.load(root.author_id)
-        )
+    @strawberry.field(metadata=PREFETCHED)
+    async def author(self, root: strawberry.Parent[CommentModel], info: Info) -> UserRef:
+        return await info.context.loaders.users.by_id.load(root.author_id)  # type: ignore[return-value]
 
-    @strawberry.field
-    def post(self, root: strawberry.Parent[CommentModel], info: Info) -> Post:
-        return attached_or(root, info, lambda: info.context.loaders.posts.by_id.load(root.post_id))
+    @strawberry.field(metadata=PREFETCHED)
+    async def post(self, root: strawberry.Parent[CommentModel], info: Info) -> Post:
+        return await info.context.loaders.posts.by_id.load(root.post_id)  # type: ignore[return-value]

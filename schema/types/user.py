@@ -11,7 +11,7 @@ from strawberry import UNSET
 
 from models.user import Role as RoleModel
 from models.user import User as UserModel
-from resolvers.prefetch import attached_or
+from resolvers.prefetch import PREFETCHED
 from schema.arguments import given, page_args
 from schema.connections import Connection
 from schema.context import Info
@@ -63,12 +63,14 @@ class User(Node):
             return []
         return sorted_permissions(root.role)
 
-    @strawberry.field(description="The user's picture (setAvatar); null when none is set.")
-    def avatar(self, root: strawberry.Parent[UserModel], info: Info) -> FileRef | None:
+    @strawberry.field(
+        description="The user's picture (setAvatar); null when none is set.", metadata=PREFETCHED
+    )
+    async def avatar(self, root: strawberry.Parent[UserModel], info: Info) -> FileRef | None:
         if root.avatar_id is None:
             return None
         avatar_id = root.avatar_id
-        return attached_or(root, info, lambda: info.context.loaders.files.by_id.load(avatar_id))
+        return await info.context.loaders.files.by_id.load(avatar_id)  # type: ignore[return-value]
 
     @strawberry.field(description="Wallet balance: for the user themself or an ADMIN; else null.")
     def balance(self, root: strawberry.Parent[UserModel], info: Info) -> Decimal | None:
@@ -77,21 +79,20 @@ class User(Node):
             return None
         return Decimal(root.balance_cents) / 100
 
-    @strawberry.field(description="Published posts by this user.", directives=[cost(1)])
-    def post_count(self, root: strawberry.Parent[UserModel], info: Info) -> int:
-        return attached_or(
-            root,
-            info,
-            lambda: info.context.loaders.posts.published_count_by_author.load(root.id),
-        )
+    @strawberry.field(
+        description="Published posts by this user.", directives=[cost(1)], metadata=PREFETCHED
+    )
+    async def post_count(self, root: strawberry.Parent[UserModel], info: Info) -> int:
+        return await info.context.loaders.posts.published_count_by_author.load(root.id)
 
     @strawberry.field(
         description=(
             "Posts by this user, newest first: published ones for everyone; every status for "
             "the user themself and MODERATE_POSTS."
-        )
+        ),
+        metadata=PREFETCHED,
     )
-    def posts(
+    async def posts(
         self,
         root: strawberry.Parent[UserModel],
         info: Info,
@@ -104,13 +105,14 @@ class User(Node):
         from resolvers.posts import posts_of
 
         args = page_args(first, after, last, before)
-        return attached_or(root, info, lambda: posts_of(info, root, args, given(status)))
+        return await posts_of(info, root, args, given(status))
 
     @strawberry.field(
         description="Orders of this user, newest first: for the user themself or MANAGE_ORDERS "
-        "(empty for everyone else)."
+        "(empty for everyone else).",
+        metadata=PREFETCHED,
     )
-    def orders(
+    async def orders(
         self,
         root: strawberry.Parent[UserModel],
         info: Info,
@@ -122,4 +124,4 @@ class User(Node):
         from resolvers.orders import orders_of
 
         args = page_args(first, after, last, before)
-        return attached_or(root, info, lambda: orders_of(info, root, args))
+        return await orders_of(info, root, args)

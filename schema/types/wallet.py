@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from models.wallet import Transfer as TransferModel
-from resolvers.prefetch import attached_or
+from resolvers.prefetch import PREFETCHED
 from schema.context import Info
 from schema.relay import Node, to_global_id
 from services.money import to_decimal
@@ -34,16 +34,16 @@ class Transfer(Node):
     def id(self, root: strawberry.Parent[TransferModel]) -> strawberry.ID:  # type: ignore[override]
         return to_global_id("Transfer", root.id)
 
-    @strawberry.field(name="from")
-    def sender(self, root: strawberry.Parent[TransferModel], info: Info) -> UserRef:
-        return attached_or(
-            root, info, lambda: info.context.loaders.users.by_id.load(root.sender_id)
+    @strawberry.field(name="from", metadata=PREFETCHED)
+    async def sender(self, root: strawberry.Parent[TransferModel], info: Info) -> UserRef:
+        return await info.context.loaders.users.by_id.load(
+            root.sender_id  # type: ignore[return-value]
         )
 
-    @strawberry.field(name="to")
-    def receiver(self, root: strawberry.Parent[TransferModel], info: Info) -> UserRef:
-        return attached_or(
-            root, info, lambda: info.context.loaders.users.by_id.load(root.receiver_id)
+    @strawberry.field(name="to", metadata=PREFETCHED)
+    async def receiver(self, root: strawberry.Parent[TransferModel], info: Info) -> UserRef:
+        return await info.context.loaders.users.by_id.load(
+            root.receiver_id  # type: ignore[return-value]
         )
 
     @strawberry.field
@@ -53,9 +53,9 @@ class Transfer(Node):
 
 @strawberry.type(name="CustomerStats", description="What a customer spent on completed orders.")
 class CustomerStats:
-    @strawberry.field
-    def user(self, root: strawberry.Parent[CustomerStatsRow], info: Info) -> UserRef:
-        return attached_or(root, info, lambda: info.context.loaders.users.by_id.load(root.user_id))
+    @strawberry.field(metadata=PREFETCHED)
+    async def user(self, root: strawberry.Parent[CustomerStatsRow], info: Info) -> UserRef:
+        return await info.context.loaders.users.by_id.load(root.user_id)  # type: ignore[return-value]
 
     @strawberry.field
     def total_orders(self, root: strawberry.Parent[CustomerStatsRow]) -> int:
