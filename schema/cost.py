@@ -10,11 +10,12 @@ Rules (the README has a worked example):
 - introspection (``__schema``, ``__type``) costs a flat ``INTROSPECTION_COST``;
 - a root mutation field is charged its weight even when it answers null (it did its work).
 The cost limiter charges every operation at least ``MINIMUM_OPERATION_COST``.
-The actual cost walks the same document over the result, counting the items really returned.
+The actual cost walks the same priced fields over the result, counting the items really returned.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -22,6 +23,7 @@ from typing import Any
 
 import strawberry
 from graphql import (
+    ArgumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -30,7 +32,6 @@ from graphql import (
     GraphQLList,
     GraphQLNamedType,
     GraphQLNonNull,
-    GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
     InlineFragmentNode,
@@ -113,9 +114,43 @@ def _is_list(type_: GraphQLOutputType) -> bool:
     return isinstance(type_, GraphQLList)
 
 
+@dataclass(frozen=True, slots=True)
+class PricedField:
+    """One field of an operation as the cost rules see it, with what the document fixes
+    (its definition, weight, list-ness, arguments) worked out once. Fields that can never
+    cost anything (scalars without ``@cost``, with nothing priced below) are left out."""
+
+    key: str
+    field: GraphQLField | None
+    weight: int
+    is_list: bool
+    slicing: bool
+    assumed_size: int | None
+    arguments: tuple[ArgumentNode, ...]  # only where they size a list: first/last/limit
+    children: tuple[PricedField, ...]
+
+    @property
+    def is_introspection(self) -> bool:
+        return self.field is None
+
+
+_PLAN_CACHE_SIZE = 512
+# (schema id, operation id) -> (the operation, weakly, and its plan). The weak reference
+# tells a live entry from one whose operation is gone (its id may then be reused); a plan
+# keeps no document nodes but a few arguments, so evicted documents are not retained.
+_plans: dict[
+    tuple[int, int],
+    tuple[weakref.ref[OperationDefinitionNode], tuple[PricedField, ...]],
+] = {}
+
+
 @dataclass
 class CostAnalysis:
-    """Computes requested and actual cost of one operation of a validated document."""
+    """Computes requested and actual cost of one operation of a validated document.
+
+    The operation's priced fields are compiled once per operation node (documents come
+    from the parse cache, so a repeated query reuses its plan); both costs then walk only
+    the fields that can cost something."""
 
     schema: GraphQLSchema
     operation: OperationDefinitionNode
@@ -123,23 +158,66 @@ class CostAnalysis:
     variables: Mapping[str, Any]
 
     def requested(self) -> int:
-        root = self._root_type()
-        return self._selection_cost(self.operation.selection_set, root, None, is_root=True)
+        return self._requested(self._plan(), None)
 
     def actual(self, data: Mapping[str, Any] | None) -> int:
         if data is None:
             return 0
-        root = self._root_type()
-        return self._actual_selection_cost(self.operation.selection_set, root, data, True)
+        return self._actual(self._plan(), data, is_root=True)
 
-    @property
-    def _is_mutation(self) -> bool:
-        return self.operation.operation is OperationType.MUTATION
+    # --- the plan -----------------------------------------------------------------------
 
-    def _root_type(self) -> GraphQLObjectType:
+    def _plan(self) -> tuple[PricedField, ...]:
+        key = (id(self.schema), id(self.operation))
+        cached = _plans.get(key)
+        if cached is not None and cached[0]() is self.operation:
+            return cached[1]
         root = self.schema.get_root_type(self.operation.operation)
         assert root is not None, "validated documents only name existing root types"
-        return root
+        plan = self._compile(self.operation.selection_set, root, is_root=True)
+        if len(_plans) >= _PLAN_CACHE_SIZE:
+            del _plans[next(iter(_plans))]
+        _plans[key] = (weakref.ref(self.operation), plan)
+        return plan
+
+    def _compile(
+        self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType, *, is_root: bool
+    ) -> tuple[PricedField, ...]:
+        priced: list[PricedField] = []
+        for node, parent_type in self._fields(selection_set, parent):
+            name = node.name.value
+            key = node.alias.value if node.alias else name
+            if name == "__typename":
+                continue
+            if name in ("__schema", "__type"):
+                priced.append(
+                    PricedField(key, None, INTROSPECTION_COST, False, False, None, (), ())
+                )
+                continue
+            field = self._field_def(parent_type, name)
+            if field is None:
+                continue
+            weight = self._base_weight(field, is_root)
+            children = self._compile(node.selection_set, get_named_type(field.type), is_root=False)
+            slicing = any(argument in field.args for argument in SLICING_ARGUMENTS)
+            if not (weight or children or slicing):
+                continue
+            sizing = slicing or LIMIT_ARGUMENT in field.args
+            declared = declared_cost(field)
+            assumed_size = declared.assumed_size if declared is not None else None
+            priced.append(
+                PricedField(
+                    key,
+                    field,
+                    weight,
+                    _is_list(field.type),
+                    slicing,
+                    assumed_size if isinstance(assumed_size, int) else None,
+                    tuple(node.arguments or ()) if sizing else (),
+                    children,
+                )
+            )
+        return tuple(priced)
 
     def _base_weight(self, field: GraphQLField, is_root: bool) -> int:
         declared = declared_cost(field)
@@ -148,38 +226,6 @@ class CostAnalysis:
         if is_root and self.operation.operation is OperationType.MUTATION:
             return MUTATION_COST
         return 1 if is_composite_type(get_named_type(field.type)) else 0
-
-    @cached_property
-    def _variable_values(self) -> dict[str, Any]:
-        """The request's variables over the operation's defaults."""
-        values = {
-            definition.variable.name.value: value_from_ast_untyped(definition.default_value)
-            for definition in self.operation.variable_definitions or ()
-            if definition.default_value is not None
-        }
-        values.update(self.variables)
-        return values
-
-    def _arguments(self, field: GraphQLField, node: FieldNode) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for argument in node.arguments or ():
-            name = argument.name.value
-            if name in SLICING_ARGUMENTS and name in field.args:
-                value = value_from_ast(argument.value, GraphQLInt, self._variable_values)
-                if value is not Undefined:  # an omitted variable without a default
-                    values[name] = value
-        return values
-
-    def _limit(self, field: GraphQLField, node: FieldNode) -> int | None:
-        """A list's own ``limit`` argument (or its default) sizes it."""
-        if LIMIT_ARGUMENT not in field.args:
-            return None
-        for argument in node.arguments or ():
-            if argument.name.value == LIMIT_ARGUMENT:
-                value = value_from_ast(argument.value, GraphQLInt, self._variable_values)
-                return value if isinstance(value, int) and value >= 0 else None
-        default = field.args[LIMIT_ARGUMENT].default_value
-        return default if isinstance(default, int) else None
 
     def _fields(
         self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType
@@ -207,77 +253,84 @@ class CostAnalysis:
         fields = getattr(parent, "fields", None)
         return fields.get(name) if fields else None
 
-    def _selection_cost(
-        self,
-        selection_set: SelectionSetNode | None,
-        parent: GraphQLNamedType,
-        list_size: int | None,
-        *,
-        is_root: bool = False,
-    ) -> int:
+    # --- requested cost: the plan under this request's variables ------------------------
+
+    @cached_property
+    def _variable_values(self) -> dict[str, Any]:
+        """The request's variables over the operation's defaults."""
+        values = {
+            definition.variable.name.value: value_from_ast_untyped(definition.default_value)
+            for definition in self.operation.variable_definitions or ()
+            if definition.default_value is not None
+        }
+        values.update(self.variables)
+        return values
+
+    def _arguments(self, priced: PricedField) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for argument in priced.arguments:
+            name = argument.name.value
+            if name in SLICING_ARGUMENTS:
+                value = value_from_ast(argument.value, GraphQLInt, self._variable_values)
+                if value is not Undefined:  # an omitted variable without a default
+                    values[name] = value
+        return values
+
+    def _limit(self, field: GraphQLField, priced: PricedField) -> int | None:
+        """A list's own ``limit`` argument (or its default) sizes it."""
+        if LIMIT_ARGUMENT not in field.args:
+            return None
+        for argument in priced.arguments:
+            if argument.name.value == LIMIT_ARGUMENT:
+                value = value_from_ast(argument.value, GraphQLInt, self._variable_values)
+                return value if isinstance(value, int) and value >= 0 else None
+        default = field.args[LIMIT_ARGUMENT].default_value
+        return default if isinstance(default, int) else None
+
+    def _requested(self, fields: tuple[PricedField, ...], list_size: int | None) -> int:
         total = 0
-        for node, parent_type in self._fields(selection_set, parent):
-            name = node.name.value
-            if name == "__typename":
-                continue
-            if name in ("__schema", "__type"):
-                total += INTROSPECTION_COST
-                continue
-            field = self._field_def(parent_type, name)
+        for priced in fields:
+            field = priced.field
             if field is None:
+                total += priced.weight
                 continue
-            weight = self._base_weight(field, is_root)
-            child_type = get_named_type(field.type)
-            arguments = self._arguments(field, node)
-            slicing = any(arg in field.args for arg in SLICING_ARGUMENTS)
-            size_below = page_size(arguments) if slicing else None
+            size_below = page_size(self._arguments(priced)) if priced.slicing else None
             multiplier = 1
-            if _is_list(field.type):
-                declared = declared_cost(field)
+            if priced.is_list:
                 if list_size is not None:
                     multiplier = list_size
-                elif (limit := self._limit(field, node)) is not None:
+                elif (limit := self._limit(field, priced)) is not None:
                     multiplier = limit
-                elif declared is not None and isinstance(declared.assumed_size, int):
-                    multiplier = declared.assumed_size
-            children = self._selection_cost(node.selection_set, child_type, size_below)
-            total += multiplier * (weight + children)
+                elif priced.assumed_size is not None:
+                    multiplier = priced.assumed_size
+            total += multiplier * (priced.weight + self._requested(priced.children, size_below))
         return total
 
-    def _actual_selection_cost(
-        self,
-        selection_set: SelectionSetNode | None,
-        parent: GraphQLNamedType,
-        value: Mapping[str, Any],
-        is_root: bool = False,
+    # --- actual cost: the plan over the result ------------------------------------------
+
+    def _actual(
+        self, fields: tuple[PricedField, ...], value: Mapping[str, Any], is_root: bool = False
     ) -> int:
         total = 0
-        for node, parent_type in self._fields(selection_set, parent):
-            name = node.name.value
-            key = node.alias.value if node.alias else name
-            if name == "__typename" or key not in value:
+        for priced in fields:
+            if priced.key not in value:
                 continue
-            if name in ("__schema", "__type"):
-                total += INTROSPECTION_COST
-                continue
-            field = self._field_def(parent_type, name)
-            if field is None:
-                continue
-            weight = self._base_weight(field, is_root)
-            if value[key] is None and is_root and self._is_mutation:
-                total += weight  # a mutation did its work even when it answers null
-                continue
-            total += self._actual_value_cost(node, field, weight, value[key])
+            result = value[priced.key]
+            if priced.field is None:
+                total += priced.weight
+            elif result is not None:
+                total += self._actual_value(priced, result)
+            elif is_root and self.operation.operation is OperationType.MUTATION:
+                total += priced.weight  # a mutation did its work even when it answers null
         return total
 
-    def _actual_value_cost(
-        self, node: FieldNode, field: GraphQLField, weight: int, value: Any
-    ) -> int:
-        if value is None:
-            return 0
-        child_type = get_named_type(field.type)
+    def _actual_value(self, priced: PricedField, value: Any) -> int:
         if isinstance(value, list):
-            return sum(self._actual_value_cost(node, field, weight, item) for item in value)
-        if isinstance(value, Mapping):
-            return weight + self._actual_selection_cost(node.selection_set, child_type, value)
-        return weight
+            total = 0
+            for item in value:
+                if item is not None:
+                    total += self._actual_value(priced, item)
+            return total
+        if priced.children and isinstance(value, Mapping):
+            return priced.weight + self._actual(priced.children, value)
+        return priced.weight
