@@ -12,6 +12,7 @@ from models.catalogue import Product
 from models.user import Role, User, UserStatus
 from schema.relay import to_global_id
 from server.metrics import REGISTRY
+from services.cache import model_row, rebuild_model
 from tests.conftest import AppFactory, graphql
 
 PASSWORD = "Sup3r-secret!"
@@ -187,3 +188,18 @@ async def test_an_unreachable_cache_never_fails_a_request(client_factory: AppFac
         "dependency_failures_total", {"dependency": "cache", "operation": "get"}
     )
     assert (failures_after or 0) > (failures_before or 0)
+
+
+async def test_a_model_rebuilt_from_its_cached_row_is_the_one_the_database_gives():
+    seller = await User.create(
+        name="Sam", email="sam@example.com", password_hash="x", status=UserStatus.ACTIVE
+    )
+    product = await make_product(seller_email="sam@example.com")
+    for model_class, pk in ((User, seller.id), (Product, product.id)):
+        from_db = await model_class.get(id=pk)
+        rebuilt = rebuild_model(model_class, model_row(from_db))
+
+        assert rebuilt.__dict__ == from_db.__dict__
+        rebuilt.name = "Renamed"
+        await rebuilt.save(update_fields=["name"])
+        assert (await model_class.get(id=pk)).name == "Renamed"
