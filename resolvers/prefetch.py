@@ -19,9 +19,9 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLFieldResolver, GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
-from strawberry.dataloader import DataLoader
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
+from loaders.level import load_level
 from schema.connections import Connection, connection_from_page
 from services.pagination import Page
 
@@ -149,20 +149,11 @@ def register(model: type, field_name: str) -> Callable[[Relation], Relation]:
 LoaderOf = Callable[["Context"], Any]
 
 
-async def load_batch(loader: DataLoader[Any, Any], keys: list[Any]) -> list[Any]:
-    """The values for ``keys``, asking the loader once per DISTINCT key: the loader still
-    merges relations of one level that share it (a transfer's `from` and `to`), without a
-    future per repeated key (DataLoader.load was ~6% of a feed request)."""
-    distinct = list(dict.fromkeys(keys))
-    values = dict(zip(distinct, await loader.load_many(distinct), strict=True))
-    return [values[key] for key in keys]
-
-
 def to_one(key_attr: str, loader: LoaderOf) -> Relation:
     """A foreign key: ``items[i].<key_attr>`` → one object, through a by-id DataLoader."""
 
     async def load(context: Context, items: list[Any], field: SelectedField) -> None:
-        values = await load_batch(loader(context), [getattr(item, key_attr) for item in items])
+        values = await load_level(loader(context), [getattr(item, key_attr) for item in items])
         key = response_key(field)
         for item, value in zip(items, values, strict=True):
             attach(item, key, value)
@@ -176,7 +167,7 @@ def per_item(loader: LoaderOf) -> Relation:
     """A value keyed by the item's id (counts), through a DataLoader."""
 
     async def load(context: Context, items: list[Any], field: SelectedField) -> None:
-        values = await load_batch(loader(context), [item.id for item in items])
+        values = await load_level(loader(context), [item.id for item in items])
         key = response_key(field)
         for item, value in zip(items, values, strict=True):
             attach(item, key, value)
@@ -188,7 +179,7 @@ def to_many(loader: LoaderOf) -> Relation:
     """A plain list keyed by the item's id (order lines), through a DataLoader."""
 
     async def load(context: Context, items: list[Any], field: SelectedField) -> None:
-        lists = await load_batch(loader(context), [item.id for item in items])
+        lists = await load_level(loader(context), [item.id for item in items])
         key = response_key(field)
         for item, value in zip(items, lists, strict=True):
             attach(item, key, value)
