@@ -1,0 +1,151 @@
+"""schema/execution.py: plain leaves are read without graphql-core's per-field machinery,
+yet answer and fail exactly as graphql-core would; awaitable checks are kept per type."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from typing import Any
+
+import strawberry
+from strawberry.extensions import SchemaExtension
+
+from schema.execution import ModelAwareExecutionContext, awaitable_check, plain_leaf
+
+
+@strawberry.enum
+class Mood(enum.Enum):
+    CALM = "calm"
+    LOUD = "loud"
+
+
+class Row:
+    """A source object like a model: attributes, and a property that can fail."""
+
+    def __init__(self, name: str | None, nickname: str | None = None, broken: bool = False):
+        self.name = name
+        self.nickname = nickname
+        self.mood = Mood.LOUD
+        self.broken = broken
+
+    @property
+    def motto(self) -> str:
+        if self.broken:
+            raise ValueError("no motto today")
+        return "carpe diem"
+
+
+@strawberry.type
+class Person:
+    name: str
+    nickname: str | None
+    mood: Mood
+    motto: str
+
+    @strawberry.field
+    def shout(self, root: strawberry.Parent[Row]) -> str:
+        return (root.name or "").upper()
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def people(self) -> list[Person]:
+        return [Row("ada", "a"), Row("bob")]  # type: ignore[list-item]
+
+    @strawberry.field
+    def broken(self) -> Person | None:
+        return Row("eve", broken=True)  # type: ignore[return-value]
+
+    @strawberry.field
+    def nameless(self) -> Person | None:
+        return Row(None)  # type: ignore[return-value]
+
+
+def run(query: str, extensions: list[Any] | None = None) -> Any:
+    schema = strawberry.Schema(
+        query=Query,
+        extensions=extensions or [],
+        execution_context_class=ModelAwareExecutionContext,
+    )
+    return asyncio.run(schema.execute(query))
+
+
+def test_plain_leaves_answer_what_the_objects_hold():
+    result = run("{ people { name nickname mood motto shout } }")
+
+    assert result.errors is None
+    assert result.data == {
+        "people": [
+            {"name": "ada", "nickname": "a", "mood": "LOUD", "motto": "carpe diem", "shout": "ADA"},
+            {
+                "name": "bob",
+                "nickname": None,
+                "mood": "LOUD",
+                "motto": "carpe diem",
+                "shout": "BOB",
+            },
+        ]
+    }
+
+
+def test_a_failing_leaf_is_a_located_error_and_nulls_its_parent():
+    result = run("{ broken { name motto } }")
+
+    assert result.data == {"broken": None}
+    [error] = result.errors
+    assert error.message == "no motto today"
+    assert error.path == ["broken", "motto"]
+
+
+def test_null_in_a_non_null_leaf_is_graphql_cores_error():
+    result = run("{ nameless { name } }")
+
+    assert result.data == {"nameless": None}
+    [error] = result.errors
+    assert error.message == "Cannot return null for non-nullable field Person.name."
+
+
+def test_leaves_go_through_a_resolve_extension_when_one_is_installed():
+    class Upper(SchemaExtension):
+        def resolve(self, _next: Any, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+            value = _next(root, info, *args, **kwargs)
+            return value.upper() if isinstance(value, str) else value
+
+    result = run("{ people { name } }", extensions=[Upper])
+
+    assert result.data == {"people": [{"name": "ADA"}, {"name": "BOB"}]}
+
+
+def test_only_argument_free_basic_scalar_and_enum_fields_are_plain_leaves():
+    schema = strawberry.Schema(query=Query)
+    person = schema._schema.type_map["Person"]
+    query = schema._schema.type_map["Query"]
+
+    assert plain_leaf(person.fields["name"]) is not None  # type: ignore[attr-defined]
+    assert plain_leaf(person.fields["mood"]) is not None  # type: ignore[attr-defined]
+    assert plain_leaf(person.fields["shout"]) is None  # type: ignore[attr-defined]
+    assert plain_leaf(query.fields["people"]) is None  # type: ignore[attr-defined]
+
+
+def test_awaitability_is_judged_per_type_except_for_generators():
+    asked: list[object] = []
+
+    def check(value: object) -> bool:
+        asked.append(value)
+        return hasattr(value, "__await__")
+
+    is_awaitable = awaitable_check(check)
+
+    class Pending:
+        def __await__(self) -> Any:
+            yield
+
+    def generator() -> Any:
+        yield
+
+    assert is_awaitable(Pending())
+    assert is_awaitable(Pending())
+    assert not is_awaitable(generator())
+    assert not is_awaitable(generator())
+    assert [type(value).__name__ for value in asked] == ["Pending", "generator", "generator"]
