@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from strawberry.dataloader import DataLoader
 
+from loaders.level import level_loader
 from models.catalogue import Product
 from services.cache import ModelCache
 
@@ -24,4 +25,4 @@ class CatalogueLoaders:
         async def load(ids: Sequence[int]) -> list[Product | None]:
             return await load_products(ids, cache)
 
-        self.products_by_id: DataLoader[int, Product | None] = DataLoader(load_fn=load)
+        self.products_by_id: DataLoader[int, Product | None] = level_loader(load)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from strawberry.dataloader import DataLoader
 
+from loaders.level import level_loader
 from models.files import File, ProductImage
 
 
@@ -29,7 +30,7 @@ async def load_product_images(product_ids: Sequence[int]) -> list[list[File]]:
 
 class FileLoaders:
     def __init__(self) -> None:
-        self.by_id: DataLoader[int, File | None] = DataLoader(load_fn=load_files)
-        self.images_by_product: DataLoader[int, list[File]] = DataLoader(
+        self.by_id: DataLoader[int, File | None] = level_loader(load_files)
+        self.images_by_product: DataLoader[int, list[File]] = level_loader(
             load_fn=load_product_images
         )

@@ -6,17 +6,58 @@ per key and gather them: ~10% of the feed query's CPU. ``load_level`` reads the 
 cache (primed and cleared values are honoured), loads every missing key in one call of the
 loader's batch function, primes the cache with the results, and merges the callers of one
 loop iteration (a transfer's ``from`` and ``to``) into one call, as the DataLoader would.
+
+Loaders made by ``level_loader`` keep a ``ValueCache``: plain values, with a future made
+only when ``DataLoader.load`` asks for a key (priming 80 futures was ~5% of the feed query).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import Any, TypeVar
 
-from strawberry.dataloader import DataLoader
+from strawberry.dataloader import AbstractCache, DataLoader
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 _OPEN_BATCH = "_agora_level_batch"
+
+
+class ValueCache(AbstractCache[K, V]):
+    """A DataLoader cache holding values; a key is in ``values`` or in ``futures``, never
+    both (what ``DataLoader.load``/``prime`` put there, or a value turned into a future
+    when ``load`` asks for it)."""
+
+    def __init__(self) -> None:
+        self.values: dict[K, V] = {}
+        self.futures: dict[K, asyncio.Future[V]] = {}
+
+    def get(self, key: K) -> asyncio.Future[V] | None:
+        future = self.futures.get(key)
+        if future is None and key in self.values:
+            future = asyncio.get_running_loop().create_future()
+            future.set_result(self.values.pop(key))
+            self.futures[key] = future
+        return future
+
+    def set(self, key: K, value: asyncio.Future[V]) -> None:
+        self.values.pop(key, None)
+        self.futures[key] = value
+
+    def delete(self, key: K) -> None:
+        self.values.pop(key, None)
+        self.futures.pop(key, None)
+
+    def clear(self) -> None:
+        self.values.clear()
+        self.futures.clear()
+
+
+def level_loader(load_fn: Callable[[list[K]], Awaitable[Sequence[V]]]) -> DataLoader[K, V]:
+    """A per-request DataLoader whose cache ``load_level`` reads and fills without futures."""
+    return DataLoader(load_fn=load_fn, cache_map=ValueCache())
 
 
 class _LevelBatch:
@@ -41,7 +82,12 @@ async def _dispatch(loader: DataLoader[Any, Any], batch: _LevelBatch) -> None:
         batch.done.set_exception(error)
         return
     loaded = dict(zip(keys, values, strict=True))
-    if loader.cache:
+    cache = loader.cache_map if loader.cache else None
+    if isinstance(cache, ValueCache):
+        for key, value in loaded.items():
+            if not isinstance(value, BaseException) and key not in cache.futures:
+                cache.values.setdefault(key, value)
+    elif cache is not None:
         for key, value in loaded.items():
             if not isinstance(value, BaseException) and loader.cache_map.get(key) is None:
                 future: asyncio.Future[Any] = batch.done.get_loop().create_future()
@@ -71,8 +117,13 @@ async def load_level(loader: DataLoader[Any, Any], keys: Sequence[Any]) -> list[
     values: dict[Any, Any] = {}
     pending: dict[Any, asyncio.Future[Any]] = {}
     missing: list[Any] = []
+    cache = loader.cache_map if loader.cache else None
+    cached_values = cache.values if isinstance(cache, ValueCache) else {}
     for key in dict.fromkeys(keys):
-        cached = loader.cache_map.get(key) if loader.cache else None
+        if key in cached_values:
+            values[key] = cached_values[key]
+            continue
+        cached = cache.get(key) if cache is not None else None
         if cached is None or cached.cancelled():
             missing.append(key)
         elif cached.done():

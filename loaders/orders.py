@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from strawberry.dataloader import DataLoader
 
+from loaders.level import level_loader
 from models.orders import OrderItem
 
 
@@ -19,4 +20,4 @@ async def load_items(order_ids: Sequence[int]) -> list[list[OrderItem]]:
 
 class OrderLoaders:
     def __init__(self) -> None:
-        self.items_by_order: DataLoader[int, list[OrderItem]] = DataLoader(load_fn=load_items)
+        self.items_by_order: DataLoader[int, list[OrderItem]] = level_loader(load_items)

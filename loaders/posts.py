@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from strawberry.dataloader import DataLoader
 from tortoise.functions import Count
 
+from loaders.level import level_loader
 from models.posts import Comment, Post, PostStatus
 
 
@@ -39,8 +40,8 @@ async def count_published_posts(author_ids: Sequence[int]) -> list[int]:
 
 class PostLoaders:
     def __init__(self) -> None:
-        self.by_id: DataLoader[int, Post | None] = DataLoader(load_fn=load_posts)
-        self.comment_count: DataLoader[int, int] = DataLoader(load_fn=count_comments)
-        self.published_count_by_author: DataLoader[int, int] = DataLoader(
+        self.by_id: DataLoader[int, Post | None] = level_loader(load_posts)
+        self.comment_count: DataLoader[int, int] = level_loader(count_comments)
+        self.published_count_by_author: DataLoader[int, int] = level_loader(
             load_fn=count_published_posts
         )

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from strawberry.dataloader import DataLoader
 
+from loaders.level import level_loader
 from models.user import User
 from services.cache import ModelCache
 
@@ -24,4 +25,4 @@ class UserLoaders:
         async def load(ids: Sequence[int]) -> list[User | None]:
             return await load_users(ids, cache)
 
-        self.by_id: DataLoader[int, User | None] = DataLoader(load_fn=load)
+        self.by_id: DataLoader[int, User | None] = level_loader(load)

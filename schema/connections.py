@@ -28,8 +28,17 @@ class Edge(Generic[NodeType]):
 class Connection(Generic[NodeType]):
     edges: list[Edge[NodeType]]
     nodes: list[NodeType]
-    page_info: PageInfo
     page: strawberry.Private[Page[Any]]
+
+    @strawberry.field
+    def page_info(self) -> PageInfo:  # its cursors are encoded only when a client asks
+        page = self.page
+        return PageInfo(
+            has_next_page=page.has_next_page,
+            has_previous_page=page.has_previous_page,
+            start_cursor=page.cursor(0) if page.items else None,
+            end_cursor=page.cursor(len(page.items) - 1) if page.items else None,
+        )
 
     @strawberry.field(
         description="The number of items in the whole list (a COUNT, run only when selected).",
@@ -43,11 +52,5 @@ def connection_from_page(page: Page[Any]) -> Connection[Any]:
     return Connection(
         edges=[Edge(node=item, page=page, index=index) for index, item in enumerate(page.items)],
         nodes=page.items,
-        page_info=PageInfo(
-            has_next_page=page.has_next_page,
-            has_previous_page=page.has_previous_page,
-            start_cursor=page.cursor(0) if page.items else None,
-            end_cursor=page.cursor(len(page.items) - 1) if page.items else None,
-        ),
         page=page,
     )
