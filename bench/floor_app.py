@@ -28,6 +28,7 @@ from bench.queries import (
     POSTS_FIRST,
     database_url,
 )
+from server.database import keep_session_state
 
 POSTS_SQL = """
 SELECT id, title, author_id FROM posts WHERE status = 'PUBLISHED'
@@ -102,7 +103,9 @@ async def health(_: Request) -> Response:
 
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    app.state.pool = await asyncpg.create_pool(database_url(), min_size=POOL_MIN, max_size=POOL_MAX)
+    app.state.pool = await asyncpg.create_pool(
+        database_url(), min_size=POOL_MIN, max_size=POOL_MAX, reset=keep_session_state
+    )
     try:
         yield
     finally:

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import connections
 
 from bench.queries import POOL_MAX, POOL_MIN, database_url
@@ -26,6 +27,7 @@ from models.posts import Comment as CommentModel
 from models.posts import Post as PostModel
 from models.posts import PostStatus
 from models.user import User as UserModel
+from server.database import keep_session_state
 
 
 @strawberry.type
@@ -105,9 +107,13 @@ async def health(_: Request) -> Response:
 @asynccontextmanager
 async def lifespan(_: Starlette) -> AsyncIterator[None]:
     url = database_url().replace("postgres://", "asyncpg://", 1)
+    connection = expand_db_url(f"{url}?minsize={POOL_MIN}&maxsize={POOL_MAX}")
+    connection["credentials"]["reset"] = keep_session_state
     await Tortoise.init(
-        db_url=f"{url}?minsize={POOL_MIN}&maxsize={POOL_MAX}",
-        modules={"models": ["models.user", "models.posts"]},
+        config={
+            "connections": {"default": connection},
+            "apps": {"models": {"models": ["models.user", "models.posts"]}},
+        },
         _enable_global_fallback=True,
     )
     try:

@@ -13,7 +13,8 @@ NESTED_QUERY = (
     "} } } }"
 )
 
-# Every implementation gets the same connection pool (our server's default DB_POOL_MAX).
+# Every implementation gets the same connection pool (our server's default DB_POOL_MAX, and
+# the pool reset of server/database.py that skips asyncpg's RESET round trip per release).
 POOL_MIN = 1
 POOL_MAX = 10
 

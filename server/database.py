@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from asyncpg import Connection
 from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
 
 from server.settings import Settings
 
@@ -36,10 +38,28 @@ def database_url(settings: Settings) -> str:
     return url
 
 
+async def keep_session_state(connection: Connection) -> None:
+    """asyncpg's pool ``reset``: what it always does first (roll back a transaction left
+    open, drop listeners) is enough here, so the default ``RESET ALL; CLOSE ALL; UNLISTEN
+    *; SELECT pg_advisory_unlock_all()`` round trip after every statement is skipped. The
+    application never changes session state (no SET, LISTEN, cursors or session advisory
+    locks); anything that starts to must use ``SET LOCAL``/transaction-scoped locks."""
+
+
+def connection_config(settings: Settings) -> str | dict[str, Any]:
+    """Tortoise's ``default`` connection: the URL, with the pool's reset for PostgreSQL."""
+    url = database_url(settings)
+    if not url.startswith("asyncpg://"):
+        return url
+    config = expand_db_url(url)
+    config["credentials"]["reset"] = keep_session_state
+    return config
+
+
 def tortoise_config(settings: Settings, *, with_aerich: bool = True) -> dict[str, Any]:
     models = [*MODEL_MODULES, "aerich.models"] if with_aerich else list(MODEL_MODULES)
     return {
-        "connections": {"default": database_url(settings)},
+        "connections": {"default": connection_config(settings)},
         "apps": {APP_LABEL: {"models": models, "default_connection": "default"}},
         "use_tz": True,
         "timezone": "UTC",
