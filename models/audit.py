@@ -5,7 +5,8 @@ from __future__ import annotations
 import enum
 
 from tortoise import fields
-from tortoise.models import Model
+
+from models.hydration import FastHydration
 
 
 class AuditAction(enum.StrEnum):
@@ -24,7 +25,7 @@ class AuditAction(enum.StrEnum):
     USER_DELETED = "USER_DELETED"
 
 
-class AuditLog(Model):
+class AuditLog(FastHydration):
     """Who did what to whom. Actor and target are plain ids, not foreign keys: the trail
     outlives the accounts it mentions."""
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import enum
 
 from tortoise import fields
-from tortoise.models import Model
+
+from models.hydration import FastHydration
 
 
-class RefreshToken(Model):
+class RefreshToken(FastHydration):
     """One refresh token of a session family. Rotation marks the used token ``rotated_at``
     and issues the next one in the same family; presenting a rotated token again revokes the
     whole family (someone else has a copy)."""
@@ -36,7 +37,7 @@ class OneTimeTokenPurpose(enum.StrEnum):
     RESET_PASSWORD = "RESET_PASSWORD"
 
 
-class OneTimeToken(Model):
+class OneTimeToken(FastHydration):
     """An email verification or password reset token: single use, expiring."""
 
     id = fields.BigIntField(primary_key=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import enum
 
 from tortoise import fields
-from tortoise.models import Model
+
+from models.hydration import FastHydration
 
 
 class ProductStatus(enum.StrEnum):
@@ -13,7 +14,7 @@ class ProductStatus(enum.StrEnum):
     ARCHIVED = "ARCHIVED"
 
 
-class Product(Model):
+class Product(FastHydration):
     """``price_cents`` is integer cents; ``stock`` never goes negative (conditional updates)."""
 
     id = fields.BigIntField(primary_key=True)

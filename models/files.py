@@ -5,7 +5,8 @@ from __future__ import annotations
 import enum
 
 from tortoise import fields
-from tortoise.models import Model
+
+from models.hydration import FastHydration
 
 
 class FilePurpose(enum.StrEnum):
@@ -19,7 +20,7 @@ class FileStatus(enum.StrEnum):
     READY = "READY"
 
 
-class File(Model):
+class File(FastHydration):
     id = fields.BigIntField(primary_key=True)
     owner: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="files", on_delete=fields.CASCADE
@@ -40,7 +41,7 @@ class File(Model):
         indexes = (("owner_id", "created_at"), ("status", "created_at"))
 
 
-class ProductImage(Model):
+class ProductImage(FastHydration):
     id = fields.BigIntField(primary_key=True)
     product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField(
         "models.Product", related_name="images", on_delete=fields.CASCADE

@@ -5,7 +5,8 @@ from __future__ import annotations
 import enum
 
 from tortoise import fields
-from tortoise.models import Model
+
+from models.hydration import FastHydration
 
 
 class NotificationKind(enum.StrEnum):
@@ -17,7 +18,7 @@ class NotificationKind(enum.StrEnum):
     SYSTEM = "SYSTEM"
 
 
-class Notification(Model):
+class Notification(FastHydration):
     id = fields.BigIntField(primary_key=True)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="notifications", on_delete=fields.CASCADE
@@ -42,7 +43,7 @@ class DevicePlatform(enum.StrEnum):
     WEB = "WEB"
 
 
-class Device(Model):
+class Device(FastHydration):
     """A push target. A token belongs to one user at a time (re-registering moves it)."""
 
     id = fields.BigIntField(primary_key=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import enum
 
 from tortoise import fields
-from tortoise.models import Model
+
+from models.hydration import FastHydration
 
 
 class OrderStatus(enum.StrEnum):
@@ -15,7 +16,7 @@ class OrderStatus(enum.StrEnum):
     CANCELLED = "CANCELLED"
 
 
-class Order(Model):
+class Order(FastHydration):
     id = fields.BigIntField(primary_key=True)
     buyer: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="orders", on_delete=fields.RESTRICT
@@ -36,7 +37,7 @@ class Order(Model):
         )
 
 
-class OrderItem(Model):
+class OrderItem(FastHydration):
     """A line of an order; ``unit_price_cents`` is the price when the order was placed."""
 
     id = fields.BigIntField(primary_key=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import enum
 
 from tortoise import fields
-from tortoise.models import Model
+
+from models.hydration import FastHydration
 
 
 class PostStatus(enum.StrEnum):
@@ -14,7 +15,7 @@ class PostStatus(enum.StrEnum):
     ARCHIVED = "ARCHIVED"
 
 
-class Post(Model):
+class Post(FastHydration):
     """``tags`` is the list as shown; ``PostTag`` rows index it for the tag filter."""
 
     id = fields.BigIntField(primary_key=True)
@@ -41,7 +42,7 @@ class Post(Model):
         )
 
 
-class PostTag(Model):
+class PostTag(FastHydration):
     id = fields.BigIntField(primary_key=True)
     post: fields.ForeignKeyRelation[Post] = fields.ForeignKeyField(
         "models.Post", related_name="tag_rows", on_delete=fields.CASCADE
@@ -54,7 +55,7 @@ class PostTag(Model):
         indexes = (("tag", "post_id"),)
 
 
-class Comment(Model):
+class Comment(FastHydration):
     id = fields.BigIntField(primary_key=True)
     post: fields.ForeignKeyRelation[Post] = fields.ForeignKeyField(
         "models.Post", related_name="comments", on_delete=fields.CASCADE

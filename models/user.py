@@ -5,7 +5,8 @@ from __future__ import annotations
 import enum
 
 from tortoise import fields
-from tortoise.models import Model
+
+from models.hydration import FastHydration
 
 
 class Role(enum.StrEnum):
@@ -20,7 +21,7 @@ class UserStatus(enum.StrEnum):
     SUSPENDED = "SUSPENDED"
 
 
-class User(Model):
+class User(FastHydration):
     """A member of the marketplace. ``email`` is stored lower-cased, so it is unique
     case-insensitively; ``balance_cents`` is the wallet in integer cents."""
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import enum
 
 from tortoise import fields
-from tortoise.models import Model
+
+from models.hydration import FastHydration
 
 
-class Transfer(Model):
+class Transfer(FastHydration):
     id = fields.BigIntField(primary_key=True)
     sender: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="transfers_sent", on_delete=fields.RESTRICT
@@ -37,7 +38,7 @@ class LedgerKind(enum.StrEnum):
     SALE_PROCEEDS = "SALE_PROCEEDS"
 
 
-class LedgerEntry(Model):
+class LedgerEntry(FastHydration):
     """Every balance change, signed, with what caused it. The sum of a user's entries is
     their balance (checked by tests)."""
 
@@ -58,7 +59,7 @@ class LedgerEntry(Model):
         indexes = (("user_id", "created_at"),)
 
 
-class IdempotencyRecord(Model):
+class IdempotencyRecord(FastHydration):
     """The first result of (user, operation, key); a replay returns it."""
 
     id = fields.BigIntField(primary_key=True)
