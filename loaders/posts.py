@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from strawberry.dataloader import DataLoader
-from tortoise.functions import Count
 
+from loaders.counts import counts_by
 from loaders.level import level_loader
 from models.posts import Comment, Post, PostStatus
 
@@ -17,25 +17,12 @@ async def load_posts(ids: Sequence[int]) -> list[Post | None]:
 
 
 async def count_comments(post_ids: Sequence[int]) -> list[int]:
-    rows = (
-        await Comment.filter(post_id__in=list(post_ids))
-        .annotate(total=Count("id"))
-        .group_by("post_id")
-        .values("post_id", "total")
-    )
-    counts = {row["post_id"]: row["total"] for row in rows}
-    return [counts.get(post_id, 0) for post_id in post_ids]
+    return await counts_by(Comment, "post_id", post_ids)
 
 
 async def count_published_posts(author_ids: Sequence[int]) -> list[int]:
-    rows = (
-        await Post.filter(author_id__in=list(author_ids), status=PostStatus.PUBLISHED)
-        .annotate(total=Count("id"))
-        .group_by("author_id")
-        .values("author_id", "total")
-    )
-    counts = {row["author_id"]: row["total"] for row in rows}
-    return [counts.get(author_id, 0) for author_id in author_ids]
+    published = f" AND \"status\" = '{PostStatus.PUBLISHED.value}'"
+    return await counts_by(Post, "author_id", author_ids, published)
 
 
 class PostLoaders:
