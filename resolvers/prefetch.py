@@ -120,7 +120,9 @@ async def prefetch(context: Context, items: Sequence[Any], fields: list[Selected
         for field in fields
         if (relation := relations.get(field.name)) is not None
     ]
-    if loads:
+    if len(loads) == 1:
+        await loads[0]  # no task for a lone relation
+    elif loads:
         await asyncio.gather(*loads)
 
 
