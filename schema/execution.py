@@ -39,7 +39,7 @@ from graphql import (
     GraphQLResolveInfoHelpers,
     Undefined,
 )
-from graphql.execution.collect_fields import GroupedFieldSet
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import AwaitableOrValue, Path, gather_with_cancel
 from graphql.type import GraphQLLeafType, get_nullable_type, is_leaf_type, is_non_null_type
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -74,6 +74,8 @@ class PlainLeaf:
 
 
 _PLAIN_LEAF = "agora-plain-leaf"
+
+FieldPlan = tuple[tuple[str, FieldDetailsList, "PlainLeaf | None"], ...]
 
 
 def plain_leaf(field: GraphQLField) -> PlainLeaf | None:
@@ -136,6 +138,31 @@ class ModelAwareExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # extension implements ``resolve`` (then every field takes the full path).
         manager = self.middleware_manager
         self.plain_leaves = manager is None or not manager.middlewares
+        self._field_plans: dict[int, tuple[GroupedFieldSet, FieldPlan]] = {}
+
+    def _field_plan(
+        self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
+    ) -> FieldPlan:
+        """The fields of a selection set with their plain-leaf reading, worked out once per
+        execution (graphql-core reuses one grouped field set for every object of a list;
+        the set is kept referenced so that its id stays its own)."""
+        known = self._field_plans.get(id(grouped_field_set))
+        if known is not None and known[0] is grouped_field_set:
+            return known[1]
+        fields = parent_type.fields
+        plan = tuple(
+            (
+                response_name,
+                field_details_list,
+                plain_leaf(field)
+                if self.plain_leaves
+                and (field := fields.get(field_details_list[0].node.name.value)) is not None
+                else None,
+            )
+            for response_name, field_details_list in grouped_field_set.items()
+        )
+        self._field_plans[id(grouped_field_set)] = (grouped_field_set, plan)
+        return plan
 
     def execute_fields(
         self,
@@ -155,18 +182,15 @@ class ModelAwareExecutionContext(StrawberryGraphQLCoreExecutionContext):
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
         append_awaitable = awaitable_fields.append
-        fields = parent_type.fields
-        plain_leaves = self.plain_leaves
         try:
-            for response_name, field_details_list in grouped_field_set.items():
-                if plain_leaves:
-                    field = fields.get(field_details_list[0].node.name.value)
-                    leaf = plain_leaf(field) if field is not None else None
-                    if leaf is not None:
-                        value = _read_plain_leaf(leaf, source_value, is_awaitable)
-                        if value is not _FULL_PATH:
-                            results[response_name] = value
-                            continue
+            for response_name, field_details_list, leaf in self._field_plan(
+                parent_type, grouped_field_set
+            ):
+                if leaf is not None:
+                    value = _read_plain_leaf(leaf, source_value, is_awaitable)
+                    if value is not _FULL_PATH:
+                        results[response_name] = value
+                        continue
                 field_path = Path(path, response_name, parent_type.name)
                 result = self.execute_field(
                     parent_type, source_value, field_details_list, field_path, position_context
@@ -198,6 +222,7 @@ class ModelAwareExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
 
 _FULL_PATH: Any = object()
+_NEVER_AWAITABLE = frozenset({str, int, float, bool})
 
 
 def _read_plain_leaf(leaf: PlainLeaf, source: Any, is_awaitable: Callable[[Any], bool]) -> Any:
@@ -207,7 +232,7 @@ def _read_plain_leaf(leaf: PlainLeaf, source: Any, is_awaitable: Callable[[Any],
         value = getattr(source, leaf.attribute)
         if value is None:
             return None if leaf.nullable else _FULL_PATH
-        if is_awaitable(value):
+        if value.__class__ not in _NEVER_AWAITABLE and is_awaitable(value):
             return _FULL_PATH
         coerced = leaf.type_.coerce_output_value(value)
     except Exception:  # noqa: BLE001 - execute_field reports it
