@@ -23,6 +23,7 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 _OPEN_BATCH = "_agora_level_batch"
+_IN_FLIGHT = "_agora_level_in_flight"  # key -> the batch loading it, until it has loaded
 
 
 class ValueCache(AbstractCache[K, V]):
@@ -68,6 +69,13 @@ class _LevelBatch:
         self.done: asyncio.Future[dict[Hashable, Any]] = loop.create_future()
 
 
+def _in_flight(loader: DataLoader[Any, Any]) -> dict[Hashable, _LevelBatch]:
+    in_flight: dict[Hashable, _LevelBatch] | None = loader.__dict__.get(_IN_FLIGHT)
+    if in_flight is None:
+        in_flight = loader.__dict__[_IN_FLIGHT] = {}
+    return in_flight
+
+
 async def _dispatch(loader: DataLoader[Any, Any], batch: _LevelBatch) -> None:
     if loader.__dict__.get(_OPEN_BATCH) is batch:
         del loader.__dict__[_OPEN_BATCH]
@@ -79,8 +87,10 @@ async def _dispatch(loader: DataLoader[Any, Any], batch: _LevelBatch) -> None:
                 f"the batch function returned {len(values)} values for {len(keys)} keys"
             )
     except Exception as error:  # noqa: BLE001 - every waiting caller gets the failure
+        _landed(loader, batch, keys)
         batch.done.set_exception(error)
         return
+    _landed(loader, batch, keys)
     loaded = dict(zip(keys, values, strict=True))
     cache = loader.cache_map if loader.cache else None
     if isinstance(cache, ValueCache):
@@ -94,6 +104,13 @@ async def _dispatch(loader: DataLoader[Any, Any], batch: _LevelBatch) -> None:
                 future.set_result(value)
                 loader.cache_map.set(key, future)
     batch.done.set_result(loaded)
+
+
+def _landed(loader: DataLoader[Any, Any], batch: _LevelBatch, keys: list[Hashable]) -> None:
+    in_flight = _in_flight(loader)
+    for key in keys:
+        if in_flight.get(key) is batch:
+            del in_flight[key]
 
 
 def _open_batch(loader: DataLoader[Any, Any]) -> _LevelBatch:
@@ -116,12 +133,17 @@ async def load_level(loader: DataLoader[Any, Any], keys: Sequence[Any]) -> list[
     """``loader``'s values for ``keys`` (in their order, repeats allowed)."""
     values: dict[Any, Any] = {}
     pending: dict[Any, asyncio.Future[Any]] = {}
+    loading: dict[Any, _LevelBatch] = {}  # keys another caller's batch is loading
     missing: list[Any] = []
+    in_flight = _in_flight(loader)
     cache = loader.cache_map if loader.cache else None
     cached_values = cache.values if isinstance(cache, ValueCache) else {}
     for key in dict.fromkeys(keys):
         if key in cached_values:
             values[key] = cached_values[key]
+            continue
+        if (other := in_flight.get(key)) is not None:
+            loading[key] = other
             continue
         cached = cache.get(key) if cache is not None else None
         if cached is None or cached.cancelled():
@@ -133,9 +155,14 @@ async def load_level(loader: DataLoader[Any, Any], keys: Sequence[Any]) -> list[
     if missing:
         batch = _open_batch(loader)
         batch.keys.update(dict.fromkeys(missing))
-        loaded = await asyncio.shield(batch.done)  # one cancelled caller cancels no other
         for key in missing:
-            values[key] = _value(loaded[key])
+            in_flight[key] = batch
+            loading[key] = batch
+    for batch in dict.fromkeys(loading.values()):
+        loaded = await asyncio.shield(batch.done)  # one cancelled caller cancels no other
+        for key, loaded_by in loading.items():
+            if loaded_by is batch:
+                values[key] = _value(loaded[key])
     for key, future in pending.items():
         values[key] = await future
     return [values[key] for key in keys]

@@ -153,3 +153,26 @@ async def test_a_forced_prime_replaces_a_loaded_value():
 
     assert await load_level(loader, [2]) == [5]
     assert await loader.load(2) == 5
+
+
+async def test_a_key_another_level_is_loading_is_awaited_not_loaded_again(
+    make_loader: MakeLoader,
+):
+    release = asyncio.Event()
+    calls: list[list[int]] = []
+
+    async def slow(keys: Sequence[int]) -> list[int]:
+        calls.append(list(keys))
+        await release.wait()
+        return [key * 10 for key in keys]
+
+    loader = make_loader(slow)
+    first = asyncio.create_task(load_level(loader, [1, 2]))
+    await asyncio.sleep(0.01)  # the first batch is loading now
+    second = asyncio.create_task(load_level(loader, [2, 3]))
+    await asyncio.sleep(0.01)
+    release.set()
+
+    assert await first == [10, 20]
+    assert await second == [20, 30]
+    assert calls == [[1, 2], [3]]
