@@ -177,7 +177,8 @@ class ModelAwareExecutionContext(StrawberryGraphQLCoreExecutionContext):
         every wrapper frame on this recursion deepens each level of the result, and past
         CPython 3.11's 16 KiB data-stack chunk every descent and return across the chunk
         boundary maps and unmaps a chunk (measured: 15% of the server's CPU in mmap/munmap
-        when a wrapper around ``execute_field`` pushed the feed query over it)."""
+        when a wrapper around ``execute_field`` pushed the feed query over it).
+        tests/unit/test_execution.py fails when graphql-core's original changes."""
         results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
