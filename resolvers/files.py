@@ -9,9 +9,9 @@ from strawberry.types.nodes import SelectedField
 
 from models.files import File, FilePurpose
 from models.user import User
+from resolvers.attachments import attach
 from resolvers.invalidation import users_changed
 from resolvers.prefetch import (
-    attach,
     current_field,
     fields_of,
     prefetch,

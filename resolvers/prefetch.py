@@ -22,6 +22,7 @@ from graphql import GraphQLFieldResolver, GraphQLObjectType, GraphQLResolveInfo,
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from loaders.level import load_level
+from resolvers.attachments import MISSING, PREFETCHED_FIELD, attach, attached
 from schema.connections import Connection, connection_from_page
 from services.pagination import Page
 
@@ -31,8 +32,6 @@ if TYPE_CHECKING:
 PREFETCHED: dict[str, object] = {"agora.prefetched": True}
 """``strawberry.field(metadata=PREFETCHED)``: the field's value may come from ``prefetch``."""
 
-_ATTACHED = "_agora_prefetched"
-_MISSING: Any = object()
 
 Relation = Callable[["Context", list[Any], SelectedField], Awaitable[None]]
 RELATIONS: dict[type, dict[str, Relation]] = {}
@@ -42,18 +41,10 @@ def response_key(field: SelectedField) -> str:
     return field.alias or field.name
 
 
-def attach(item: object, key: str, value: object) -> None:
-    item.__dict__.setdefault(_ATTACHED, {})[key] = value
-
-
 def _attached_first(resolve: GraphQLFieldResolver) -> GraphQLFieldResolver:
     def resolve_attached_first(source: Any, info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
-        attached = source.__dict__.get(_ATTACHED)
-        if attached is not None:
-            value = attached.get(info.path.key, _MISSING)
-            if value is not _MISSING:
-                return value
-        return resolve(source, info, **arguments)
+        value = attached(source, info.path.key)
+        return resolve(source, info, **arguments) if value is MISSING else value
 
     return resolve_attached_first
 
@@ -78,6 +69,7 @@ def read_prefetched_first(schema: GraphQLSchema) -> None:
                 )
             assert field.resolve is not None, "Strawberry gives every field a resolver"
             field.resolve = _attached_first(field.resolve)
+            field.extensions[PREFETCHED_FIELD] = True
 
 
 def fields_of(selections: Iterable[Selection]) -> list[SelectedField]:

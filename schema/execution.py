@@ -45,6 +45,8 @@ from graphql.type import GraphQLLeafType, get_nullable_type, is_leaf_type, is_no
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from tortoise.models import Model
 
+from resolvers.attachments import MISSING, PREFETCHED_FIELD, attached
+
 _AWAITABLE_BY_TYPE: dict[type, bool] = {}
 
 
@@ -73,9 +75,21 @@ class PlainLeaf:
     nullable: bool
 
 
-_PLAIN_LEAF = "agora-plain-leaf"
+@dataclass(frozen=True, slots=True)
+class PlainObject:
+    """An object-typed field whose value is an attribute (``attribute``) or what the level's
+    prefetch attached (``attribute`` None): completed straight into its sub-selection."""
 
-FieldPlan = tuple[tuple[str, FieldDetailsList, "PlainLeaf | None"], ...]
+    attribute: str | None
+    object_type: GraphQLObjectType
+    return_type: GraphQLOutputType
+    nullable: bool
+
+
+_PLAIN_LEAF = "agora-plain-leaf"
+_PLAIN_OBJECT = "agora-plain-object"
+
+FieldPlan = tuple[tuple[str, FieldDetailsList, "PlainLeaf | PlainObject | None"], ...]
 
 
 def plain_leaf(field: GraphQLField) -> PlainLeaf | None:
@@ -89,24 +103,50 @@ def plain_leaf(field: GraphQLField) -> PlainLeaf | None:
     return leaf
 
 
-def _as_plain_leaf(field: GraphQLField) -> PlainLeaf | None:
+def _basic_attribute(field: GraphQLField) -> str | None:
+    """The attribute a Strawberry "basic" field reads (no arguments, no resolver of its own,
+    no extensions, the default resolver), else None."""
     definition = field.extensions.get("strawberry-definition")
-    resolve = field.resolve
     if (
         definition is None
         or field.args
         or not definition.is_basic_field
         or definition.default_resolver is not getattr
         # Strawberry's resolver for a basic field (not a wrapper installed by us or others)
-        or getattr(resolve, "__name__", None) != "_get_basic_result"
+        or getattr(field.resolve, "__name__", None) != "_get_basic_result"
     ):
         return None
-    type_: GraphQLOutputType = field.type
-    nullable = not is_non_null_type(type_)
-    named = get_nullable_type(type_)
-    if not is_leaf_type(named):
+    name: str = definition.python_name
+    return name
+
+
+def _as_plain_leaf(field: GraphQLField) -> PlainLeaf | None:
+    attribute = _basic_attribute(field)
+    named = get_nullable_type(field.type)
+    if attribute is None or not is_leaf_type(named):
         return None
-    return PlainLeaf(definition.python_name, named, nullable)
+    return PlainLeaf(attribute, named, not is_non_null_type(field.type))
+
+
+def plain_object(field: GraphQLField) -> PlainObject | None:
+    """The field as a plain object (a basic field or a PREFETCHED one, of an object type:
+    not a list, interface or union), or None. Kept in the field's extensions."""
+    extensions = field.extensions
+    if _PLAIN_OBJECT not in extensions:
+        named = get_nullable_type(field.type)
+        attribute = None if extensions.get(PREFETCHED_FIELD) else _basic_attribute(field)
+        extensions[_PLAIN_OBJECT] = (
+            PlainObject(attribute, named, field.type, not is_non_null_type(field.type))
+            if isinstance(named, GraphQLObjectType)
+            and (attribute is not None or extensions.get(PREFETCHED_FIELD))
+            else None
+        )
+    found: PlainObject | None = extensions[_PLAIN_OBJECT]
+    return found
+
+
+def _shortcut(field: GraphQLField) -> PlainLeaf | PlainObject | None:
+    return plain_leaf(field) or plain_object(field)
 
 
 def weak_async_helpers(
@@ -143,9 +183,9 @@ class ModelAwareExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def _field_plan(
         self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
     ) -> FieldPlan:
-        """The fields of a selection set with their plain-leaf reading, worked out once per
-        execution (graphql-core reuses one grouped field set for every object of a list;
-        the set is kept referenced so that its id stays its own)."""
+        """The fields of a selection set with their shortcuts (plain leaves and objects),
+        worked out once per execution (graphql-core reuses one grouped field set for every
+        object of a list; the set is kept referenced so that its id stays its own)."""
         known = self._field_plans.get(id(grouped_field_set))
         if known is not None and known[0] is grouped_field_set:
             return known[1]
@@ -154,7 +194,7 @@ class ModelAwareExecutionContext(StrawberryGraphQLCoreExecutionContext):
             (
                 response_name,
                 field_details_list,
-                plain_leaf(field)
+                _shortcut(field)
                 if self.plain_leaves
                 and (field := fields.get(field_details_list[0].node.name.value)) is not None
                 else None,
@@ -184,13 +224,31 @@ class ModelAwareExecutionContext(StrawberryGraphQLCoreExecutionContext):
         awaitable_fields: list[str] = []
         append_awaitable = awaitable_fields.append
         try:
-            for response_name, field_details_list, leaf in self._field_plan(
+            for response_name, field_details_list, shortcut in self._field_plan(
                 parent_type, grouped_field_set
             ):
-                if leaf is not None:
-                    value = _read_plain_leaf(leaf, source_value, is_awaitable)
+                if shortcut.__class__ is PlainLeaf:
+                    value = _read_plain_leaf(shortcut, source_value, is_awaitable)
                     if value is not _FULL_PATH:
                         results[response_name] = value
+                        continue
+                elif shortcut is not None:
+                    plain: PlainObject = shortcut  # type: ignore[assignment]
+                    value = _read_plain_object(plain, source_value, response_name, is_awaitable)
+                    if value is None:
+                        results[response_name] = None
+                        continue
+                    if value is not _FULL_PATH:
+                        result = self._complete_plain_object(
+                            plain,
+                            field_details_list,
+                            Path(path, response_name, parent_type.name),
+                            value,
+                            position_context,
+                        )
+                        results[response_name] = result
+                        if is_awaitable(result):
+                            append_awaitable(response_name)
                         continue
                 field_path = Path(path, response_name, parent_type.name)
                 result = self.execute_field(
@@ -221,8 +279,65 @@ class ModelAwareExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
         return get_results()
 
+    def _complete_plain_object(
+        self,
+        plain: PlainObject,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        value: Any,
+        position_context: Any,
+    ) -> AwaitableOrValue[Any]:
+        """What ``execute_field`` + ``complete_value`` + ``complete_object_value`` do for a
+        value already known to be of the object type, with the same error handling."""
+        try:
+            completed = self.collect_and_execute_subfields(
+                plain.object_type, field_details_list, path, value, position_context
+            )
+        except Exception as raw_error:  # noqa: BLE001 - as execute_field: located, per type
+            self.handle_field_error(raw_error, plain.return_type, field_details_list, path)
+            return None
+        if not self.is_awaitable(completed):
+            return completed
+
+        async def await_completed() -> Any:
+            try:
+                return await completed
+            except Exception as raw_error:  # noqa: BLE001 - as execute_field
+                self.handle_field_error(raw_error, plain.return_type, field_details_list, path)
+                return None
+
+        return await_completed()
+
 
 _FULL_PATH: Any = object()
+
+
+def _read_plain_object(
+    plain: PlainObject, source: Any, response_name: str, is_awaitable: Callable[[Any], bool]
+) -> Any:
+    """The field's object, None for a null it may be, or ``_FULL_PATH`` (not prefetched, an
+    exception, a null for a non-null field, an awaitable, the wrong type: ``execute_field``
+    then runs the resolver and reports it the usual way)."""
+    if plain.attribute is None:
+        value = attached(source, response_name)
+        if value is MISSING:
+            return _FULL_PATH
+    else:
+        try:
+            value = getattr(source, plain.attribute)
+        except Exception:  # noqa: BLE001 - execute_field reports it
+            return _FULL_PATH
+    if value is None:
+        return None if plain.nullable else _FULL_PATH
+    if is_awaitable(value):
+        return _FULL_PATH
+    is_type_of = plain.object_type.is_type_of
+    # This schema's is_type_of (ours, and Strawberry's generated ones) ignore the info.
+    if is_type_of is not None and is_type_of(value, None) is not True:  # type: ignore[arg-type]
+        return _FULL_PATH
+    return value
+
+
 _NEVER_AWAITABLE = frozenset({str, int, float, bool})
 
 

@@ -9,11 +9,18 @@ import hashlib
 import inspect
 from typing import Any
 
+import pytest
 import strawberry
 from graphql.execution.executor import Executor
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema.execution import ModelAwareExecutionContext, awaitable_check, plain_leaf
+from schema.execution import (
+    ModelAwareExecutionContext,
+    awaitable_check,
+    plain_leaf,
+    plain_object,
+)
 
 
 @strawberry.enum
@@ -25,11 +32,20 @@ class Mood(enum.Enum):
 class Row:
     """A source object like a model: attributes, and a property that can fail."""
 
-    def __init__(self, name: str | None, nickname: str | None = None, broken: bool = False):
+    def __init__(
+        self,
+        name: str | None,
+        nickname: str | None = None,
+        broken: bool = False,
+        friend: Row | None = None,
+        partner: Row | None = None,
+    ):
         self.name = name
         self.nickname = nickname
         self.mood = Mood.LOUD
         self.broken = broken
+        self.friend = friend
+        self.partner = partner
 
     @property
     def motto(self) -> str:
@@ -44,6 +60,8 @@ class Person:
     nickname: str | None
     mood: Mood
     motto: str
+    friend: Person | None
+    partner: Person
 
     @strawberry.field
     def shout(self, root: strawberry.Parent[Row]) -> str:
@@ -64,14 +82,46 @@ class Query:
     def nameless(self) -> Person | None:
         return Row(None)  # type: ignore[return-value]
 
+    @strawberry.field
+    def circle(self) -> list[Person | None]:
+        eve = Row("eve", broken=True)
+        rows: list[Any] = [  # the objects behind the type, as models are
+            Row("ada", friend=Row("bob"), partner=Row("cy")),
+            Row("dan", friend=eve, partner=Row("fay")),
+            Row("gus", friend=None, partner=eve),
+            Row("hal", friend=Row(None), partner=Row("ivy")),
+            Row("jo", friend=Row("kim", friend=Row("lu")), partner=None),
+        ]
+        return rows
 
-def run(query: str, extensions: list[Any] | None = None) -> Any:
+
+def run(
+    query: str, extensions: list[Any] | None = None, context_class: Any = ModelAwareExecutionContext
+) -> Any:
     schema = strawberry.Schema(
-        query=Query,
-        extensions=extensions or [],
-        execution_context_class=ModelAwareExecutionContext,
+        query=Query, extensions=extensions or [], execution_context_class=context_class
     )
     return asyncio.run(schema.execute(query))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ circle { name friend { name motto } } }",
+        "{ circle { name partner { name motto } } }",
+        "{ circle { friend { name friend { name friend { name } } } } }",
+        "{ circle { partner { partner { name } } } }",
+        "{ circle { a: friend { name } b: friend { nickname mood } } }",
+    ],
+)
+def test_plain_objects_answer_and_fail_exactly_as_graphql_core_does(query: str):
+    ours = run(query)
+    reference = run(query, context_class=StrawberryGraphQLCoreExecutionContext)
+
+    assert ours.data == reference.data
+    assert [(e.message, e.path) for e in ours.errors or []] == [
+        (e.message, e.path) for e in reference.errors or []
+    ]
 
 
 def test_plain_leaves_answer_what_the_objects_hold():
@@ -129,6 +179,9 @@ def test_only_argument_free_basic_scalar_and_enum_fields_are_plain_leaves():
     assert plain_leaf(person.fields["mood"]) is not None  # type: ignore[attr-defined]
     assert plain_leaf(person.fields["shout"]) is None  # type: ignore[attr-defined]
     assert plain_leaf(query.fields["people"]) is None  # type: ignore[attr-defined]
+    assert plain_object(person.fields["friend"]) is not None  # type: ignore[attr-defined]
+    assert plain_object(person.fields["name"]) is None  # type: ignore[attr-defined]
+    assert plain_object(query.fields["circle"]) is None  # type: ignore[attr-defined]
 
 
 def test_awaitability_is_judged_per_type_except_for_generators():
