@@ -34,8 +34,10 @@ from typing import Any
 
 from graphql import (
     GraphQLField,
+    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLResolveInfo,
     GraphQLResolveInfoHelpers,
     Undefined,
 )
@@ -278,6 +280,53 @@ class ModelAwareExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return results
 
         return get_results()
+
+    def complete_list_item_value(
+        self,
+        item: Any,
+        complete_results: list[Any],
+        item_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        item_path: Path,
+        position_context: Any,
+    ) -> bool:
+        """graphql-core 3.3's ``complete_list_item_value`` (same error handling), where an
+        object item of the list's object type goes straight into its sub-selection
+        instead of through ``complete_value``'s dispatch (a list of 100 edges or nodes)."""
+        is_awaitable = self.is_awaitable
+        try:
+            object_type = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
+            if (
+                isinstance(object_type, GraphQLObjectType)
+                and item is not None
+                and item is not Undefined
+                and not isinstance(item, Exception)
+                and (object_type.is_type_of is None or object_type.is_type_of(item, info) is True)
+            ):
+                completed_item = self.collect_and_execute_subfields(
+                    object_type, field_details_list, item_path, item, position_context
+                )
+            else:
+                completed_item = self.complete_value(
+                    item_type, field_details_list, info, item_path, item, position_context
+                )
+            if is_awaitable(completed_item):
+
+                async def await_completed() -> Any:
+                    try:
+                        return await completed_item
+                    except Exception as raw_error:  # noqa: BLE001 - as graphql-core
+                        self.handle_field_error(raw_error, item_type, field_details_list, item_path)
+                        return None
+
+                complete_results.append(await_completed())
+                return True
+            complete_results.append(completed_item)
+        except Exception as raw_error:  # noqa: BLE001 - as graphql-core
+            self.handle_field_error(raw_error, item_type, field_details_list, item_path)
+            complete_results.append(None)
+        return False
 
     def _complete_plain_object(
         self,
