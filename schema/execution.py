@@ -304,7 +304,7 @@ class ModelAwareExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 and not isinstance(item, Exception)
                 and (object_type.is_type_of is None or object_type.is_type_of(item, info) is True)
             ):
-                completed_item = self.collect_and_execute_subfields(
+                completed_item = self._execute_subfields(
                     object_type, field_details_list, item_path, item, position_context
                 )
             else:
@@ -328,6 +328,26 @@ class ModelAwareExecutionContext(StrawberryGraphQLCoreExecutionContext):
             complete_results.append(None)
         return False
 
+    def _execute_subfields(
+        self,
+        object_type: GraphQLObjectType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        value: Any,
+        position_context: Any,
+    ) -> AwaitableOrValue[Any]:
+        """``collect_and_execute_subfields``; without a ``@defer`` in play (no delivery
+        group, no new defer usage) that is ``execute_fields`` on the memoized subfields,
+        which is called here directly."""
+        grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+            object_type, field_details_list
+        )
+        if position_context is None and not new_defer_usages:
+            return self.execute_fields(object_type, value, path, grouped_field_set, None)
+        return self.collect_and_execute_subfields(
+            object_type, field_details_list, path, value, position_context
+        )
+
     def _complete_plain_object(
         self,
         plain: PlainObject,
@@ -339,7 +359,7 @@ class ModelAwareExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """What ``execute_field`` + ``complete_value`` + ``complete_object_value`` do for a
         value already known to be of the object type, with the same error handling."""
         try:
-            completed = self.collect_and_execute_subfields(
+            completed = self._execute_subfields(
                 plain.object_type, field_details_list, path, value, position_context
             )
         except Exception as raw_error:  # noqa: BLE001 - as execute_field: located, per type
