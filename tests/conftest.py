@@ -17,10 +17,12 @@ import httpx
 import pytest
 from tortoise import Tortoise, connections
 
+from models.user import User
 from server.app import create_app
 from server.container import Container
 from server.database import close_database, tortoise_config
 from server.settings import Settings
+from tests.factories import bearer
 
 DATABASE_URL = os.environ.get("DATABASE_URL") or "sqlite://:memory:"
 REDIS_URL = os.environ.get("REDIS_URL") or None
@@ -122,6 +124,33 @@ async def graphql(
     if operation_name is not None:
         payload["operationName"] = operation_name
     return await client.post("/graphql", json=payload, headers=headers or {})
+
+
+def data(response: httpx.Response) -> dict[str, Any]:
+    """The ``data`` of a response that must have no errors."""
+    return data_of(response.json())
+
+
+def data_of(body: dict[str, Any]) -> dict[str, Any]:
+    assert "errors" not in body, body["errors"]
+    return body["data"]  # type: ignore[no-any-return]
+
+
+def error_of(body: dict[str, Any]) -> dict[str, Any]:
+    """The one error of a response body."""
+    assert len(body.get("errors") or []) == 1, body
+    return body["errors"][0]  # type: ignore[no-any-return]
+
+
+async def call(
+    client: httpx.AsyncClient,
+    viewer: User | None,
+    query: str,
+    variables: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The response body of ``query`` as ``viewer`` (anonymous when None)."""
+    headers = bearer(client, viewer) if viewer is not None else None
+    return (await graphql(client, query, variables, headers)).json()  # type: ignore[no-any-return]
 
 
 class StatementCounter(logging.Handler):

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from models.user import User, UserStatus
-from tests.conftest import AppFactory, graphql
+from tests.conftest import AppFactory, data, graphql
 from tests.smtp_server import SmtpTestServer, running_smtp_server
 
 PASSWORD = "Sup3r-secret!"
@@ -44,12 +44,6 @@ def smtp() -> Iterator[SmtpTestServer]:
 @pytest.fixture
 def client(client_factory: AppFactory, smtp: SmtpTestServer) -> httpx.AsyncClient:
     return client_factory(smtp_host=smtp.host, smtp_port=smtp.port, smtp_starttls=False)
-
-
-def data(response: httpx.Response) -> dict[str, Any]:
-    body = response.json()
-    assert "errors" not in body, body["errors"]
-    return body["data"]  # type: ignore[no-any-return]
 
 
 def bearer(token: str) -> dict[str, str]:

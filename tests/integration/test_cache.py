@@ -13,7 +13,7 @@ from models.user import Role, User, UserStatus
 from schema.relay import to_global_id
 from server.metrics import REGISTRY
 from services.cache import model_row, rebuild_model
-from tests.conftest import AppFactory, graphql
+from tests.conftest import AppFactory, data, graphql
 
 PASSWORD = "Sup3r-secret!"
 PRODUCT = "query($id: ID!) { product(id: $id) { name price stock } }"
@@ -47,12 +47,6 @@ async def make_product(seller_email: str = "admin@example.com", **values: Any) -
     }
     fields.update(values)
     return await Product.create(seller=seller, **fields)
-
-
-def data(response: httpx.Response) -> Any:
-    body = response.json()
-    assert "errors" not in body, body["errors"]
-    return body["data"]
 
 
 def lookups(kind: str, result: str) -> float:

@@ -17,7 +17,7 @@ import pytest
 from models.catalogue import Product, ProductStatus
 from models.user import Role, User
 from tests import factories
-from tests.conftest import graphql
+from tests.conftest import call, data_of, error_of
 
 CREATE = """
 mutation($input: CreateProductInput!) {
@@ -38,26 +38,6 @@ query($filter: ProductFilter, $orderBy: ProductOrderField, $direction: OrderDire
   }
 }
 """
-
-
-async def call(
-    client: httpx.AsyncClient,
-    viewer: User | None,
-    query: str,
-    variables: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    headers = factories.bearer(client, viewer) if viewer is not None else None
-    return (await graphql(client, query, variables, headers)).json()  # type: ignore[no-any-return]
-
-
-def data_of(body: dict[str, Any]) -> dict[str, Any]:
-    assert "errors" not in body, body["errors"]
-    return body["data"]  # type: ignore[no-any-return]
-
-
-def error_of(body: dict[str, Any]) -> dict[str, Any]:
-    assert len(body.get("errors") or []) == 1, body
-    return body["errors"][0]  # type: ignore[no-any-return]
 
 
 def product_input(**overrides: Any) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from models.user import Role, User, UserStatus
 from services.jobs import InProcessJobQueue
 from services.push import LogPushProvider
 from tests import factories
-from tests.conftest import AppFactory, graphql
+from tests.conftest import AppFactory, data, graphql
 
 ADD_COMMENT = (
     "mutation($post: ID!, $body: String!) { addComment(postId: $post, body: $body) { id } }"
@@ -67,12 +67,6 @@ NODE = "query($id: ID!) { node(id: $id) { id ... on Notification { title } } }"
 
 
 # Helpers
-
-
-def data(response: httpx.Response) -> dict[str, Any]:
-    body = response.json()
-    assert "errors" not in body, body["errors"]
-    return body["data"]  # type: ignore[no-any-return]
 
 
 def error(response: httpx.Response) -> dict[str, Any]:

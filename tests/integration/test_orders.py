@@ -17,7 +17,7 @@ from models.user import Role, User
 from models.wallet import IdempotencyRecord, LedgerEntry, LedgerKind
 from schema.relay import from_global_id, to_global_id
 from tests import factories
-from tests.conftest import graphql
+from tests.conftest import data, graphql
 
 PLACE_ORDER = """
 mutation($input: PlaceOrderInput!) {
@@ -42,12 +42,6 @@ query($filter: OrderFilter) {
 
 
 # Helpers
-
-
-def data(response: httpx.Response) -> dict[str, Any]:
-    body = response.json()
-    assert "errors" not in body, body["errors"]
-    return body["data"]  # type: ignore[no-any-return]
 
 
 def error(response: httpx.Response) -> dict[str, Any]:

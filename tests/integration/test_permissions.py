@@ -15,7 +15,7 @@ from models.audit import AuditAction, AuditLog
 from models.user import Role, User, UserStatus
 from schema.relay import to_global_id
 from services.passwords import PasswordHasher
-from tests.conftest import graphql, make_settings
+from tests.conftest import data, graphql, make_settings
 
 PASSWORD = "Sup3r-secret!"
 NEW_PASSWORD = "An0ther-secret!"
@@ -93,12 +93,6 @@ def expectations(allowed: set[Role]) -> list[Any]:
 READ_USERS_HOLDERS = expectations({Role.ADMIN, Role.MODERATOR})
 ADMIN_ONLY = expectations({Role.ADMIN})
 ANY_AUTHENTICATED = expectations({Role.ADMIN, Role.MODERATOR, Role.USER})
-
-
-def data(response: httpx.Response) -> dict[str, Any]:
-    body = response.json()
-    assert "errors" not in body, body["errors"]
-    return body["data"]  # type: ignore[no-any-return]
 
 
 def error_code(response: httpx.Response) -> str:

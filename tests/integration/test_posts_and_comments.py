@@ -13,7 +13,7 @@ import pytest
 from models.posts import Comment, Post, PostStatus, PostTag
 from models.user import Role, User
 from tests import factories
-from tests.conftest import graphql
+from tests.conftest import call, data_of, error_of
 
 CREATE = """
 mutation($input: CreatePostInput!) {
@@ -36,26 +36,6 @@ DELETE_COMMENT = "mutation($id: ID!) { deleteComment(id: $id) }"
 SEARCH = """
 query($filter: PostFilter) { posts(first: 50, filter: $filter) { nodes { title } } }
 """
-
-
-async def call(
-    client: httpx.AsyncClient,
-    viewer: User | None,
-    query: str,
-    variables: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    headers = factories.bearer(client, viewer) if viewer is not None else None
-    return (await graphql(client, query, variables, headers)).json()  # type: ignore[no-any-return]
-
-
-def data_of(body: dict[str, Any]) -> dict[str, Any]:
-    assert "errors" not in body, body["errors"]
-    return body["data"]  # type: ignore[no-any-return]
-
-
-def error_of(body: dict[str, Any]) -> dict[str, Any]:
-    assert len(body.get("errors") or []) == 1, body
-    return body["errors"][0]  # type: ignore[no-any-return]
 
 
 def code_of(body: dict[str, Any]) -> str:

@@ -15,7 +15,7 @@ from models.user import Role, User, UserStatus
 from server.container import Container
 from services.jobs.inprocess import InProcessJobQueue
 from services.mail import EmailMessage, OutboxMailer
-from tests.conftest import AppFactory, graphql
+from tests.conftest import AppFactory, data, graphql
 
 PASSWORD = "Sup3r-secret!"
 REGISTER = """
@@ -47,12 +47,6 @@ async def sent_mail(client: httpx.AsyncClient) -> list[EmailMessage]:
     assert isinstance(mailer, OutboxMailer)
     await jobs.drain()
     return mailer.sent
-
-
-def data(response: httpx.Response) -> dict[str, Any]:
-    body = response.json()
-    assert "errors" not in body, body["errors"]
-    return body["data"]  # type: ignore[no-any-return]
 
 
 def only_error(response: httpx.Response) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from models.auth import RefreshToken
 from models.user import Role, User, UserStatus
 from schema.relay import to_global_id
 from server.container import Container
-from tests.conftest import AppFactory, graphql
+from tests.conftest import AppFactory, data, graphql
 
 PASSWORD = "Sup3r-secret!"
 NEW_PASSWORD = "An0ther-secret!"
@@ -57,12 +57,6 @@ def client(client_factory: AppFactory, tmp_path: Path) -> httpx.AsyncClient:
 
 def container(client: httpx.AsyncClient) -> Container:
     return client.container  # type: ignore[attr-defined,no-any-return]
-
-
-def data(response: httpx.Response) -> dict[str, Any]:
-    body = response.json()
-    assert "errors" not in body, body["errors"]
-    return body["data"]  # type: ignore[no-any-return]
 
 
 def error_code(response: httpx.Response) -> str:

@@ -16,7 +16,7 @@ import pytest
 
 from models.user import Role, User, UserStatus
 from server.container import Container
-from tests.conftest import graphql, make_settings
+from tests.conftest import data, graphql, make_settings
 
 PASSWORD = "Sup3r-secret!"
 SETTINGS = make_settings()
@@ -32,12 +32,6 @@ CHALLENGE = 'Bearer error="invalid_token"'
 
 def container(client: httpx.AsyncClient) -> Container:
     return client.container  # type: ignore[attr-defined,no-any-return]
-
-
-def data(response: httpx.Response) -> dict[str, Any]:
-    body = response.json()
-    assert "errors" not in body, body["errors"]
-    return body["data"]  # type: ignore[no-any-return]
 
 
 async def create_user(client: httpx.AsyncClient, email: str = "ada@example.com") -> User:

@@ -16,7 +16,7 @@ from models.catalogue import Product
 from models.orders import OrderStatus
 from models.user import Role, User
 from tests import factories
-from tests.conftest import AppFactory, StatementCounter, graphql
+from tests.conftest import AppFactory, StatementCounter, data, graphql
 
 TOP_CUSTOMERS = """
 query($limit: Int, $since: DateTime) {
@@ -32,12 +32,6 @@ class Placed:
     status: OrderStatus
     total_cents: int
     created_at: datetime
-
-
-def data(response: httpx.Response) -> dict[str, Any]:
-    body = response.json()
-    assert "errors" not in body, body["errors"]
-    return body["data"]  # type: ignore[no-any-return]
 
 
 def error_code(response: httpx.Response) -> str:

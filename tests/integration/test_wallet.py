@@ -13,7 +13,7 @@ import pytest
 from models.user import Role, User
 from models.wallet import IdempotencyRecord, LedgerEntry, LedgerKind, Transfer
 from tests import factories
-from tests.conftest import graphql
+from tests.conftest import data, graphql
 
 TRANSFER = """
 mutation($input: TransferInput!) {
@@ -32,12 +32,6 @@ BALANCE = "query($id: ID!) { user(id: $id) { balance } }"
 
 
 # Helpers
-
-
-def data(response: httpx.Response) -> dict[str, Any]:
-    body = response.json()
-    assert "errors" not in body, body["errors"]
-    return body["data"]  # type: ignore[no-any-return]
 
 
 def error(response: httpx.Response) -> dict[str, Any]:
