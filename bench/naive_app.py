@@ -19,7 +19,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 from tortoise import Tortoise
-from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import connections
 
 from bench.queries import POOL_MAX, POOL_MIN, database_url
@@ -27,7 +26,7 @@ from models.posts import Comment as CommentModel
 from models.posts import Post as PostModel
 from models.posts import PostStatus
 from models.user import User as UserModel
-from server.database import keep_session_state
+from server.database import postgres_connection
 
 
 @strawberry.type
@@ -107,8 +106,7 @@ async def health(_: Request) -> Response:
 @asynccontextmanager
 async def lifespan(_: Starlette) -> AsyncIterator[None]:
     url = database_url().replace("postgres://", "asyncpg://", 1)
-    connection = expand_db_url(f"{url}?minsize={POOL_MIN}&maxsize={POOL_MAX}")
-    connection["credentials"]["reset"] = keep_session_state
+    connection = postgres_connection(f"{url}?minsize={POOL_MIN}&maxsize={POOL_MAX}")
     await Tortoise.init(
         config={
             "connections": {"default": connection},

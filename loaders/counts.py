@@ -2,8 +2,8 @@
 Tortoise's ``annotate(Count).group_by().values()`` spent more time building the query
 than the database spent answering it (~8% of the feed query for its 20 comment counts).
 
-Only integers (ids) and identifiers and conditions from our own code are formatted into
-the SQL, as in loaders/pages.py.
+Only ids (as integers, ``loaders/sql.py``) and identifiers and conditions from our own
+code are formatted into the SQL.
 """
 
 from __future__ import annotations
@@ -12,19 +12,20 @@ from collections.abc import Sequence
 
 from tortoise.models import Model
 
+from loaders.sql import id_list
+
 
 async def counts_by(
     model: type[Model], parent_column: str, parent_ids: Sequence[int], where_sql: str = ""
 ) -> list[int]:
     """The number of ``model`` rows per id in ``parent_ids`` (0 when none), in order."""
-    ids = sorted({int(parent_id) for parent_id in parent_ids})
+    ids = id_list(parent_ids)
     if not ids:
         return [0] * len(parent_ids)
     table = model._meta.db_table
-    id_list = ",".join(str(parent_id) for parent_id in ids)
     sql = (
         f'SELECT "{parent_column}" AS parent, COUNT(*) AS total FROM "{table}" '  # noqa: S608
-        f'WHERE "{parent_column}" IN ({id_list}){where_sql} GROUP BY "{parent_column}"'
+        f'WHERE "{parent_column}" IN ({ids}){where_sql} GROUP BY "{parent_column}"'
     )
     rows = await model._meta.db.execute_query_dict(sql)
     counts = {int(row["parent"]): int(row["total"]) for row in rows}

@@ -1,7 +1,8 @@
 """Batched per-parent pagination: the first page of a nested connection for every parent
 of a level in ONE statement, ranked with ``ROW_NUMBER() OVER (PARTITION BY parent)``.
 
-Only integers (ids, sizes) and identifiers from our own code are formatted into the SQL.
+Only integers (ids through loaders/sql.py, sizes) and identifiers from our own code are
+formatted into the SQL.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TypeVar
 
 from tortoise.models import Model
 
+from loaders.sql import id_list
 from services.pagination import Ordering
 
 M = TypeVar("M", bound=Model)
@@ -26,16 +28,15 @@ async def first_rows_per_parent(
     where_sql: str = "",
 ) -> dict[int, list[M]]:
     """Up to ``size + 1`` rows per parent (the extra row tells whether more follow)."""
-    ids = sorted({int(parent_id) for parent_id in parent_ids})
+    ids = id_list(parent_ids)
     if not ids:
         return {}
     table = model._meta.db_table
     direction = "DESC" if ordering.descending else "ASC"
-    id_list = ",".join(str(parent_id) for parent_id in ids)
     sql = (
         f'SELECT * FROM (SELECT t.*, ROW_NUMBER() OVER (PARTITION BY t."{parent_column}" '  # noqa: S608
         f'ORDER BY t."{ordering.field}" {direction}, t."id" {direction}) AS row_rank '
-        f'FROM "{table}" t WHERE t."{parent_column}" IN ({id_list}){where_sql}) ranked '
+        f'FROM "{table}" t WHERE t."{parent_column}" IN ({ids}){where_sql}) ranked '
         f'WHERE row_rank <= {int(size) + 1} ORDER BY "{parent_column}", row_rank'
     )
     grouped: dict[int, list[M]] = defaultdict(list)

@@ -10,7 +10,7 @@ was ~5% of the request. tests/integration/test_hydration.py pins it to Tortoise'
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from tortoise.models import Model
 
@@ -31,11 +31,21 @@ class FastHydration(Model):
                 values[model_field] = field.to_python_value(kwargs[key])
         except KeyError:
             return super()._init_from_db(**kwargs)
-        instance = cls.__new__(cls)
-        state = instance.__dict__
-        state["_partial"] = False
-        state["_saved_in_db"] = True
-        state["_custom_generated_pk"] = meta.db_pk_column not in meta.generated_db_fields
-        state["_await_when_save"] = {}
-        state.update(values)
-        return instance
+        return loaded_instance(cls, values)
+
+
+M = TypeVar("M", bound=Model)
+
+
+def loaded_instance(model_class: type[M], values: dict[str, Any]) -> M:
+    """An instance holding ``values`` (Python values by field name), in the state
+    ``_init_from_db`` leaves a row read from the database."""
+    meta = model_class._meta
+    instance = model_class.__new__(model_class)
+    state = instance.__dict__
+    state["_partial"] = False
+    state["_saved_in_db"] = True
+    state["_custom_generated_pk"] = meta.db_pk_column not in meta.generated_db_fields
+    state["_await_when_save"] = {}
+    state.update(values)
+    return instance

@@ -88,21 +88,9 @@ class PlainObject:
     nullable: bool
 
 
-_PLAIN_LEAF = "agora-plain-leaf"
-_PLAIN_OBJECT = "agora-plain-object"
+_SHORTCUT = "agora-shortcut"
 
 FieldPlan = tuple[tuple[str, FieldDetailsList, "PlainLeaf | PlainObject | None"], ...]
-
-
-def plain_leaf(field: GraphQLField) -> PlainLeaf | None:
-    """The field as a plain leaf, or None when it needs graphql-core's full path: arguments,
-    a resolver of its own, Strawberry extensions, or an object type. Kept in the field's
-    extensions after the first look."""
-    extensions = field.extensions
-    if _PLAIN_LEAF not in extensions:
-        extensions[_PLAIN_LEAF] = _as_plain_leaf(field)
-    leaf: PlainLeaf | None = extensions[_PLAIN_LEAF]
-    return leaf
 
 
 def _basic_attribute(field: GraphQLField) -> str | None:
@@ -130,25 +118,35 @@ def _as_plain_leaf(field: GraphQLField) -> PlainLeaf | None:
     return PlainLeaf(attribute, named, not is_non_null_type(field.type))
 
 
-def plain_object(field: GraphQLField) -> PlainObject | None:
-    """The field as a plain object (a basic field or a PREFETCHED one, of an object type:
-    not a list, interface or union), or None. Kept in the field's extensions."""
+def shortcut(field: GraphQLField) -> PlainLeaf | PlainObject | None:
+    """How the executor may complete the field without graphql-core's per-field path, or
+    None when it may not (arguments, a resolver of its own, Strawberry extensions, a list,
+    interface or union). Worked out once and kept in the field's extensions."""
     extensions = field.extensions
-    if _PLAIN_OBJECT not in extensions:
-        named = get_nullable_type(field.type)
-        attribute = None if extensions.get(PREFETCHED_FIELD) else _basic_attribute(field)
-        extensions[_PLAIN_OBJECT] = (
-            PlainObject(attribute, named, field.type, not is_non_null_type(field.type))
-            if isinstance(named, GraphQLObjectType)
-            and (attribute is not None or extensions.get(PREFETCHED_FIELD))
-            else None
-        )
-    found: PlainObject | None = extensions[_PLAIN_OBJECT]
+    if _SHORTCUT not in extensions:
+        extensions[_SHORTCUT] = _as_plain_leaf(field) or _as_plain_object(field)
+    found: PlainLeaf | PlainObject | None = extensions[_SHORTCUT]
     return found
 
 
-def _shortcut(field: GraphQLField) -> PlainLeaf | PlainObject | None:
-    return plain_leaf(field) or plain_object(field)
+def plain_leaf(field: GraphQLField) -> PlainLeaf | None:
+    found = shortcut(field)
+    return found if isinstance(found, PlainLeaf) else None
+
+
+def plain_object(field: GraphQLField) -> PlainObject | None:
+    found = shortcut(field)
+    return found if isinstance(found, PlainObject) else None
+
+
+def _as_plain_object(field: GraphQLField) -> PlainObject | None:
+    """A basic or PREFETCHED field of an object type."""
+    named = get_nullable_type(field.type)
+    prefetched = bool(field.extensions.get(PREFETCHED_FIELD))
+    attribute = None if prefetched else _basic_attribute(field)
+    if not isinstance(named, GraphQLObjectType) or (attribute is None and not prefetched):
+        return None
+    return PlainObject(attribute, named, field.type, not is_non_null_type(field.type))
 
 
 def weak_async_helpers(
@@ -196,7 +194,7 @@ class ModelAwareExecutionContext(StrawberryGraphQLCoreExecutionContext):
             (
                 response_name,
                 field_details_list,
-                _shortcut(field)
+                shortcut(field)
                 if self.plain_leaves
                 and (field := fields.get(field_details_list[0].node.name.value)) is not None
                 else None,

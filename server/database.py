@@ -46,14 +46,17 @@ async def keep_session_state(connection: Connection) -> None:
     locks); anything that starts to must use ``SET LOCAL``/transaction-scoped locks."""
 
 
-def connection_config(settings: Settings) -> str | dict[str, Any]:
-    """Tortoise's ``default`` connection: the URL, with the pool's reset for PostgreSQL."""
-    url = database_url(settings)
-    if not url.startswith("asyncpg://"):
-        return url
+def postgres_connection(url: str) -> dict[str, Any]:
+    """Tortoise's connection config for an ``asyncpg://`` URL, with the pool's reset."""
     config = expand_db_url(url)
     config["credentials"]["reset"] = keep_session_state
     return config
+
+
+def connection_config(settings: Settings) -> str | dict[str, Any]:
+    """Tortoise's ``default`` connection: the URL, with the pool's reset for PostgreSQL."""
+    url = database_url(settings)
+    return postgres_connection(url) if url.startswith("asyncpg://") else url
 
 
 def tortoise_config(settings: Settings, *, with_aerich: bool = True) -> dict[str, Any]:

@@ -67,6 +67,13 @@ class Person:
     def shout(self, root: strawberry.Parent[Row]) -> str:
         return (root.name or "").upper()
 
+    @strawberry.field
+    async def later(self, root: strawberry.Parent[Row]) -> str:
+        await asyncio.sleep(0)
+        if root.broken:
+            raise ValueError("not later either")
+        return "soon"
+
 
 @strawberry.type
 class Query:
@@ -114,6 +121,8 @@ def run(
         "{ circle { a: friend { name } b: friend { nickname mood } } }",
         "{ people { name partner { name } } }",
         "{ people { name friend { name } } circle { partner { motto } } }",
+        "{ circle { friend { name later } partner { later } } }",
+        "{ circle { later friend { friend { later } } } }",
     ],
 )
 def test_plain_objects_answer_and_fail_exactly_as_graphql_core_does(query: str):
