@@ -28,6 +28,7 @@ class ErrorCode(enum.Enum):
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 
@@ -60,6 +61,10 @@ ERROR_CODE_DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.GRAPHQL_PARSE_FAILED: "The document is not valid GraphQL syntax (HTTP 400).",
     ErrorCode.GRAPHQL_VALIDATION_FAILED: (
         "The document does not validate against the schema (HTTP 400)."
+    ),
+    ErrorCode.SERVICE_UNAVAILABLE: (
+        "A dependency (the database) is unavailable; retry after `Retry-After` seconds "
+        "(HTTP 503)."
     ),
     ErrorCode.INTERNAL_SERVER_ERROR: (
         "An unexpected error; logged in full with the request id, masked in production."
@@ -184,3 +189,19 @@ class UnsupportedMediaType(AppError):
     code = ErrorCode.UNSUPPORTED_MEDIA_TYPE
     http_status = 415
     default_message = "Unsupported media type"
+
+
+class ServiceUnavailable(AppError):
+    """A dependency the request needs is down: retry later (HTTP 503, ``Retry-After``)."""
+
+    code = ErrorCode.SERVICE_UNAVAILABLE
+    http_status = 503
+    default_message = "The service is temporarily unavailable; retry shortly"
+
+    def __init__(self, message: str | None = None, retry_after: int = 5) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, retryAfter=retry_after)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
