@@ -22,7 +22,7 @@ from schema.roots import MUTATION_TYPES, QUERY_TYPES, SUBSCRIPTION_TYPES
 from schema.scalars import SCALAR_MAP
 from schema.types.user import User
 from server.settings import Settings
-from services.rate_limit import BucketPolicy
+from services.rate_limit import BucketPolicy, OutagePolicy
 
 # Strawberry's own batch cap is set out of reach; the view enforces QUERY_MAX_OPERATIONS
 # itself so that the refusal carries our error code.
@@ -50,7 +50,11 @@ def build_schema(settings: Settings) -> AgoraSchema:
         max_operations=settings.query_max_operations,
         max_tokens=settings.query_max_tokens,
     )
-    policy = BucketPolicy(settings.rate_limit_capacity, settings.rate_limit_restore_rate)
+    policy = BucketPolicy(
+        settings.rate_limit_capacity,
+        settings.rate_limit_restore_rate,
+        OutagePolicy(settings.rate_limit_outage_fraction, settings.rate_limit_fail_closed),
+    )
     extensions: list[Any] = [OperationObserver, DocumentLimits.factory(limits)]
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)

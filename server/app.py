@@ -50,7 +50,7 @@ def create_app(
     """Build the ASGI app. Tests pass ``manage_database=False`` (they own Tortoise) and
     their own container."""
     settings = settings or get_settings()
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, settings.log_repeat_interval_seconds)
     container = container or Container.from_settings(settings)
     view = GraphQLView(build_schema(settings), container)
 

@@ -38,7 +38,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from server.logging import configure_logging
 
     settings = _settings_or_exit()
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, settings.log_repeat_interval_seconds)
     uvicorn.run(
         "server.app:create_app",
         factory=True,
@@ -93,7 +93,7 @@ def cmd_worker(_: argparse.Namespace) -> int:
     from services.jobs.worker import run_worker
 
     settings = _settings_or_exit()
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, settings.log_repeat_interval_seconds)
     if not settings.redis_url:
         print(
             "the worker needs REDIS_URL: without it jobs run inside the API process",

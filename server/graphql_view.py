@@ -52,13 +52,16 @@ from services.errors import (
     PayloadTooLarge,
     QueryTooComplex,
     RateLimited,
+    ServiceUnavailable,
     Unauthenticated,
     UnsupportedMediaType,
 )
 
 # Statuses kept even for legacy application/json clients: they are HTTP-level refusals,
 # not GraphQL request errors (which the spec answers with 200 under application/json).
-HTTP_LEVEL_STATUSES = frozenset({401, 413, 415, 429})
+HTTP_LEVEL_STATUSES = frozenset({401, 413, 415, 429, 503})
+# Answers that tell the client when to come back (Retry-After).
+BACK_OFF_STATUSES = frozenset({429, 503})
 
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
@@ -324,11 +327,13 @@ class GraphQLView(GraphQL[Context, None]):
                 if request.state.media_type == LEGACY_JSON and status not in HTTP_LEVEL_STATUSES:
                     status = 200
             for error in errors:
-                # Throttling answers 429 + Retry-After even when it happened in a resolver
-                # (login attempts): clients and proxies back off on the status alone.
-                if isinstance(error.original_error, RateLimited):
-                    status = 429
-                    sub_response.headers.update(error.original_error.headers)
+                # Throttling (429) and outages (503) answer with their status and Retry-After
+                # even when raised in a resolver (login attempts, the password hashing pool):
+                # clients and proxies back off on the status alone.
+                original = error.original_error
+                if isinstance(original, RateLimited | ServiceUnavailable):
+                    status = original.http_status
+                    sub_response.headers.update(original.headers)
             if status is not None:
                 sub_response.status_code = status
         return payload  # type: ignore[return-value]
@@ -347,7 +352,7 @@ class GraphQLView(GraphQL[Context, None]):
         )
         for name, value in sub_response.headers.items():
             if name not in ("content-type", "content-length") and (
-                status == 429 or name != "retry-after"
+                status in BACK_OFF_STATUSES or name != "retry-after"
             ):
                 response.headers.append(name, value)
         if sub_response.background:

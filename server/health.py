@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from server.container import Container
 from server.database import ping_database
+from server.faults import warn_repeated
 from server.metrics import REGISTRY
 from server.responses import JSONResponse
 
@@ -29,7 +30,7 @@ async def _check(name: str, probe: Awaitable[object]) -> tuple[str, str]:
     try:
         await asyncio.wait_for(probe, CHECK_TIMEOUT_SECONDS)
     except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
-        logger.warning("readiness check %s failed: %s", name, exc)
+        warn_repeated(logger, name, "readiness", "readiness check %s failed: %s", name, exc)
         return name, "unavailable"
     return name, "ok"
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from server.faults import DEFAULT_REPEAT_INTERVAL_SECONDS, configure_repeats
 from server.request_context import request_id_var, user_id_var
 
 _RESERVED = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
@@ -56,9 +57,15 @@ class ConsoleFormatter(logging.Formatter):
 HANDLER_NAME = "agora.stdout"
 
 
-def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
+def configure_logging(
+    level: str = "INFO",
+    fmt: str = "json",
+    repeat_interval: float = DEFAULT_REPEAT_INTERVAL_SECONDS,
+) -> None:
     """Install our stdout handler on the root logger, replacing the one a previous call
-    installed; handlers installed by others (pytest's caplog, an error tracker) stay."""
+    installed; handlers installed by others (pytest's caplog, an error tracker) stay.
+    ``repeat_interval``: how often one dependency fault is logged again while it repeats."""
+    configure_repeats(repeat_interval)
     handler = logging.StreamHandler(sys.stdout)
     handler.set_name(HANDLER_NAME)
     handler.addFilter(RequestContextFilter())

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_cost_kib: int = Field(default=65536, ge=1024)
     argon2_parallelism: int = Field(default=4, ge=1)
+    # Concurrent argon2 hashes per process (each ~150 ms of CPU in a worker thread), and how
+    # many more may wait for one; past that, RATE_LIMITED.
+    password_hash_concurrency: int = Field(default=2, ge=1, le=64)
+    password_hash_queue: int = Field(default=8, ge=0, le=10_000)
     login_max_failures: int = Field(default=5, ge=1)
     login_failure_window_seconds: int = Field(default=900, ge=1)
     account_email_max_requests: int = Field(default=3, ge=1)
@@ -58,6 +62,7 @@ class Settings(BaseSettings):
     cors_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["json", "console"] = "json"
+    log_repeat_interval_seconds: float = Field(default=60.0, ge=0)
 
     query_max_cost: int = Field(default=1000, ge=1)
     query_max_depth: int = Field(default=10, ge=1)
@@ -67,6 +72,10 @@ class Settings(BaseSettings):
     query_max_operations: int = Field(default=5, ge=1)
     rate_limit_capacity: int = Field(default=2000, ge=1)
     rate_limit_restore_rate: float = Field(default=100.0, gt=0)
+    # While Redis is down: a client's in-process bucket starts with this fraction of the
+    # capacity (refilled at the usual rate), or with fail-closed every operation is refused.
+    rate_limit_outage_fraction: float = Field(default=0.1, ge=0, le=1)
+    rate_limit_fail_closed: bool = False
 
     enable_introspection: bool | None = None
     enable_graphiql: bool | None = None

@@ -46,6 +46,7 @@ from strawberry.utils.aio import aclosing
 from loaders import Loaders
 from resolvers.subscriptions import checking_only
 from schema.extensions import parse_document
+from server.listeners import stop_accepting
 from services.errors import AppError
 
 if TYPE_CHECKING:
@@ -573,8 +574,10 @@ DRAIN_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 def drain_before_exit(drain: Callable[[], Coroutine[Any, Any, None]]) -> Callable[[], None]:
     """Run ``drain`` when SIGTERM or SIGINT arrives, then hand the signal to the handler
     that was there before (uvicorn's, which stops the server). Uvicorn alone would close
-    every websocket at once with 1012 and drop what is queued for them. A second signal
-    while draining is handed over at once. Returns the function that uninstalls it."""
+    every websocket at once with 1012 and drop what is queued for them. New connections are
+    refused from the signal on: the listening sockets close before the drain starts. A
+    second signal while draining is handed over at once. Returns the function that
+    uninstalls it."""
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
     loop = asyncio.get_running_loop()
@@ -602,6 +605,7 @@ def drain_before_exit(drain: Callable[[], Coroutine[Any, Any, None]]) -> Callabl
             hand_over(sig, frame)
 
         def start() -> None:
+            stop_accepting(previous[sig])
             loop.create_task(drain()).add_done_callback(finished)
 
         loop.call_soon_threadsafe(start)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from services import audit, sessions
 from services.emails import app_link, queue_email
 from services.errors import BadUserInput, Conflict, EmailNotVerified, Forbidden, Unauthenticated
 from services.mail import format_duration
+from services.password_pool import PasswordPoolBusy
 from services.passwords import PasswordHasher
 from services.sessions import ClientInfo, IssuedSession
 from services.tokens import hash_secret, new_secret
@@ -79,7 +81,7 @@ async def register(
     problems.raise_if_any()
     if await User.filter(email=email).exists():
         raise Conflict("An account with this email already exists", field="input.email")
-    password_hash = container.passwords.hash(password)
+    password_hash = await container.password_pool.hash(password)
     try:
         async with in_transaction():
             user = await User.create(
@@ -148,8 +150,13 @@ async def login(
     # parallel guesses cannot all slip past the limit before the first one is counted.
     await limiter.check_and_count(email, ip, "Too many attempts; try again later")
     user = await User.get_or_none(email=email.strip().lower(), deleted_at=None)
-    # Verify even without a user (against a dummy hash): both failures take the same time.
-    valid = container.passwords.verify(user.password_hash if user else None, password)
+    pool = container.password_pool
+    try:
+        # Verify even without a user (against a dummy hash): both failures take the same time.
+        valid = await pool.verify(user.password_hash if user else None, password)
+    except PasswordPoolBusy:
+        await limiter.uncount(email, ip)  # not checked, so not a failed attempt
+        raise
     if user is None or not valid:
         await audit.record(
             AuditAction.LOGIN_FAILED, target_id=user.id if user else None, ip=client.ip
@@ -160,9 +167,10 @@ async def login(
         raise EmailNotVerified()
     if user.status is UserStatus.SUSPENDED:
         raise Forbidden("This account is suspended")
-    if container.passwords.needs_rehash(user.password_hash):
-        user.password_hash = container.passwords.hash(password)
-        await user.save(update_fields=["password_hash", "updated_at"])
+    if pool.needs_rehash(user.password_hash):
+        with suppress(PasswordPoolBusy):  # upgraded at a later login
+            user.password_hash = await pool.hash(password)
+            await user.save(update_fields=["password_hash", "updated_at"])
     session = await sessions.start_session(container, user, client)
     await audit.record(AuditAction.LOGIN, actor_id=user.id, ip=client.ip)
     return session
@@ -198,7 +206,7 @@ async def reset_password(
     problems = Problems()
     check_password(problems, "newPassword", new_password)
     problems.raise_if_any()
-    password_hash = container.passwords.hash(new_password)
+    password_hash = await container.password_pool.hash(new_password)
     async with in_transaction():
         user = await _consume_one_time_token(container, secret, OneTimeTokenPurpose.RESET_PASSWORD)
         await _set_password_and_end_sessions(user, password_hash)
@@ -236,15 +244,16 @@ async def change_password(
     every other session loses its refresh token; this session keeps its refresh token, so
     the client refreshes once to get an access token for the new version."""
     problems = Problems()
-    if not container.passwords.verify(user.password_hash, current_password):
+    if not await container.password_pool.verify(user.password_hash, current_password):
         problems.add("currentPassword", "The current password is incorrect")
     check_password(problems, "newPassword", new_password)
     if current_password == new_password:
         problems.add("newPassword", "The new password must differ from the current one")
     problems.raise_if_any()
+    password_hash = await container.password_pool.hash(new_password)
     async with in_transaction():
         await User.filter(id=user.id).update(
-            password_hash=container.passwords.hash(new_password),
+            password_hash=password_hash,
             token_version=F("token_version") + 1,
             updated_at=datetime.now(UTC),
         )

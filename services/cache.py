@@ -25,7 +25,8 @@ from prometheus_client import Counter
 from tortoise.models import Model
 
 from models.hydration import loaded_instance
-from server.metrics import DEPENDENCY_FAILURES, REGISTRY
+from server.faults import dependency_failed
+from server.metrics import REGISTRY
 from server.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -90,8 +91,7 @@ class ModelCache:
         try:
             return await call
         except Exception as exc:  # noqa: BLE001 - a cache fault is a miss, never an error
-            DEPENDENCY_FAILURES.labels("cache", operation).inc()
-            logger.warning("cache %s failed: %s", operation, exc)
+            dependency_failed(logger, "cache", operation, "cache %s failed: %s", operation, exc)
             return default
 
     # --- models by id -------------------------------------------------------------------

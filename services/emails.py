@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from server.metrics import DEPENDENCY_FAILURES
+from server.faults import dependency_failed
 from services.jobs import enqueue_email
 from services.mail import build_link, render_email
 
@@ -21,9 +21,10 @@ async def queue_email(container: Container, template: str, to: str, **context: A
     message = render_email(template, to, **context)
     try:
         await enqueue_email(container.jobs, message)
-    except Exception:
-        DEPENDENCY_FAILURES.labels("job_queue", "enqueue").inc()
-        logger.exception("could not queue the %s email", template)
+    except Exception:  # noqa: BLE001 - logged with its stack; the action already happened
+        dependency_failed(
+            logger, "job_queue", "enqueue", "could not queue the %s email", template, exc_info=True
+        )
 
 
 def app_link(container: Container, path: str, **params: str) -> str:

@@ -22,7 +22,7 @@ from models.orders import Order, OrderStatus
 from models.posts import Comment, Post
 from models.user import User
 from models.wallet import Transfer
-from server.metrics import DEPENDENCY_FAILURES
+from server.faults import dependency_failed
 from services.errors import NotFound
 from services.global_ids import global_id
 from services.money import to_decimal
@@ -69,17 +69,29 @@ async def notify(
         return None
     try:
         await container.pubsub.publish(topic(user_id), {"id": notification.pk})
-    except Exception:
-        DEPENDENCY_FAILURES.labels("pubsub", "publish").inc()
-        logger.exception("could not publish notification %s", notification.pk)
+    except Exception:  # noqa: BLE001 - logged with its stack; the action already happened
+        dependency_failed(
+            logger,
+            "pubsub",
+            "publish",
+            "could not publish notification %s",
+            notification.pk,
+            exc_info=True,
+        )
     try:
         for device in await Device.filter(user_id=user_id).only("id"):
             await container.jobs.enqueue(
                 "send_push", notification_id=notification.pk, device_id=device.id
             )
-    except Exception:
-        DEPENDENCY_FAILURES.labels("job_queue", "enqueue").inc()
-        logger.exception("could not queue the push messages of notification %s", notification.pk)
+    except Exception:  # noqa: BLE001 - logged with its stack; the action already happened
+        dependency_failed(
+            logger,
+            "job_queue",
+            "enqueue",
+            "could not queue the push messages of notification %s",
+            notification.pk,
+            exc_info=True,
+        )
     logger.info(
         "notification %s (%s) for user %s",
         notification.pk,

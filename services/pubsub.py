@@ -29,7 +29,7 @@ import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from server.metrics import DEPENDENCY_FAILURES
+from server.faults import dependency_failed
 
 if TYPE_CHECKING:
     from redis.asyncio.client import PubSub as RedisPubSubConnection
@@ -190,9 +190,13 @@ class RedisPubSub(_LocalFanOut):
             async with asyncio.timeout(PUBLISH_TIMEOUT_SECONDS):
                 await self._publisher.publish(self._channel(topic), data)
         except (RedisError, OSError, TimeoutError) as exc:
-            DEPENDENCY_FAILURES.labels("redis", "publish").inc()
-            logger.warning(
-                "redis publish on %s failed (%s): delivered to this process only", topic, exc
+            dependency_failed(
+                logger,
+                "redis",
+                "publish",
+                "redis publish on %s failed (%s): delivered to this process only",
+                topic,
+                exc,
             )
             # The other replicas miss it; this one's subscribers still get it.
             self._deliver(topic, orjson.loads(data))
@@ -229,8 +233,14 @@ class RedisPubSub(_LocalFanOut):
                     self._confirmed.pop(channel, None)
                     await connection.unsubscribe(channel)
             except (RedisError, OSError) as exc:
-                DEPENDENCY_FAILURES.labels("redis", "subscribe").inc()
-                logger.warning("redis (un)subscribe on %s failed (%s)", topic, exc)
+                dependency_failed(
+                    logger,
+                    "redis",
+                    "subscribe",
+                    "redis (un)subscribe on %s failed (%s)",
+                    topic,
+                    exc,
+                )
                 return
             confirmed = self._confirmed.get(channel) if wanted else None
         if confirmed is not None:
@@ -253,10 +263,16 @@ class RedisPubSub(_LocalFanOut):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the reader must outlive any fault
-                DEPENDENCY_FAILURES.labels("redis", "subscribe").inc()
                 delay = RECONNECT_DELAYS_SECONDS[min(failures, len(RECONNECT_DELAYS_SECONDS) - 1)]
                 failures += 1
-                logger.warning("redis pub/sub connection lost (%s): retrying in %ss", exc, delay)
+                dependency_failed(
+                    logger,
+                    "redis",
+                    "subscribe",
+                    "redis pub/sub connection lost (%s): retrying in %ss",
+                    exc,
+                    delay,
+                )
             await self._disconnect()
             if not self._closed:
                 await asyncio.sleep(delay)

@@ -2,7 +2,9 @@
 
 Two stores with one contract: in-process (default) and Redis (``REDIS_URL``), where one Lua
 script refills and takes atomically so every replica shares the bucket. If Redis fails, the
-Redis store falls back to its in-process twin for that call and counts the fault.
+Redis store counts the fault and answers from an in-process bucket that starts as the
+policy's ``outage`` says (a fraction of capacity, so a client that had emptied its shared
+bucket does not get a full one on every replica), or refuses (fail closed).
 """
 
 from __future__ import annotations
@@ -16,15 +18,30 @@ from typing import Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from server.metrics import DEPENDENCY_FAILURES
+from server.faults import dependency_failed
+from services.errors import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
+
+OUTAGE_RETRY_AFTER_SECONDS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class OutagePolicy:
+    """What a bucket does while its shared store (Redis) is down."""
+
+    # A client's in-process bucket starts with this fraction of the capacity: the shared
+    # bucket may have been empty, and each replica has its own in-process one.
+    start_fraction: float = 1.0
+    # Refuse instead (SERVICE_UNAVAILABLE): no budget can be checked, so nothing runs.
+    fail_closed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class BucketPolicy:
     capacity: int
     restore_rate: float  # tokens per second
+    outage: OutagePolicy = OutagePolicy()
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,15 +71,25 @@ class BucketStore(Protocol):
 
 class MemoryBucketStore:
     """Buckets in this process. The least recently used are dropped past ``max_keys``
-    (a dropped bucket comes back full, which only ever errs towards the client)."""
+    (a dropped bucket comes back as new, which only ever errs towards the client)."""
 
     def __init__(self, max_keys: int = 100_000) -> None:
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
         self._max_keys = max_keys
 
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def clear(self) -> None:
+        self._buckets.clear()
+
+    def _initial_tokens(self, policy: BucketPolicy) -> float:
+        """What a bucket this store has not seen starts with."""
+        return float(policy.capacity)
+
     def _apply(self, key: str, amount: float, policy: BucketPolicy) -> BucketState:
         now = time.monotonic()
-        tokens, updated = self._buckets.get(key, (float(policy.capacity), now))
+        tokens, updated = self._buckets.get(key, (self._initial_tokens(policy), now))
         tokens = min(policy.capacity, tokens + (now - updated) * policy.restore_rate)
         allowed = True
         if amount > 0:
@@ -85,6 +112,14 @@ class MemoryBucketStore:
 
     async def peek(self, key: str, policy: BucketPolicy) -> BucketState:
         return self._apply(key, 0, policy)
+
+
+class OutageBucketStore(MemoryBucketStore):
+    """The Redis store's stand-in while Redis is down: a new bucket starts with the policy's
+    outage fraction of its capacity."""
+
+    def _initial_tokens(self, policy: BucketPolicy) -> float:
+        return policy.capacity * policy.outage.start_fraction
 
 
 # KEYS[1] bucket; ARGV: capacity, restore rate per second, amount (>0 take, <0 give back,
@@ -121,7 +156,7 @@ class RedisBucketStore:
         self._redis = redis
         self._prefix = prefix
         self._script = redis.register_script(_BUCKET_SCRIPT)
-        self._fallback = MemoryBucketStore()
+        self._fallback = OutageBucketStore()
 
     async def _apply(self, key: str, amount: float, policy: BucketPolicy) -> BucketState:
         try:
@@ -129,10 +164,35 @@ class RedisBucketStore:
                 keys=[self._prefix + key], args=[policy.capacity, policy.restore_rate, amount]
             )
         except (RedisError, OSError) as exc:
-            DEPENDENCY_FAILURES.labels("redis", "rate_limit").inc()
-            logger.warning("rate-limit store unavailable, using in-process bucket: %s", exc)
-            return self._fallback._apply(key, amount, policy)
+            return self._during_outage(key, amount, policy, exc)
+        if self._fallback:
+            # Redis is back and holds the shared state: the next outage starts afresh
+            # rather than from buckets that refilled meanwhile.
+            self._fallback.clear()
         return BucketState(bool(int(allowed)), float(tokens), policy, max(amount, 0))
+
+    def _during_outage(
+        self, key: str, amount: float, policy: BucketPolicy, exc: Exception
+    ) -> BucketState:
+        if not policy.outage.fail_closed:
+            dependency_failed(
+                logger,
+                "redis",
+                "rate_limit",
+                "rate-limit store unavailable, using an in-process bucket: %s",
+                exc,
+            )
+            return self._fallback._apply(key, amount, policy)
+        dependency_failed(
+            logger, "redis", "rate_limit", "rate-limit store unavailable, refusing: %s", exc
+        )
+        if amount > 0:
+            raise ServiceUnavailable(
+                "The rate limiter is unavailable; retry shortly",
+                retry_after=OUTAGE_RETRY_AFTER_SECONDS,
+            ) from exc
+        # A refund or a look (nothing is being let through): the budget is unknown.
+        return BucketState(False, 0.0, policy)
 
     async def take(self, key: str, amount: float, policy: BucketPolicy) -> BucketState:
         return await self._apply(key, amount, policy)

@@ -21,6 +21,8 @@ class AttemptLimiter:
     def __init__(self, store: BucketStore, kind: str, max_attempts: int, window_seconds: int):
         self.store = store
         self.kind = kind
+        # During a Redis outage an attempt bucket this replica has not seen starts full (the
+        # default OutagePolicy): one started short would refuse every login until it refilled.
         self.policy = BucketPolicy(max_attempts, max_attempts / window_seconds)
 
     async def check_and_count(

@@ -27,6 +27,7 @@ from redis.exceptions import RedisError
 from saq import Job
 from saq.queue.redis import RedisQueue
 
+from server.faults import dependency_failed
 from services.jobs.base import DEFAULT_QUEUE_NAME, JobQueue, JobRegistry
 
 logger = logging.getLogger("agora.jobs")
@@ -125,7 +126,10 @@ class SaqJobQueue:
         except (RedisError, OSError) as exc:
             if self.fallback is None:
                 raise
-            logger.warning(
+            dependency_failed(
+                logger,
+                "redis",
+                "enqueue",
                 "job %s: Redis unavailable (%s), running it in-process",
                 name,
                 exc,

@@ -191,3 +191,24 @@ def test_production_requires_an_smtp_server() -> None:
     problems = refusal(**production(smtp_host=None))
 
     assert problems == ["SMTP_HOST is required in production (the outbox logs account links)"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PASSWORD_HASH_CONCURRENCY", "0"),
+        ("PASSWORD_HASH_QUEUE", "-1"),
+        ("RATE_LIMIT_OUTAGE_FRACTION", "1.5"),
+        ("RATE_LIMIT_OUTAGE_FRACTION", "-0.1"),
+        ("RATE_LIMIT_FAIL_CLOSED", "perhaps"),
+        ("LOG_REPEAT_INTERVAL_SECONDS", "-1"),
+    ],
+)
+def test_out_of_range_hashing_outage_and_log_settings_are_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+
+    [problem] = refusal(_env_file=None)
+
+    assert problem.startswith(f"{name}: ")

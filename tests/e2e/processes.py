@@ -1,0 +1,129 @@
+"""Real processes for the end-to-end tests: `python -m server serve` and a private
+redis-server, each on a free port, stopped (killed if need be) when the test ends."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+
+from tests.e2e.conftest import free_port
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SERVER = (sys.executable, "-m", "server")
+
+
+def server_env(database_url: str, **settings: str) -> dict[str, str]:
+    """The environment of a server process: this one's, a development app on
+    ``database_url`` without Redis, cheap argon2 parameters, then ``settings``."""
+    return {
+        **os.environ,
+        "APP_ENV": "development",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": "",
+        "JOB_BACKEND": "inprocess",
+        "LOG_LEVEL": "WARNING",
+        "ARGON2_MEMORY_COST_KIB": "8192",
+        "ARGON2_TIME_COST": "1",
+        "ARGON2_PARALLELISM": "1",
+        **settings,
+    }
+
+
+async def run_cli(env: dict[str, str], *args: str) -> None:
+    process = await asyncio.create_subprocess_exec(
+        *SERVER, *args, env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL
+    )
+    assert await process.wait() == 0, f"{args[0]} failed"
+
+
+async def stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.terminate()
+        try:
+            async with asyncio.timeout(15):
+                await process.wait()
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+async def wait_live(base_url: str, process: asyncio.subprocess.Process) -> None:
+    async with httpx.AsyncClient(base_url=base_url) as http, asyncio.timeout(30):
+        while True:
+            assert process.returncode is None, "the server exited"
+            try:
+                if (await http.get("/health/live")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.05)
+
+
+@asynccontextmanager
+async def serving(
+    env: dict[str, str], stdout: int | None = None
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, int]]:
+    """A `serve` process on a free port, live; the process and its port."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        *SERVER, "serve", "--port", str(port), env=env, cwd=PROJECT_ROOT, stdout=stdout
+    )
+    try:
+        await wait_live(f"http://127.0.0.1:{port}", process)
+        yield process, port
+    finally:
+        await stop(process)
+
+
+class RedisServer:
+    """A redis-server of this test's own (never the machine's shared one): it can be
+    killed and started again on the same port."""
+
+    def __init__(self) -> None:
+        binary = shutil.which("redis-server")
+        assert binary is not None, "redis-server is not installed"
+        self.binary = binary
+        self.port = free_port()
+        self.process: asyncio.subprocess.Process | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            self.binary,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            stdout=subprocess.DEVNULL,
+        )
+        async with asyncio.timeout(10):
+            while True:
+                assert self.process.returncode is None, "redis-server exited"
+                try:
+                    _, writer = await asyncio.open_connection("127.0.0.1", self.port)
+                except OSError:
+                    await asyncio.sleep(0.02)
+                    continue
+                writer.close()
+                return
+
+    async def kill(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+        self.process = None
