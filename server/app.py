@@ -19,6 +19,7 @@ from schema import build_schema
 from server import files_route, health
 from server.container import Container
 from server.database import close_database, init_database
+from server.faults import flush_repeats
 from server.graphql_view import GRAPHIQL_ASSETS_PATH, GraphQLView
 from server.logging import configure_logging
 from server.middleware.access_log import AccessLogMiddleware
@@ -95,6 +96,7 @@ def create_app(
             await container.close()
             if manage_database:
                 await close_database()
+            flush_repeats()
             logger.info("agora stopped")
 
     middleware = [

@@ -134,7 +134,7 @@ async def test_every_hashing_path_is_refused_when_the_pool_is_full(
     client, hasher = busy_client
     user = await create_user(password_hash=PasswordHasher(1, 8192, 1).hash(PASSWORD))
     admitted = await fill_the_pool(client)
-    requests = {
+    requests: dict[str, tuple[str, dict[str, Any], dict[str, str] | None]] = {
         "register": (
             "mutation($input: RegisterInput!) { register(input: $input) { id } }",
             {"input": {"name": "Ada", "email": "new@example.com", "password": PASSWORD}},

@@ -51,7 +51,8 @@ async def test_hashes_run_in_worker_threads_and_verify(hasher: GatedHasher):
         assert not await pool.verify(None, "Sup3r-secret!")  # no account: never valid
     finally:
         pool.close()
-    assert hasher.threads and threading.main_thread().name not in hasher.threads
+    assert hasher.threads
+    assert threading.main_thread().name not in hasher.threads
 
 
 async def test_beyond_the_threads_and_the_queue_a_hash_is_refused_at_once(hasher: GatedHasher):
