@@ -10,6 +10,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -68,9 +69,10 @@ async def wait_live(base_url: str, process: asyncio.subprocess.Process) -> None:
 
 @asynccontextmanager
 async def serving(
-    env: dict[str, str], stdout: int | None = None
+    env: dict[str, str], stdout: IO[bytes] | None = None
 ) -> AsyncIterator[tuple[asyncio.subprocess.Process, int]]:
-    """A `serve` process on a free port, live; the process and its port."""
+    """A `serve` process on a free port, live; the process and its port. ``stdout``
+    receives its log (one JSON object per line)."""
     port = free_port()
     process = await asyncio.create_subprocess_exec(
         *SERVER, "serve", "--port", str(port), env=env, cwd=PROJECT_ROOT, stdout=stdout

@@ -18,8 +18,8 @@ from tests.e2e.wsclient import GraphQLWS, connect
 Outcome = Literal["refused", "answered", "reset"]
 
 # A login for an unknown email is checked against a dummy hash made with these parameters:
-# ~1 s of argon2, during which the drain waits for the login running over the websocket.
-SLOW_ARGON2 = {"ARGON2_TIME_COST": "400", "ARGON2_MEMORY_COST_KIB": "8192"}
+# ~0.5 s of argon2, during which the drain waits for the login running over the websocket.
+SLOW_ARGON2 = {"ARGON2_TIME_COST": "300", "ARGON2_MEMORY_COST_KIB": "8192"}
 SLOW_LOGIN = (
     'mutation { login(email: "nobody@example.com", password: "Wr0ng-password!") { accessToken } }'
 )
