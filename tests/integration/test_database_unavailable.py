@@ -16,10 +16,10 @@ from tortoise import connections
 from tortoise.backends.asyncpg.client import AsyncpgDBClient
 from tortoise.transactions import in_transaction
 
-from server.database import postgres_connection
+from server.database import connect, connection_config, postgres_connection
 from services.unavailable import DatabaseUnreachable, database_unavailable
 from tests import factories
-from tests.conftest import DATABASE_URL, requires_postgres
+from tests.conftest import DATABASE_URL, make_settings, requires_postgres
 from tests.outage import absent_postgres_url
 
 
@@ -33,6 +33,19 @@ async def failure_of(client: AsyncpgDBClient) -> BaseException:
 def client_of(url: str, connect_timeout: float) -> AsyncpgDBClient:
     config = postgres_connection(url, connect_timeout=connect_timeout)
     return AsyncpgDBClient(connection_name="probe", **config["credentials"])
+
+
+def test_the_postgres_pool_connects_through_connect_within_the_configured_timeout():
+    settings = make_settings(
+        database_url="postgres://agora@db.internal:5432/agora", db_connect_timeout_seconds=3
+    )
+
+    config = connection_config(settings)
+
+    assert isinstance(config, dict)
+    credentials = config["credentials"]
+    assert credentials["connect"] is connect
+    assert credentials["timeout"] == 3
 
 
 async def test_a_refused_connection_is_database_unreachable():
