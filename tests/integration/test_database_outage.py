@@ -110,3 +110,12 @@ async def test_readiness_is_503_during_the_outage_and_200_after_it(client):
     assert during.status_code == 503
     assert during.json()["checks"]["database"] == "unavailable"
     assert after.status_code == 200
+
+
+async def test_each_operation_of_a_batch_carries_service_unavailable(client):
+    async with database_down():
+        response = await client.post("/graphql", json=[{"query": POSTS}, {"query": LOGIN}])
+
+    assert response.status_code == 200  # a batch answers 200, each result its own errors
+    codes = [error_of(result)["extensions"]["code"] for result in response.json()]
+    assert codes == ["SERVICE_UNAVAILABLE", "SERVICE_UNAVAILABLE"]
