@@ -2,7 +2,7 @@
 ``Retry-After``) instead of INTERNAL_SERVER_ERROR.
 
 Every rule below was seen while a PostgreSQL was stopped (fast and immediate), restarted and
-had backends terminated under load (tests/e2e/test_database_outage.py,
+had backends terminated under load (tests/e2e/test_postgres_restart.py,
 tests/integration/test_database_unavailable.py): opening a connection fails (refused, timed
 out: ``DatabaseUnreachable``; "the database system is starting up / shutting down": 57P03),
 a statement in flight is cut (57P01 admin shutdown, 57P02 crash shutdown, or asyncpg's
