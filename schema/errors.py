@@ -9,6 +9,7 @@ import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
 
 from services.errors import ERROR_CODE_DESCRIPTIONS, AppError, ErrorCode
+from services.unavailable import log_outage, service_unavailable
 
 logger = logging.getLogger("agora.graphql")
 
@@ -23,18 +24,30 @@ for member in ErrorCodeEnum.__strawberry_definition__.values:  # type: ignore[at
     member.description = ERROR_CODE_DESCRIPTIONS[ErrorCode(member.value)]
 
 
-def is_expected(error: GraphQLError) -> bool:
-    """Client-caused errors: our AppErrors and graphql-core's own document/variable errors."""
+def app_error(error: GraphQLError) -> AppError | None:
+    """The AppError behind ``error``: the one a resolver raised, or SERVICE_UNAVAILABLE for
+    a database outage; None for graphql-core's own errors and unexpected exceptions."""
     original = error.original_error
-    return original is None or isinstance(original, (AppError, GraphQLError))
+    if isinstance(original, AppError):
+        return original
+    if isinstance(original, GraphQLError):
+        return app_error(original)
+    return None if original is None else service_unavailable(original)
+
+
+def is_expected(error: GraphQLError) -> bool:
+    """Client-caused errors (our AppErrors, graphql-core's own document/variable errors) and
+    database outages: none of them is a bug to log with its stack."""
+    original = error.original_error
+    return original is None or isinstance(original, GraphQLError) or app_error(error) is not None
 
 
 def error_code(error: GraphQLError) -> ErrorCode:
     original = error.original_error
-    if isinstance(original, AppError):
-        return original.code
     if isinstance(original, GraphQLError):
         return error_code(original)
+    if (cause := app_error(error)) is not None:
+        return cause.code
     if original is not None:
         return ErrorCode.INTERNAL_SERVER_ERROR
     if error.extensions and "code" in error.extensions:
@@ -50,20 +63,20 @@ def error_code(error: GraphQLError) -> ErrorCode:
 
 def http_status(error: GraphQLError) -> int:
     """The HTTP status this error asks for when it stops the whole request."""
-    original = error.original_error
-    if isinstance(original, AppError) and original.http_status >= 400:
-        return original.http_status
+    cause = app_error(error)
+    if cause is not None and cause.http_status >= 400:
+        return cause.http_status
     return 400
 
 
 def format_error(error: GraphQLError, *, mask: bool, request_id: str | None) -> dict[str, Any]:
     formatted: dict[str, Any] = dict(error.formatted)
-    original = error.original_error
+    cause = app_error(error)
     code = error_code(error)
     extensions: dict[str, Any] = dict(formatted.get("extensions") or {})
-    if isinstance(original, AppError):
-        formatted["message"] = original.message
-        extensions.update(original.extensions)
+    if cause is not None:
+        formatted["message"] = cause.message
+        extensions.update(cause.extensions)
     elif code is ErrorCode.INTERNAL_SERVER_ERROR and mask:
         formatted["message"] = MASKED_MESSAGE
         extensions = {}
@@ -75,9 +88,11 @@ def format_error(error: GraphQLError, *, mask: bool, request_id: str | None) -> 
 
 def log_unexpected_errors(errors: list[GraphQLError], operation_name: str | None) -> None:
     for error in errors:
-        if is_expected(error):
-            continue
         original = error.original_error
+        if is_expected(error):
+            if original is not None and not isinstance(original, (AppError, GraphQLError)):
+                log_outage(original)  # the only expected error that is not an AppError
+            continue
         assert original is not None
         logger.error(
             "unexpected error: %s",

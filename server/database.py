@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import asyncpg
 from asyncpg import Connection
 from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
 
 from server.settings import Settings
+from services.unavailable import DatabaseUnreachable
 
 APP_LABEL = "models"
 MODEL_MODULES = [
@@ -46,17 +48,36 @@ async def keep_session_state(connection: Connection) -> None:
     locks); anything that starts to must use ``SET LOCAL``/transaction-scoped locks."""
 
 
-def postgres_connection(url: str) -> dict[str, Any]:
-    """Tortoise's connection config for an ``asyncpg://`` URL, with the pool's reset."""
+async def connect(*args: Any, **kwargs: Any) -> Connection:
+    """asyncpg's pool ``connect``: a server that cannot be reached (refused, reset, unknown
+    host, no answer within the connect timeout) raises DatabaseUnreachable, so the outage is
+    told apart from any other ``OSError`` (services/unavailable.py)."""
+    try:
+        connection: Connection = await asyncpg.connect(*args, **kwargs)
+    except OSError as exc:  # TimeoutError and every socket error are OSErrors
+        raise DatabaseUnreachable(f"cannot connect to the database: {exc}") from exc
+    return connection
+
+
+def postgres_connection(url: str, connect_timeout: float | None = None) -> dict[str, Any]:
+    """Tortoise's connection config for an ``asyncpg://`` URL: the pool's reset and connect,
+    and the connect timeout (asyncpg waits 60 s by default; a ``timeout`` in the URL wins)."""
     config = expand_db_url(url)
-    config["credentials"]["reset"] = keep_session_state
+    credentials = config["credentials"]
+    credentials["reset"] = keep_session_state
+    credentials["connect"] = connect
+    if connect_timeout is not None:
+        credentials.setdefault("timeout", connect_timeout)
     return config
 
 
 def connection_config(settings: Settings) -> str | dict[str, Any]:
-    """Tortoise's ``default`` connection: the URL, with the pool's reset for PostgreSQL."""
+    """Tortoise's ``default`` connection: the URL, with the pool's reset, connect and
+    timeout for PostgreSQL."""
     url = database_url(settings)
-    return postgres_connection(url) if url.startswith("asyncpg://") else url
+    if url.startswith("asyncpg://"):
+        return postgres_connection(url, settings.db_connect_timeout_seconds)
+    return url
 
 
 def tortoise_config(settings: Settings, *, with_aerich: bool = True) -> dict[str, Any]:

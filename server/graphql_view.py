@@ -32,7 +32,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from loaders import Loaders
 from schema import AgoraSchema
 from schema.context import Context
-from schema.errors import format_error, http_status
+from schema.errors import app_error, format_error, http_status
 from server.container import Container
 from server.multipart import UploadLimits, upload_request_adapter
 from server.negotiation import check_post_body, negotiate
@@ -56,12 +56,13 @@ from services.errors import (
     Unauthenticated,
     UnsupportedMediaType,
 )
+from services.unavailable import outage_as_service_unavailable
 
 # Statuses kept even for legacy application/json clients: they are HTTP-level refusals,
 # not GraphQL request errors (which the spec answers with 200 under application/json).
 HTTP_LEVEL_STATUSES = frozenset({401, 413, 415, 429, 503})
-# Answers that tell the client when to come back (Retry-After).
-BACK_OFF_STATUSES = frozenset({429, 503})
+# Answers whose Retry-After header is kept: clients and proxies back off on these.
+RETRY_AFTER_STATUSES = frozenset({429, 503})
 
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
@@ -170,7 +171,11 @@ class GraphQLView(GraphQL[Context, None]):
                 raise HTTPException(406, "Accept application/graphql-response+json or json")
             if request.method == "POST":
                 check_post_body(request.headers, self.settings.csrf_header)
-            response = await self.run(request)
+            # The token check (get_context) and anything else outside execution: a
+            # database outage is a 503 in the error contract, never uvicorn's plain 500
+            # (which also drops the keep-alive connection).
+            with outage_as_service_unavailable():
+                response = await self.run(request)
         except HTTPException as exc:
             headers = {"Allow": "GET, POST"} if exc.status_code == 405 else None
             response = error_response(
@@ -208,7 +213,8 @@ class GraphQLView(GraphQL[Context, None]):
         return context
 
     async def authenticate(self, context: Context, authorization: str) -> None:
-        user, claims = await authenticate(self.container, authorization)
+        with outage_as_service_unavailable():
+            user, claims = await authenticate(self.container, authorization)
         context.user = user
         context.session_id = claims.session_id
         context.claims = claims
@@ -224,6 +230,8 @@ class GraphQLView(GraphQL[Context, None]):
         if authorization:
             try:
                 await self.authenticate(context, str(authorization))
+            except ServiceUnavailable:
+                raise  # the handlers close with 1013 (try again later), not 4403
             except AppError as exc:
                 raise ConnectionRejectionError({"message": exc.message}) from exc
             assert context.user is not None
@@ -327,13 +335,16 @@ class GraphQLView(GraphQL[Context, None]):
                 if request.state.media_type == LEGACY_JSON and status not in HTTP_LEVEL_STATUSES:
                     status = 200
             for error in errors:
-                # Throttling (429) and outages (503) answer with their status and Retry-After
-                # even when raised in a resolver (login attempts, the password hashing pool):
-                # clients and proxies back off on the status alone.
-                original = error.original_error
-                if isinstance(original, RateLimited | ServiceUnavailable):
-                    status = original.http_status
-                    sub_response.headers.update(original.headers)
+                # Throttling answers 429 + Retry-After even when it happened in a resolver
+                # (login attempts), and an operation that produced no data because the
+                # database is down answers 503 + Retry-After: clients and proxies back off
+                # on the status alone. (With data, the spec requires a 2xx.)
+                cause = app_error(error)
+                if isinstance(cause, RateLimited) or (
+                    isinstance(cause, ServiceUnavailable) and result.data is None
+                ):
+                    status = cause.http_status
+                    sub_response.headers.update(cause.headers)
             if status is not None:
                 sub_response.status_code = status
         return payload  # type: ignore[return-value]
@@ -352,7 +363,7 @@ class GraphQLView(GraphQL[Context, None]):
         )
         for name, value in sub_response.headers.items():
             if name not in ("content-type", "content-length") and (
-                status in BACK_OFF_STATUSES or name != "retry-after"
+                status in RETRY_AFTER_STATUSES or name != "retry-after"
             ):
                 response.headers.append(name, value)
         if sub_response.background:

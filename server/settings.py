@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite://./data/agora.sqlite3"
     db_pool_min: int = Field(default=1, ge=1)
     db_pool_max: int = Field(default=10, ge=1)
+    db_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     redis_url: str | None = None
 
     jwt_secret: str | None = None

@@ -47,7 +47,7 @@ from loaders import Loaders
 from resolvers.subscriptions import checking_only
 from schema.extensions import parse_document
 from server.listeners import stop_accepting
-from services.errors import AppError
+from services.errors import AppError, ServiceUnavailable
 
 if TYPE_CHECKING:
     from strawberry import Schema
@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("agora.websocket")
 
 GOING_AWAY = 1001
+TRY_AGAIN_LATER = 1013
 INIT_TIMEOUT = 4408
 SHUTDOWN_REASON = "Server shutting down"
 DRAIN_TIMEOUT_SECONDS = 10.0
@@ -146,6 +147,21 @@ async def _close_quietly(handler: Any, code: int, reason: str) -> None:
     # The socket may be gone already (the client left, or it was closed for a reason).
     with suppress(Exception):
         await handler.websocket.close(code=code, reason=reason)
+
+
+async def _connection_init(
+    handler: Any, init: Callable[[Any], Coroutine[Any, Any, None]], message: Any
+) -> None:
+    """``connection_init`` of either protocol: closed with 1001 while draining, and with 1013
+    (try again later) when the database cannot check the token, so that clients reconnect
+    instead of taking it for a bad token (4403)."""
+    if handler.realtime.websockets.draining:
+        await _close_quietly(handler, GOING_AWAY, SHUTDOWN_REASON)
+        return
+    try:
+        await init(message)
+    except ServiceUnavailable as exc:
+        await _close_quietly(handler, TRY_AGAIN_LATER, exc.message)
 
 
 _END: Any = object()
@@ -329,10 +345,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler["Context", None]):
             registry.closed(self)
 
     async def handle_connection_init(self, message: Any) -> None:
-        if self.realtime.websockets.draining:
-            await self.websocket.close(code=GOING_AWAY, reason=SHUTDOWN_REASON)
-            return
-        await super().handle_connection_init(message)
+        await _connection_init(self, super().handle_connection_init, message)
 
     async def handle_subscribe(self, message: Any) -> None:
         if self.connection_acknowledged and message["id"] not in self.operations:
@@ -477,10 +490,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler["Context", None]):
             await self.close(INIT_TIMEOUT, "Connection initialisation timeout")
 
     async def handle_connection_init(self, message: Any) -> None:
-        if self.realtime.websockets.draining:
-            await self.close(GOING_AWAY, SHUTDOWN_REASON)
-            return
-        await super().handle_connection_init(message)
+        await _connection_init(self, super().handle_connection_init, message)
 
     async def handle_start(self, message: Any) -> None:
         if self.realtime.websockets.draining and self.connection_acknowledged:

@@ -1,5 +1,6 @@
-"""`python -m server serve` processes for the end-to-end tests, on free ports, stopped
-(killed if need be) when the test ends."""
+"""`python -m server` as a separate process: the CLI commands and `serve` on a port, for the
+end-to-end tests that need a server of their own (its own database, its own lifetime),
+stopped (killed if need be) when the test ends."""
 
 from __future__ import annotations
 
@@ -44,27 +45,52 @@ async def run_cli(env: dict[str, str], *args: str) -> None:
     assert await process.wait() == 0, f"{args[0]} failed"
 
 
-async def stop(process: asyncio.subprocess.Process) -> None:
-    if process.returncode is None:
-        process.terminate()
-        try:
-            async with asyncio.timeout(15):
-                await process.wait()
-        except TimeoutError:
-            process.kill()
-            await process.wait()
+async def start_server(
+    env: dict[str, str], port: int, log: IO[bytes] | None = None
+) -> asyncio.subprocess.Process:
+    """``serve`` on ``port``; its stdout and stderr go to ``log`` when given."""
+    return await asyncio.create_subprocess_exec(
+        *SERVER,
+        "serve",
+        "--port",
+        str(port),
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT if log is not None else None,
+    )
 
 
-async def wait_live(base_url: str, process: asyncio.subprocess.Process) -> None:
+async def wait_for_health(
+    base_url: str, process: asyncio.subprocess.Process, check: str = "ready"
+) -> None:
+    """Until ``/health/<check>`` (``live`` or ``ready``) answers 200; fails if the server
+    exits first or takes more than 30 s."""
     async with httpx.AsyncClient(base_url=base_url) as http, asyncio.timeout(30):
         while True:
             assert process.returncode is None, "the server exited"
             try:
-                if (await http.get("/health/live")).status_code == 200:
+                if (await http.get(f"/health/{check}")).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
             await asyncio.sleep(0.05)
+
+
+async def wait_ready(base_url: str, process: asyncio.subprocess.Process) -> None:
+    await wait_for_health(base_url, process, "ready")
+
+
+async def stop_server(process: asyncio.subprocess.Process) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within 15 s."""
+    if process.returncode is None:
+        process.terminate()
+    try:
+        async with asyncio.timeout(15):
+            await process.wait()
+    except TimeoutError:
+        process.kill()
+        await process.wait()
 
 
 @asynccontextmanager
@@ -78,7 +104,7 @@ async def serving(
         *SERVER, "serve", "--port", str(port), env=env, cwd=PROJECT_ROOT, stdout=stdout
     )
     try:
-        await wait_live(f"http://127.0.0.1:{port}", process)
+        await wait_for_health(f"http://127.0.0.1:{port}", process, "live")
         yield process, port
     finally:
-        await stop(process)
+        await stop_server(process)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,12 +20,11 @@ from redis.asyncio import Redis
 
 from tests.conftest import DATABASE_URL, ON_POSTGRES, REDIS_URL, requires_redis
 from tests.e2e.conftest import free_port
+from tests.e2e.processes import run_cli, start_server, stop_server, wait_ready
 from tests.e2e.wsclient import GraphQLWS, connect
 
 pytestmark = requires_redis
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SERVER = (sys.executable, "-m", "server")
 PASSWORD = "Sup3r-secret!"
 EMAIL = "replica-author@example.com"
 CHANNEL = "agora:events:post.published"  # the default key prefix both servers use
@@ -52,25 +49,6 @@ async def database_url(tmp_path: Path) -> AsyncIterator[str]:
         await admin.close()
 
 
-async def run_cli(env: dict[str, str], *args: str) -> None:
-    process = await asyncio.create_subprocess_exec(
-        *SERVER, *args, env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL
-    )
-    assert await process.wait() == 0, f"{args[0]} failed"
-
-
-async def wait_ready(base_url: str, process: asyncio.subprocess.Process) -> None:
-    async with httpx.AsyncClient(base_url=base_url) as http, asyncio.timeout(30):
-        while True:
-            assert process.returncode is None, "a server exited"
-            try:
-                if (await http.get("/health/ready")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-
-
 @pytest.fixture
 async def replicas(database_url: str) -> AsyncIterator[tuple[str, str]]:
     """Two `python -m server serve` processes on free ports; their base URLs."""
@@ -89,28 +67,14 @@ async def replicas(database_url: str) -> AsyncIterator[tuple[str, str]]:
     await run_cli(env, "migrate")
     await run_cli(env, "create-user", "--name", "Ada", "--email", EMAIL, "--password", PASSWORD)
     ports = [free_port(), free_port()]
-    processes = [
-        await asyncio.create_subprocess_exec(
-            *SERVER, "serve", "--port", str(port), env=env, cwd=PROJECT_ROOT
-        )
-        for port in ports
-    ]
+    processes = [await start_server(env, port) for port in ports]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:
         for url, process in zip(urls, processes, strict=True):
             await wait_ready(url, process)
         yield urls[0], urls[1]
     finally:
-        for process in processes:
-            if process.returncode is None:
-                process.terminate()
-        for process in processes:
-            try:
-                async with asyncio.timeout(15):
-                    await process.wait()
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        await asyncio.gather(*(stop_server(process) for process in processes))
 
 
 async def login(http: httpx.AsyncClient) -> str:

@@ -170,6 +170,17 @@ def test_every_invalid_value_is_reported_not_only_the_first(
     ]
 
 
+@pytest.mark.parametrize("seconds", ["0", "-1", "61", "soon"])
+def test_the_database_connect_timeout_is_positive_and_at_most_a_minute(
+    monkeypatch: pytest.MonkeyPatch, seconds: str
+) -> None:
+    monkeypatch.setenv("DB_CONNECT_TIMEOUT_SECONDS", seconds)
+
+    problems = refusal(_env_file=None)
+
+    assert [problem.split(":", 1)[0] for problem in problems] == ["DB_CONNECT_TIMEOUT_SECONDS"]
+
+
 def test_settings_are_read_from_a_dotenv_file_in_the_working_directory() -> None:
     Path(".env").write_text("APP_ENV=test\nQUERY_MAX_DEPTH=7\n", encoding="utf-8")
 
