@@ -15,7 +15,7 @@ graphql-core reserves the names of its built-in scalars.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
@@ -117,48 +117,60 @@ def argument_sites(
 ) -> list[ArgumentSite]:
     """The text-carrying arguments of the operation and of the fragments it spreads, each
     fragment visited once however often it is spread."""
-    sites: list[ArgumentSite] = []
-    visited: set[str] = set()
+    collector = _SiteCollector(schema, fragments)
+    collector.directives(operation.directives)
+    collector.walk(operation.selection_set, schema.get_root_type(operation.operation))
+    return collector.sites
 
-    def add(owner: str, nodes: Sequence[ArgumentNode], definitions: Mapping[str, Any]) -> None:
+
+# A class rather than nested recursive functions: those would be a reference cycle (and
+# garbage for the cyclic collector) on every request.
+@dataclass
+class _SiteCollector:
+    schema: GraphQLSchema
+    fragments: Mapping[str, FragmentDefinitionNode]
+    sites: list[ArgumentSite] = field(default_factory=list)
+    visited: set[str] = field(default_factory=set)
+
+    def add(
+        self, owner: str, nodes: Sequence[ArgumentNode], definitions: Mapping[str, Any]
+    ) -> None:
         for node in nodes:
             definition = definitions.get(node.name.value)
             if definition is not None and carries_text(definition.type):
-                sites.append(ArgumentSite(owner, node, definition))
+                self.sites.append(ArgumentSite(owner, node, definition))
 
-    def directives(nodes: Sequence[DirectiveNode] | None) -> None:
+    def directives(self, nodes: Sequence[DirectiveNode] | None) -> None:
         for node in nodes or ():
-            directive = schema.get_directive(node.name.value)
+            directive = self.schema.get_directive(node.name.value)
             if directive is not None:
-                add(f"@{node.name.value}", node.arguments or (), directive.args)
+                self.add(f"@{node.name.value}", node.arguments or (), directive.args)
 
-    def walk(selection_set: SelectionSetNode | None, parent: GraphQLNamedType | None) -> None:
+    def walk(self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType | None) -> None:
         for selection in selection_set.selections if selection_set else ():
-            directives(selection.directives)
+            self.directives(selection.directives)
             if isinstance(selection, FieldNode):
                 fields = getattr(parent, "fields", None) or {}
-                field = fields.get(selection.name.value)
-                if field is not None:
-                    add(selection.name.value, selection.arguments or (), field.args)
-                    walk(selection.selection_set, get_named_type(field.type))
+                definition = fields.get(selection.name.value)
+                if definition is not None:
+                    self.add(selection.name.value, selection.arguments or (), definition.args)
+                    self.walk(selection.selection_set, get_named_type(definition.type))
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
-                walk(
+                self.walk(
                     selection.selection_set,
-                    schema.get_type(condition.name.value) if condition else parent,
+                    self.schema.get_type(condition.name.value) if condition else parent,
                 )
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
-                fragment = fragments.get(name)
-                if fragment is None or name in visited:
+                fragment = self.fragments.get(name)
+                if fragment is None or name in self.visited:
                     continue
-                visited.add(name)
-                directives(fragment.directives)
-                walk(fragment.selection_set, schema.get_type(fragment.type_condition.name.value))
-
-    directives(operation.directives)
-    walk(operation.selection_set, schema.get_root_type(operation.operation))
-    return sites
+                self.visited.add(name)
+                self.directives(fragment.directives)
+                self.walk(
+                    fragment.selection_set, self.schema.get_type(fragment.type_condition.name.value)
+                )
 
 
 def _item_type(type_: GraphQLInputType) -> GraphQLInputType:
