@@ -6,6 +6,7 @@ Arguments are collected once per fragment, however often it is spread."""
 
 from __future__ import annotations
 
+import gc
 from typing import Annotated, Any
 
 import pytest
@@ -214,3 +215,36 @@ def test_an_unpaired_surrogate_from_a_lenient_json_decoder_is_refused(value):
     message = refusal("query($c: String) { items(code: $c) { name } }", {"c": value})
     assert message is not None
     assert "valid Unicode" in message
+
+
+def test_checking_a_request_leaves_no_cyclic_garbage():
+    """Every request runs these rules: their garbage must be freed by reference counting
+    (the app raises the cyclic collector's threshold, see README). Parsing is left out: the
+    app parses a query once (and graphql-core's tokens are a doubly linked list)."""
+    document = parse(
+        "query($f: Filter) { items(filter: $f) { ...F } } "
+        'fragment F on Item { child(label: "ok") { ... on Item { name } } }'
+    )
+    operation = get_operation_ast(document)
+    assert operation is not None
+    fragments = {
+        node.name.value: node
+        for node in document.definitions
+        if isinstance(node, FragmentDefinitionNode)
+    }
+    variables = {"f": {"tag": "ok", "words": ["a"], "nested": {"tag": "b"}}}
+    gc.collect()
+    gc.disable()
+    try:
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        coerced = get_variable_values(SCHEMA, operation.variable_definitions or (), variables)
+        assert not isinstance(coerced, list)
+        check_arguments(argument_sites(SCHEMA, operation, fragments), coerced.coerced)
+        gc.collect()
+        garbage = [type(item).__qualname__ for item in gc.garbage]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+
+    assert garbage == []
