@@ -17,6 +17,7 @@ from resolvers.prefetch import read_prefetched_first
 from schema.errors import ErrorCodeEnum, log_unexpected_errors
 from schema.execution import ModelAwareExecutionContext
 from schema.extensions import CostLimiter, DocumentLimits, OperationObserver
+from schema.input_rules import InputRules
 from schema.limits import DocumentLimitSettings
 from schema.roots import MUTATION_TYPES, QUERY_TYPES, SUBSCRIPTION_TYPES
 from schema.scalars import SCALAR_MAP
@@ -60,6 +61,7 @@ def build_schema(settings: Settings) -> AgoraSchema:
         extensions.append(DisableIntrospection)
     extensions += [
         lambda: ValidationCache(maxsize=512),
+        InputRules,
         CostLimiter.factory(settings.query_max_cost, policy),
     ]
     return AgoraSchema(

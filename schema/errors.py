@@ -15,6 +15,10 @@ logger = logging.getLogger("agora.graphql")
 
 MASKED_MESSAGE = "An unexpected error occurred"
 
+# graphql-core's messages for input values (rather than documents) that it refuses itself:
+# variables, and an Int literal beyond GraphQL's 32 bits (checked by the Int scalar).
+BAD_INPUT_MESSAGES = ("Variable '$", "Int cannot represent non 32-bit signed integer value")
+
 ErrorCodeEnum = strawberry.enum(
     ErrorCode,
     name="ErrorCode",
@@ -44,6 +48,12 @@ def is_expected(error: GraphQLError) -> bool:
 
 def error_code(error: GraphQLError) -> ErrorCode:
     original = error.original_error
+    if isinstance(original, AppError):
+        return original.code
+    # graphql-core wraps the coercion error of a variable's value in "Variable '$x' has
+    # invalid value: ...": the value is bad input whatever the scalar that refused it.
+    if error.message.startswith(BAD_INPUT_MESSAGES):
+        return ErrorCode.BAD_USER_INPUT
     if isinstance(original, GraphQLError):
         return error_code(original)
     if (cause := app_error(error)) is not None:
@@ -56,8 +66,6 @@ def error_code(error: GraphQLError) -> ErrorCode:
         if "Document contains more than" in error.message:
             return ErrorCode.QUERY_TOO_COMPLEX
         return ErrorCode.GRAPHQL_PARSE_FAILED
-    if error.message.startswith("Variable '$"):
-        return ErrorCode.BAD_USER_INPUT
     return ErrorCode.GRAPHQL_VALIDATION_FAILED
 
 
@@ -75,7 +83,10 @@ def format_error(error: GraphQLError, *, mask: bool, request_id: str | None) -> 
     code = error_code(error)
     extensions: dict[str, Any] = dict(formatted.get("extensions") or {})
     if cause is not None:
-        formatted["message"] = cause.message
+        # graphql-core's own wrapper ("Variable '$x' has invalid value: …") already says
+        # the cause's message and names what was refused: keep it.
+        if not isinstance(error.original_error, GraphQLError):
+            formatted["message"] = cause.message
         extensions.update(cause.extensions)
     elif code is ErrorCode.INTERNAL_SERVER_ERROR and mask:
         formatted["message"] = MASKED_MESSAGE

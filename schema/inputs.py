@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import strawberry
 from strawberry import UNSET
 
 from schema.enums import OrderStatus, PostStatus, ProductStatus, Role, UserStatus
+from schema.input_rules import max_length
+from services.input_bounds import SEARCH_MAX
+from services.posts import TAG_MAX
+
+
+def search_term() -> Any:
+    """A ``search`` filter field (optional): at most ``SEARCH_MAX`` characters."""
+    return strawberry.field(default=UNSET, directives=[max_length(SEARCH_MAX)])
 
 
 @strawberry.input
@@ -24,7 +33,7 @@ class UpdateProfileInput:
 
 @strawberry.input
 class UserFilter:
-    search: str | None = UNSET
+    search: str | None = search_term()
     role: Role | None = UNSET
     status: UserStatus | None = UNSET
 
@@ -48,8 +57,8 @@ class UpdatePostInput:
 class PostFilter:
     author_id: strawberry.ID | None = UNSET
     status: PostStatus | None = UNSET
-    tag: str | None = UNSET
-    search: str | None = UNSET
+    tag: str | None = strawberry.field(default=UNSET, directives=[max_length(TAG_MAX)])
+    search: str | None = search_term()
 
 
 @strawberry.input
@@ -70,7 +79,7 @@ class UpdateProductInput:
 
 @strawberry.input
 class ProductFilter:
-    search: str | None = UNSET
+    search: str | None = search_term()
     min_price: Decimal | None = UNSET
     max_price: Decimal | None = UNSET
     in_stock: bool | None = UNSET

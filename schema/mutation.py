@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 from strawberry import UNSET
@@ -11,6 +12,7 @@ from resolvers import auth, catalogue, orders, posts, users, wallet
 from schema.arguments import given
 from schema.context import Info
 from schema.enums import Permission, Role
+from schema.input_rules import max_length
 from schema.inputs import (
     CreatePostInput,
     CreateProductInput,
@@ -28,6 +30,10 @@ from schema.types.orders import Order
 from schema.types.posts import Comment, Post
 from schema.types.user import User
 from schema.types.wallet import Transfer
+from services.validation import EMAIL_MAX
+
+# An email that is looked up (not validated first, as sign-up does) is bounded at the edge.
+Email = Annotated[str, strawberry.argument(directives=[max_length(EMAIL_MAX)])]
 
 
 @strawberry.type
@@ -41,7 +47,7 @@ class Mutation:
         return await auth.verify_email(info, token)  # type: ignore[return-value]
 
     @strawberry.mutation(description="Send a new verification email. Always true.")
-    async def resend_verification_email(self, info: Info, email: str) -> bool:
+    async def resend_verification_email(self, info: Info, email: Email) -> bool:
         return await auth.resend_verification_email(info, email)
 
     @strawberry.mutation(
@@ -51,7 +57,7 @@ class Mutation:
         )
     )
     async def login(
-        self, info: Info, email: str, password: str, use_cookie: bool = False
+        self, info: Info, email: Email, password: str, use_cookie: bool = False
     ) -> AuthPayload:
         return await auth.login(info, email, password, use_cookie)
 
@@ -70,7 +76,7 @@ class Mutation:
         return await auth.logout_all(info)
 
     @strawberry.mutation(description="Email a password reset link (1 h). Always true.")
-    async def request_password_reset(self, info: Info, email: str) -> bool:
+    async def request_password_reset(self, info: Info, email: Email) -> bool:
         return await auth.request_password_reset(info, email)
 
     @strawberry.mutation(description="Set a new password with a reset token; ends all sessions.")

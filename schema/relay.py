@@ -9,6 +9,7 @@ import strawberry
 
 from services.errors import BadUserInput
 from services.global_ids import global_id
+from services.input_bounds import BIGINT_MAX
 
 
 @strawberry.interface(description="An object with a globally unique, opaque ID.")
@@ -40,7 +41,7 @@ def from_global_id(global_id: str) -> tuple[str, str]:
     return type_name, pk
 
 
-MAX_PK = 2**63 - 1  # BIGINT
+MAX_PK = BIGINT_MAX
 
 
 def parse_int_pk(pk: str) -> int | None:

@@ -1,7 +1,9 @@
-"""Scalars: Decimal is money, serialised as a string with two decimals ("12.50")."""
+"""Scalars: Decimal is money, serialised as a string with two decimals ("12.50"); DateTime is
+ISO 8601. Both refuse, as BAD_USER_INPUT, values the database cannot hold."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -9,6 +11,8 @@ import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
 from services.errors import BadUserInput
+from services.input_bounds import datetime_problem
+from services.money import DECIMAL_LIMIT
 
 CENT = Decimal("0.01")
 
@@ -28,6 +32,29 @@ def parse_decimal(value: Any) -> Decimal:
         raise BadUserInput(f"'{value}' is not a decimal number") from exc
     if not parsed.is_finite():
         raise BadUserInput("Decimal must be a finite number")
+    # copy_abs, not abs(): abs() rounds to the context and overflows on "1e999999999".
+    if parsed.copy_abs() > DECIMAL_LIMIT:
+        raise BadUserInput(f"Decimal must be between -{DECIMAL_LIMIT} and {DECIMAL_LIMIT}")
+    return parsed
+
+
+def serialize_datetime(value: datetime) -> str:
+    return value.isoformat()
+
+
+def parse_datetime(value: Any) -> datetime:
+    """An ISO 8601 date-time (``2026-01-01T00:00:00Z``) the database can store."""
+    if not isinstance(value, str):
+        raise BadUserInput('DateTime must be a string such as "2026-01-01T00:00:00Z"')
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise BadUserInput(
+            'DateTime must be an ISO 8601 date and time such as "2026-01-01T00:00:00Z"'
+        ) from exc
+    problem = datetime_problem(parsed)
+    if problem is not None:
+        raise BadUserInput(f"DateTime {problem}")
     return parsed
 
 
@@ -38,4 +65,11 @@ DecimalScalar: ScalarDefinition = strawberry.scalar(
     parse_value=parse_decimal,
 )
 
-SCALAR_MAP: dict[object, ScalarDefinition] = {Decimal: DecimalScalar}
+DateTimeScalar: ScalarDefinition = strawberry.scalar(
+    name="DateTime",
+    description="Date with time (isoformat)",
+    serialize=serialize_datetime,
+    parse_value=parse_datetime,
+)
+
+SCALAR_MAP: dict[object, ScalarDefinition] = {Decimal: DecimalScalar, datetime: DateTimeScalar}

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from services.input_bounds import BIGINT_MAX
 from services.validation import Problems
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("1000000.00")
+DECIMAL_LIMIT = Decimal(BIGINT_MAX).scaleb(-2)
+"""The largest amount whose cents fit the BIGINT columns: the Decimal scalar's bound."""
 
 
 def to_decimal(cents: int) -> Decimal:

@@ -20,10 +20,11 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from services.errors import BadUserInput
+from services.input_bounds import BIGINT_MAX, column_problem
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
-MAX_PK = 2**63 - 1  # BIGINT
+MAX_PK = BIGINT_MAX
 
 M = TypeVar("M", bound=Model)
 
@@ -118,11 +119,12 @@ def decode_cursor(cursor: str) -> tuple[Any, int]:
 def _check_cursor_value(model: type[Model], ordering: Ordering, value: Any, cursor: str) -> None:
     """A cursor's value must fit the ordering's column (a cursor of another ordering, or a
     forged one, is bad input, not a database error)."""
-    expected = model._meta.fields_map[ordering.field].field_type
+    field = model._meta.fields_map[ordering.field]
     if (
         isinstance(value, bool)
-        or not isinstance(value, expected)
+        or not isinstance(value, field.field_type)
         or (isinstance(value, datetime) and value.tzinfo is None)
+        or column_problem(field, value) is not None
     ):
         raise BadUserInput(f"'{cursor}' is not a valid cursor for this ordering")
 

@@ -406,6 +406,22 @@ async def test_document_limits_refuse_with_an_error_message(live_server_factory)
         assert (await client.receive())["type"] == "pong"
 
 
+async def test_a_nul_in_an_argument_over_the_socket_is_refused_with_an_error_message(server):
+    async with connect(server.ws_url) as client:
+        await client.init()
+        await client.subscribe(
+            "nul",
+            "query($v: String) { posts(filter: {search: $v}) { totalCount } }",
+            {"v": "a\u0000b"},
+        )
+
+        refused = await client.receive()
+        assert refused["type"] == "error"
+        assert error_code(refused) == "BAD_USER_INPUT"
+        await client.send({"type": "ping"})
+        assert (await client.receive())["type"] == "pong"
+
+
 async def test_queries_over_the_socket_use_the_connection_user(server):
     user = await create_user(name="Grace")
     async with connect(server.ws_url) as client:
