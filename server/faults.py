@@ -112,6 +112,26 @@ def warn_repeated(
     )
 
 
+class LibraryRepeats(logging.Filter):
+    """The same throttle for a library's own warnings (asyncpg's pool logs one with its
+    stack every time it fails to reconnect): a record passes as the first of its run, then
+    once per interval, its message telling how many were held back."""
+
+    def __init__(self, dependency: str) -> None:
+        super().__init__()
+        self.dependency = dependency
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.WARNING:
+            return True
+        held_back = REPEATS.admit((record.name, self.dependency, "library", str(record.msg)))
+        if held_back is None:
+            return False
+        if held_back:
+            record.msg = f"{record.msg} ({held_back} more like this since the last one logged)"
+        return True
+
+
 def flush_repeats() -> None:
     """Log how many lines of each run were held back and not reported yet (at shutdown)."""
     for key, held_back in REPEATS.drain().items():

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from server.faults import DEFAULT_REPEAT_INTERVAL_SECONDS, configure_repeats
+from server.faults import DEFAULT_REPEAT_INTERVAL_SECONDS, LibraryRepeats, configure_repeats
 from server.request_context import request_id_var, user_id_var
 
 _RESERVED = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
@@ -81,3 +81,7 @@ def configure_logging(
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True
+    # During a database outage asyncpg's pool warns (with a stack) on every reconnect attempt.
+    pool_logger = logging.getLogger("asyncpg.pool")
+    if not any(isinstance(f, LibraryRepeats) for f in pool_logger.filters):
+        pool_logger.addFilter(LibraryRepeats("database"))

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from asyncpg.exceptions import InterfaceError, InternalClientError, PostgresError
 from tortoise.exceptions import DBConnectionError
 
+from server.faults import dependency_failed
 from services.errors import AppError, ServiceUnavailable
 
 logger = logging.getLogger("agora.database")
@@ -87,7 +88,9 @@ def service_unavailable(error: BaseException) -> ServiceUnavailable | None:
 
 def log_outage(error: BaseException) -> None:
     """One line, no stack: the request was fine, the database was not."""
-    logger.warning("database unavailable: %s: %s", type(error).__name__, error)
+    dependency_failed(
+        logger, "database", "request", "database unavailable: %s: %s", type(error).__name__, error
+    )
 
 
 @contextmanager

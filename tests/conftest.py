@@ -21,6 +21,7 @@ from models.user import User
 from server.app import create_app
 from server.container import Container
 from server.database import close_database, tortoise_config
+from server.faults import REPEATS
 from server.settings import Settings
 from tests.factories import bearer
 
@@ -48,6 +49,14 @@ def make_settings(**overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
+
+
+@pytest.fixture(autouse=True)
+def fresh_log_throttle() -> Iterator[None]:
+    """Each test starts with no run of repeated warnings (the throttle is process-wide)."""
+    REPEATS.drain()
+    yield
+    REPEATS.drain()
 
 
 @pytest.fixture(scope="session")
