@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from starlette.requests import Request
 from starlette.responses import Response
+from starlette.websockets import WebSocket
 
 from models.user import User
 from resolvers.invalidation import users_changed
@@ -46,14 +48,27 @@ def _payload(context: Context, session: IssuedSession, use_cookie: bool) -> Auth
     )
 
 
+def refresh_cookie(request: Request | WebSocket, name: str) -> str | None:
+    """The refresh cookie, honoured only in an HTTP POST. Never in a GET: a cross-site page
+    can make a browser send one with the cookie attached (links, images, prefetches), so a
+    GET must not act on it. Never on a websocket: its handshake is a GET, and no new cookie
+    can be set there."""
+    if not isinstance(request, Request) or request.method != "POST":
+        return None
+    return request.cookies.get(name)
+
+
 def _refresh_token_from(context: Context, argument: str | None) -> tuple[str, bool]:
     """The refresh token from the argument, else from the cookie; and whether it was the
     cookie (the new one then goes back into it)."""
     if argument:
         return argument, False
-    cookie = context.request.cookies.get(context.settings.refresh_cookie_name)
+    cookie = refresh_cookie(context.request, context.settings.refresh_cookie_name)
     if not cookie:
-        raise BadUserInput("Pass `refreshToken`, or send the refresh cookie")
+        raise BadUserInput(
+            "Pass `refreshToken`, or send the refresh cookie in a POST request "
+            "(it is never read from a GET or a websocket)"
+        )
     return cookie, True
 
 

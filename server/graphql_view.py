@@ -7,6 +7,7 @@ request id) for refusals made before execution, orjson, and GraphiQL under its o
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import dataclasses
 import hashlib
@@ -17,16 +18,19 @@ from typing import Any, cast
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
+from starlette.datastructures import QueryParams as StarletteQueryParams
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
-from strawberry.schema.exceptions import InvalidOperationTypeError
-from strawberry.types import ExecutionResult
+from strawberry.http.types import QueryParams
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from loaders import Loaders
@@ -34,10 +38,11 @@ from schema import AgoraSchema
 from schema.context import Context
 from schema.errors import app_error, format_error, http_status
 from server.container import Container
-from server.multipart import UploadLimits, upload_request_adapter
-from server.negotiation import check_post_body, negotiate
+from server.graphql_request import graphql_requests, query_string_parameters
+from server.multipart import UploadLimits, operations_with_files, upload_request_adapter
+from server.negotiation import MODERN, ResponseFormat, body_type, check_post_body, negotiate
 from server.request_context import current_request_id, user_id_var
-from server.responses import GRAPHQL_RESPONSE_JSON, LEGACY_JSON, error_response
+from server.responses import error_response
 from server.websocket import (
     LegacyWSHandler,
     SharedSubscriptions,
@@ -50,7 +55,6 @@ from services.errors import (
     BadUserInput,
     NotFound,
     PayloadTooLarge,
-    QueryTooComplex,
     RateLimited,
     ServiceUnavailable,
     Unauthenticated,
@@ -63,6 +67,17 @@ from services.unavailable import outage_as_service_unavailable
 HTTP_LEVEL_STATUSES = frozenset({401, 413, 415, 429, 503})
 # Answers whose Retry-After header is kept: clients and proxies back off on these.
 RETRY_AFTER_STATUSES = frozenset({429, 503})
+
+# Subscriptions run over the websocket only (GraphiQL sends them there too); mutations never
+# over GET (405).
+HTTP_OPERATION_TYPES = {
+    "GET": frozenset({OperationType.QUERY}),
+    "POST": frozenset({OperationType.QUERY, OperationType.MUTATION}),
+}
+SUBSCRIPTION_OVER_HTTP = (
+    "Subscriptions are not served over HTTP: open a websocket to this same URL "
+    "(subprotocol graphql-transport-ws) and subscribe there"
+)
 
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
@@ -118,6 +133,17 @@ def _http_exception_error(exc: HTTPException) -> AppError:
     return BadUserInput(exc.reason)
 
 
+class SubResponse(Response):
+    """Strawberry's sub-response (the status and headers set during the request), with the
+    response format negotiated for it."""
+
+    def __init__(self, response_format: ResponseFormat) -> None:
+        super().__init__()
+        self.status_code = None  # type: ignore[assignment]  # None: not set by anyone yet
+        del self.headers["content-length"]
+        self.response_format = response_format
+
+
 def _is_request_error(result: ExecutionResult) -> bool:
     """Errors that stopped the request before execution: the response has no ``data``."""
     if isinstance(result, PreExecutionError):
@@ -162,10 +188,10 @@ class GraphQLView(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive)
-        media_type = negotiate(request.headers.get("accept"))
-        request.state.media_type = media_type or GRAPHQL_RESPONSE_JSON
+        response_format = negotiate(request.headers.get("accept"))
+        request.state.response_format = response_format or MODERN
         try:
-            if media_type is None and not self.should_render_graphql_ide(
+            if response_format is None and not self.should_render_graphql_ide(
                 self.request_adapter_class(request)
             ):
                 raise HTTPException(406, "Accept application/graphql-response+json or json")
@@ -181,16 +207,15 @@ class GraphQLView(GraphQL[Context, None]):
             response = error_response(
                 [_http_exception_error(exc)],
                 status_code=exc.status_code,
-                media_type=request.state.media_type,
+                media_type=request.state.response_format.error_type,
                 headers=headers,
             )
         except AppError as exc:
-            response = error_response([exc], media_type=request.state.media_type)
+            response = error_response([exc], media_type=request.state.response_format.error_type)
         await response(scope, receive, send)
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
-        sub_response = await super().get_sub_response(request)
-        sub_response.media_type = getattr(request.state, "media_type", GRAPHQL_RESPONSE_JSON)
+        sub_response = SubResponse(getattr(request.state, "response_format", MODERN))
         request.state.sub_response = sub_response
         return sub_response
 
@@ -282,19 +307,73 @@ class GraphQLView(GraphQL[Context, None]):
         await self.container.pubsub.close()
         await self.websockets.drain()
 
+    def parse_query_params(self, params: QueryParams) -> dict[str, Any]:
+        return query_string_parameters(cast("StarletteQueryParams", params), self.decode_json)
+
+    async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> Any:
+        form = await request.get_form_data()
+        return operations_with_files(form.form, self.decode_json)
+
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
-        data = await super().parse_http_body(request)
-        if isinstance(data, list):
-            limit = self.settings.query_max_operations
-            if not data:
-                raise BadUserInput("A batch must contain at least one operation")
-            if len(data) > limit:
-                raise QueryTooComplex(
-                    f"A batch of {len(data)} operations is over the limit of {limit}"
+        """Strawberry's, with every parameter checked (``server.graphql_request``). The
+        CSRF guard has already refused every other content type of a POST."""
+        data: object
+        if request.method == "GET":
+            data = self.parse_query_params(request.query_params)
+        elif body_type(request.headers) == "multipart/form-data":
+            data = await self.parse_multipart(request)
+        else:
+            data = self.parse_json(await request.get_body())
+        return graphql_requests(data, self.settings.query_max_operations)
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
+        if not isinstance(request_data, list):
+            return await self.execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        # An operation of a batch that is refused before it runs answers its own error: the
+        # others run (and a mutation among them is not reported as failed when it was done).
+        return list(
+            await asyncio.gather(
+                *(
+                    self.execute_batched(
+                        request, request_adapter, sub_response, context, root_value, data
+                    )
+                    for data in request_data
                 )
-        return data
+            )
+        )
+
+    async def execute_batched(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        try:
+            return await self.execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        except HTTPException as exc:
+            error: AppError = _http_exception_error(exc)
+        except AppError as exc:
+            error = exc
+        return PreExecutionError(
+            data=None, errors=[GraphQLError(error.message, original_error=error)]
+        )
 
     async def execute_single(
         self,
@@ -305,14 +384,25 @@ class GraphQLView(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
+        method = request_adapter.method
         try:
-            return await super().execute_single(
-                request, request_adapter, sub_response, context, root_value, request_data
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=HTTP_OPERATION_TYPES[method],
+                operation_extensions=request_data.extensions,
             )
-        except HTTPException as exc:
-            if isinstance(exc.__cause__, InvalidOperationTypeError) and request.method == "GET":
-                raise HTTPException(405, "Only queries can be sent with GET; use POST") from exc
-            raise
+        except MissingQueryError as exc:
+            raise BadUserInput("No GraphQL query found in the request") from exc
+        except CannotGetOperationTypeError as exc:
+            raise BadUserInput(exc.as_http_error_reason()) from exc
+        except InvalidOperationTypeError as exc:
+            if exc.operation_type is OperationType.SUBSCRIPTION:
+                raise BadUserInput(SUBSCRIPTION_OVER_HTTP, reason="SUBSCRIPTION_OVER_HTTP") from exc
+            raise HTTPException(405, "Only queries can be sent with GET; use POST") from exc
 
     async def process_result(
         self, request: Request | WebSocket, result: ExecutionResult
@@ -332,7 +422,10 @@ class GraphQLView(GraphQL[Context, None]):
             status = None
             if request_error:
                 status = max(http_status(error) for error in errors)
-                if request.state.media_type == LEGACY_JSON and status not in HTTP_LEVEL_STATUSES:
+                if (
+                    request.state.response_format.request_errors_as_200
+                    and status not in HTTP_LEVEL_STATUSES
+                ):
                     status = 200
             for error in errors:
                 # Throttling answers 429 + Retry-After even when it happened in a resolver
@@ -356,10 +449,13 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> Response:
         # A batch answers 200: each operation carries its own errors.
         status = 200 if isinstance(response_data, list) else sub_response.status_code or 200
+        response_format = (
+            sub_response.response_format if isinstance(sub_response, SubResponse) else MODERN
+        )
         response = Response(
             orjson.dumps(response_data),
             status_code=status,
-            media_type=sub_response.media_type or GRAPHQL_RESPONSE_JSON,
+            media_type=response_format.media_type(status),
         )
         for name, value in sub_response.headers.items():
             if name not in ("content-type", "content-length") and (

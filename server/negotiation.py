@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from starlette.datastructures import Headers
 
 from server.responses import GRAPHQL_RESPONSE_JSON, LEGACY_JSON
@@ -32,30 +35,59 @@ def _ranges(accept: str) -> list[tuple[str, float]]:
     return ranges
 
 
-def _quality(candidate: str, ranges: list[tuple[str, float]]) -> float:
-    """The quality of the most specific range matching ``candidate``."""
+def _match(candidate: str, ranges: list[tuple[str, float]]) -> tuple[int, float]:
+    """The specificity (2 named, 1 ``type/*``, 0 ``*/*``, -1 none) and quality of the most
+    specific range matching ``candidate``."""
     major = candidate.split("/")[0]
     best: tuple[int, float] = (-1, 0.0)
     for media, quality in ranges:
         specificity = {candidate: 2, f"{major}/*": 1, "*/*": 0}.get(media, -1)
         if specificity > best[0]:
             best = (specificity, quality)
-    return best[1]
+    return best
 
 
-def negotiate(accept: str | None) -> str | None:
-    """The response media type for ``Accept``; None when neither JSON type is acceptable.
-    No header, or a tie, means application/graphql-response+json (the current spec)."""
+@dataclass(frozen=True, slots=True)
+class ResponseFormat:
+    """How to answer a request: the media type of 2xx answers and of the others, and whether
+    GraphQL request errors (parse, validation, limits) answer 200 instead of 4xx."""
+
+    success_type: str
+    error_type: str
+    request_errors_as_200: bool
+
+    def media_type(self, status: int) -> str:
+        return self.success_type if status < 300 else self.error_type
+
+
+# Asked for by name (or preferred): the spec's status codes.
+MODERN = ResponseFormat(GRAPHQL_RESPONSE_JSON, GRAPHQL_RESPONSE_JSON, request_errors_as_200=False)
+# Only application/json acceptable: a legacy client, whose GraphQL request errors answer 200
+# (HTTP-level refusals keep their status: see the view).
+LEGACY = ResponseFormat(LEGACY_JSON, LEGACY_JSON, request_errors_as_200=True)
+# No Accept, or only wildcards: the spec's status codes, but a 2xx says application/json, as
+# the spec asks for clients that may be legacy (a 4xx keeps application/graphql-response+json,
+# which tells such a client the body is still a GraphQL response).
+UNSPECIFIED = ResponseFormat(LEGACY_JSON, GRAPHQL_RESPONSE_JSON, request_errors_as_200=False)
+
+
+def negotiate(accept: str | None) -> ResponseFormat | None:
+    """The response format for ``Accept``; None when neither JSON type is acceptable."""
     if not accept or not accept.strip():
-        return GRAPHQL_RESPONSE_JSON
+        return UNSPECIFIED
     ranges = _ranges(accept)
-    modern, legacy = _quality(GRAPHQL_RESPONSE_JSON, ranges), _quality(LEGACY_JSON, ranges)
+    (modern_specificity, modern), (legacy_specificity, legacy) = (
+        _match(GRAPHQL_RESPONSE_JSON, ranges),
+        _match(LEGACY_JSON, ranges),
+    )
     if modern <= 0 and legacy <= 0:
         return None
-    return GRAPHQL_RESPONSE_JSON if modern >= legacy else LEGACY_JSON
+    if modern_specificity < 2 and legacy_specificity < 2:
+        return UNSPECIFIED
+    return MODERN if modern >= legacy else LEGACY
 
 
-def body_type(headers: Headers) -> str:
+def body_type(headers: Mapping[str, str]) -> str:
     return headers.get("content-type", "").split(";")[0].strip().lower()
 
 

@@ -47,6 +47,7 @@ from loaders import Loaders
 from resolvers.subscriptions import checking_only
 from schema.extensions import parse_document
 from server.listeners import stop_accepting
+from server.ws_messages import close_reason, message_problem
 from services.errors import AppError, ServiceUnavailable
 
 if TYPE_CHECKING:
@@ -59,6 +60,7 @@ logger = logging.getLogger("agora.websocket")
 
 GOING_AWAY = 1001
 TRY_AGAIN_LATER = 1013
+INVALID_MESSAGE = 4400
 INIT_TIMEOUT = 4408
 SHUTDOWN_REASON = "Server shutting down"
 DRAIN_TIMEOUT_SECONDS = 10.0
@@ -344,6 +346,13 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler["Context", None]):
         finally:
             registry.closed(self)
 
+    async def handle_message(self, message: Any) -> None:
+        problem = message_problem(message, "subscribe", "complete")
+        if problem is not None:
+            await self.handle_invalid_message(close_reason(problem))  # closes with 4400
+            return
+        await super().handle_message(message)
+
     async def handle_connection_init(self, message: Any) -> None:
         await _connection_init(self, super().handle_connection_init, message)
 
@@ -488,6 +497,13 @@ class LegacyWSHandler(BaseGraphQLWSHandler["Context", None]):
         await asyncio.sleep(self.realtime.settings.ws_connection_init_timeout_seconds)
         if not self.connection_acknowledged:
             await self.close(INIT_TIMEOUT, "Connection initialisation timeout")
+
+    async def handle_message(self, message: Any) -> None:
+        problem = message_problem(message, "start", "stop")
+        if problem is not None:
+            await self.close(INVALID_MESSAGE, close_reason(problem))
+            return
+        await super().handle_message(message)
 
     async def handle_connection_init(self, message: Any) -> None:
         await _connection_init(self, super().handle_connection_init, message)

@@ -71,3 +71,47 @@ async def test_foreign_origin_handshake_is_refused(live_server):
         ):
             pass
     assert refused.value.response.status_code == 403
+
+
+REFRESH_BY_COOKIE = "mutation { refreshToken { accessToken } }"
+
+
+async def cookie_login(server) -> str:
+    """Log in in cookie mode over HTTP; the refresh cookie's value."""
+    await access_token(server)  # creates the account
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        response = await client.post(
+            "/graphql",
+            json={
+                "query": 'mutation($p: String!) { login(email: "ada@example.com", password: $p,'
+                " useCookie: true) { accessToken } }",
+                "variables": {"p": PASSWORD},
+            },
+        )
+        return str(response.cookies["agora_refresh"])
+
+
+async def test_the_refresh_cookie_is_never_read_on_a_websocket(live_server):
+    cookie = await cookie_login(live_server)
+    async with websockets.connect(
+        live_server.ws_url,
+        subprotocols=[PROTOCOL],
+        additional_headers={"Cookie": f"agora_refresh={cookie}"},
+    ) as socket:
+        await socket.send(json.dumps({"type": "connection_init", "payload": {}}))
+        assert json.loads(await socket.recv())["type"] == "connection_ack"
+        await socket.send(
+            json.dumps({"id": "1", "type": "subscribe", "payload": {"query": REFRESH_BY_COOKIE}})
+        )
+        message = json.loads(await socket.recv())
+    [error] = message["payload"]["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "POST" in error["message"]
+    # The cookie's session was not touched: its refresh token still works, once, over POST.
+    async with httpx.AsyncClient(base_url=live_server.base_url) as client:
+        response = await client.post(
+            "/graphql",
+            json={"query": REFRESH_BY_COOKIE},
+            headers={"Cookie": f"agora_refresh={cookie}"},
+        )
+    assert response.json()["data"]["refreshToken"]["accessToken"]

@@ -66,21 +66,81 @@ def error_codes(response: httpx.Response) -> list[str]:
 # --- content negotiation and status codes ---------------------------------------------
 
 
-async def test_response_is_graphql_response_json_without_accept_header(
+def without_accept(client: httpx.AsyncClient, body: dict[str, Any]) -> httpx.Request:
+    request = client.build_request("POST", "/graphql", json=body)
+    del request.headers["accept"]  # httpx sends "Accept: */*" unless told otherwise
+    return request
+
+
+# No Accept or only wildcards: the client may be a legacy one, so a 2xx says application/json
+# (the spec's SHOULD; graphql-http audits 80D8 and its `*/*` twin). Status codes do not change:
+# a request error is still a 4xx, under application/graphql-response+json, which tells even
+# such a client that the body is a GraphQL response.
+
+
+async def test_success_is_application_json_without_accept_header(
     client: httpx.AsyncClient,
 ) -> None:
-    request = client.build_request("POST", "/graphql", json={"query": ME_QUERY})
-    del request.headers["accept"]  # httpx sends "Accept: */*" unless told otherwise
-    response = await client.send(request)
+    response = await client.send(without_accept(client, {"query": ME_QUERY}))
     assert "accept" not in response.request.headers
     assert response.status_code == 200
-    assert media_type(response) == GRAPHQL_RESPONSE_JSON
+    assert media_type(response) == LEGACY_JSON
+    assert response.json()["data"] == {"me": None}
 
 
-async def test_response_is_graphql_response_json_for_accept_any(
+async def test_success_is_application_json_for_accept_any(client: httpx.AsyncClient) -> None:
+    response = await graphql(client, ME_QUERY, headers={"Accept": "*/*"})
+    assert response.status_code == 200
+    assert media_type(response) == LEGACY_JSON
+
+
+async def test_success_is_application_json_for_accept_application_any(
     client: httpx.AsyncClient,
 ) -> None:
-    response = await graphql(client, ME_QUERY, headers={"Accept": "*/*"})
+    response = await graphql(client, ME_QUERY, headers={"Accept": "application/*"})
+    assert response.status_code == 200
+    assert media_type(response) == LEGACY_JSON
+
+
+async def test_browser_default_accept_gets_application_json(client: httpx.AsyncClient) -> None:
+    response = await graphql(
+        client, ME_QUERY, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    )
+    assert response.status_code == 200
+    assert media_type(response) == LEGACY_JSON
+
+
+async def test_request_error_is_400_graphql_response_json_without_accept_header(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.send(without_accept(client, {"query": "{ nope }"}))
+    assert response.status_code == 400
+    assert media_type(response) == GRAPHQL_RESPONSE_JSON
+    assert "data" not in response.json()
+    assert error_codes(response) == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+async def test_request_error_is_400_graphql_response_json_for_accept_any(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await graphql(client, "{ me { id ", headers={"Accept": "*/*"})
+    assert response.status_code == 400
+    assert media_type(response) == GRAPHQL_RESPONSE_JSON
+    assert error_codes(response) == ["GRAPHQL_PARSE_FAILED"]
+
+
+async def test_batch_is_application_json_for_accept_any(client: httpx.AsyncClient) -> None:
+    response = await client.post("/graphql", json=[{"query": ME_QUERY}], headers={"Accept": "*/*"})
+    assert response.status_code == 200
+    assert media_type(response) == LEGACY_JSON
+
+
+async def test_graphql_response_json_named_beside_a_wildcard_is_used(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await graphql(
+        client, ME_QUERY, headers={"Accept": f"{GRAPHQL_RESPONSE_JSON}, */*;q=0.1"}
+    )
     assert response.status_code == 200
     assert media_type(response) == GRAPHQL_RESPONSE_JSON
 
@@ -322,6 +382,78 @@ async def test_empty_batch_is_400(client: httpx.AsyncClient) -> None:
     assert response.status_code == 400
     assert "data" not in response.json()
     assert error_codes(response) == ["BAD_USER_INPUT"]
+
+
+async def test_unknown_operation_name_in_a_batch_answers_its_own_error(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/graphql",
+        json=[{"query": "query A { me { id } }", "operationName": "B"}, {"query": ME_QUERY}],
+    )
+    assert response.status_code == 200
+    first, second = response.json()
+    assert "data" not in first
+    assert [error["extensions"]["code"] for error in first["errors"]] == ["BAD_USER_INPUT"]
+    assert first["errors"][0]["message"] == 'Unknown operation named "B".'
+    assert second["data"] == {"me": None}
+
+
+# --- subscriptions over HTTP ----------------------------------------------------------
+
+SUBSCRIPTION = "subscription { postPublished { id } }"
+
+
+def assert_refused_toward_the_websocket(response: httpx.Response) -> None:
+    assert response.status_code == 400
+    body = response.json()
+    assert "data" not in body
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["reason"] == "SUBSCRIPTION_OVER_HTTP"
+    assert "websocket" in error["message"]
+    assert "graphql-transport-ws" in error["message"]
+    assert error["extensions"]["requestId"] == response.headers["x-request-id"]
+
+
+async def test_subscription_over_post_is_refused_toward_the_websocket(
+    client: httpx.AsyncClient,
+) -> None:
+    assert_refused_toward_the_websocket(await graphql(client, SUBSCRIPTION))
+
+
+async def test_subscription_over_get_is_refused_toward_the_websocket(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/graphql", params={"query": SUBSCRIPTION})
+    assert_refused_toward_the_websocket(response)
+
+
+async def test_subscription_as_graphiql_would_post_it_is_refused_toward_the_websocket(
+    client: httpx.AsyncClient,
+) -> None:
+    # GraphiQL sends subscriptions over its websocket; one it fails to recognise (a named
+    # subscription without operationName) comes as its HTTP fetcher's POST.
+    response = await client.post(
+        "/graphql",
+        json={"query": "subscription Feed { postPublished { id } }", "operationName": None},
+        headers={"Accept": "application/json, multipart/mixed"},
+    )
+    assert_refused_toward_the_websocket(response)
+    assert media_type(response) == LEGACY_JSON
+
+
+async def test_subscription_in_a_batch_answers_its_own_error_and_the_others_run(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post("/graphql", json=[{"query": SUBSCRIPTION}, {"query": ME_QUERY}])
+    assert response.status_code == 200
+    first, second = response.json()
+    assert "data" not in first
+    [error] = first["errors"]
+    assert error["extensions"]["reason"] == "SUBSCRIPTION_OVER_HTTP"
+    assert error["extensions"]["requestId"] == response.headers["x-request-id"]
+    assert second["data"] == {"me": None}
 
 
 # --- CSRF guard -----------------------------------------------------------------------

@@ -282,6 +282,18 @@ async def test_logout_without_an_argument_revokes_the_cookie_session_and_clears_
     assert not await refresh_works(client, value)
 
 
+async def test_a_get_never_uses_the_refresh_cookie(client):
+    await create_user(client)
+    [header] = set_cookie_headers(await cookie_login(client))
+    value, _ = cookie_attributes(header)
+    response = await client.get(
+        "/graphql", params={"query": "mutation { refreshToken { accessToken } }"}
+    )
+    assert response.status_code == 405
+    assert set_cookie_headers(response) == []
+    assert await refresh_works(client, value)  # the cookie's session was never touched
+
+
 async def test_refresh_without_an_argument_or_a_cookie_is_bad_user_input(client):
     assert error_code(await refresh(client, None)) == "BAD_USER_INPUT"
 
