@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
-from services.errors import ERROR_CODE_DESCRIPTIONS, AppError, ErrorCode
+from services.errors import ERROR_CODE_DESCRIPTIONS, AppError, BadUserInput, ErrorCode
 from services.unavailable import log_outage, service_unavailable
 
 logger = logging.getLogger("agora.graphql")
@@ -16,8 +19,12 @@ logger = logging.getLogger("agora.graphql")
 MASKED_MESSAGE = "An unexpected error occurred"
 
 # graphql-core's messages for input values (rather than documents) that it refuses itself:
-# variables, and an Int literal beyond GraphQL's 32 bits (checked by the Int scalar).
-BAD_INPUT_MESSAGES = ("Variable '$", "Int cannot represent non 32-bit signed integer value")
+# a variable's value or default, and an Int literal beyond GraphQL's 32 bits. Its other
+# "Variable '$x' …" messages ("is never used", "is not defined") are document errors.
+BAD_INPUT_MESSAGE = re.compile(
+    r"Variable '\$\w+' has invalid (default )?value"
+    r"|Int cannot represent non 32-bit signed integer value"
+)
 
 ErrorCodeEnum = strawberry.enum(
     ErrorCode,
@@ -28,15 +35,36 @@ for member in ErrorCodeEnum.__strawberry_definition__.values:  # type: ignore[at
     member.description = ERROR_CODE_DESCRIPTIONS[ErrorCode(member.value)]
 
 
+def operation_refusal(error: Exception) -> BadUserInput | None:
+    """Strawberry's refusals of a document it cannot run (no query, an unknown operation
+    name, an operation type the transport does not serve): the client's mistake. Over HTTP
+    the view answers them itself; over websockets they arrive here."""
+    if isinstance(error, MissingQueryError):
+        return BadUserInput("No GraphQL query found in the request")
+    if isinstance(error, CannotGetOperationTypeError):
+        return BadUserInput(error.as_http_error_reason())
+    if isinstance(error, InvalidOperationTypeError):
+        kind = error.operation_type.value
+        return BadUserInput(
+            f"A {kind} cannot be sent over this transport: the legacy graphql-ws protocol "
+            "serves subscriptions only; use graphql-transport-ws or HTTP for queries and "
+            "mutations"
+        )
+    return None
+
+
 def app_error(error: GraphQLError) -> AppError | None:
-    """The AppError behind ``error``: the one a resolver raised, or SERVICE_UNAVAILABLE for
-    a database outage; None for graphql-core's own errors and unexpected exceptions."""
+    """The AppError behind ``error``: the one a resolver raised, a refusal of the operation,
+    or SERVICE_UNAVAILABLE for a database outage; None for graphql-core's own errors and
+    unexpected exceptions."""
     original = error.original_error
     if isinstance(original, AppError):
         return original
     if isinstance(original, GraphQLError):
         return app_error(original)
-    return None if original is None else service_unavailable(original)
+    if original is None:
+        return None
+    return operation_refusal(original) or service_unavailable(original)
 
 
 def is_expected(error: GraphQLError) -> bool:
@@ -52,7 +80,7 @@ def error_code(error: GraphQLError) -> ErrorCode:
         return original.code
     # graphql-core wraps the coercion error of a variable's value in "Variable '$x' has
     # invalid value: ...": the value is bad input whatever the scalar that refused it.
-    if error.message.startswith(BAD_INPUT_MESSAGES):
+    if BAD_INPUT_MESSAGE.match(error.message):
         return ErrorCode.BAD_USER_INPUT
     if isinstance(original, GraphQLError):
         return error_code(original)

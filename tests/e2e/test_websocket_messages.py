@@ -94,3 +94,43 @@ async def test_a_subscribe_without_a_string_id_closes_with_4400(live_server, pro
         )
     assert code == 4400
     assert "needs a string `id`" in reason
+
+
+def error_codes(message: dict[str, Any]) -> list[str]:
+    payload = message["payload"]
+    errors = payload if isinstance(payload, list) else payload.get("errors", [payload])
+    return [error["extensions"]["code"] for error in errors]
+
+
+async def test_an_unknown_operation_name_over_the_legacy_protocol_is_bad_user_input(
+    live_server,
+):
+    async with connect(live_server.ws_url, LEGACY_WS) as socket:
+        await socket.init()
+        await socket.send(start(LEGACY_WS, {"query": SUBSCRIPTION, "operationName": "Missing"}))
+        answer = await socket.receive()
+    assert answer["type"] == "error"
+    assert error_codes(answer) == ["BAD_USER_INPUT"]
+    assert "Missing" in json.dumps(answer["payload"])
+
+
+async def test_an_unknown_operation_name_closes_a_transport_socket_with_4400_naming_it(
+    live_server,
+):
+    async with connect(live_server.ws_url, TRANSPORT_WS) as socket:
+        await socket.init()
+        code, reason = await closed_with_reason(
+            socket, start(TRANSPORT_WS, {"query": SUBSCRIPTION, "operationName": "Missing"})
+        )
+    assert code == 4400
+    assert "Missing" in reason
+
+
+async def test_a_query_over_the_legacy_protocol_is_refused_as_bad_user_input(live_server):
+    async with connect(live_server.ws_url, LEGACY_WS) as socket:
+        await socket.init()
+        await socket.subscribe("1", "{ __typename }")
+        answer = await socket.receive()
+    assert answer["type"] == "error"
+    assert error_codes(answer) == ["BAD_USER_INPUT"]
+    assert "graphql-transport-ws" in json.dumps(answer["payload"])

@@ -146,3 +146,31 @@ async def test_a_well_formed_id_of_nothing_is_null_without_an_error(
     body = response.json()
     assert body["data"] == {"node": None}
     assert "errors" not in body
+
+
+@pytest.mark.parametrize(
+    ("document", "variables"),
+    [
+        pytest.param("query Q($v: Int) { __typename }", {}, id="variable-never-used"),
+        pytest.param("{ posts(first: $n) { nodes { id } } }", {}, id="variable-not-defined"),
+    ],
+)
+async def test_a_document_error_about_a_variable_is_a_validation_failure(
+    client: httpx.AsyncClient, document: str, variables: dict[str, Any]
+) -> None:
+    response = await graphql(client, document, variables)
+
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+async def test_a_bad_variable_value_is_bad_user_input(client: httpx.AsyncClient) -> None:
+    response = await graphql(
+        client, "query Q($n: Int) { posts(first: $n) { nodes { id } } }", {"n": "many"}
+    )
+
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["message"].startswith("Variable '$n' has invalid value")
