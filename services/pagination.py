@@ -11,7 +11,7 @@ import base64
 import binascii
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import orjson
@@ -100,6 +100,26 @@ def encode_cursor(value: Any, pk: int) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(payload)).decode().rstrip("=")
 
 
+def _is_bigint(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and -MAX_PK <= value <= MAX_PK
+
+
+def _storable(value: Any) -> bool:
+    """Whether the database can bind a cursor's value: a forged cursor may carry an integer
+    over BIGINT, a NUL (PostgreSQL refuses it in text) or a datetime whose UTC time falls
+    outside years 1-9999 (asyncpg converts to UTC before sending)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _is_bigint(value)
+    if isinstance(value, str):
+        return "\x00" not in value
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            return False
+    return True
+
+
 def decode_cursor(cursor: str) -> tuple[Any, int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
@@ -108,8 +128,8 @@ def decode_cursor(cursor: str) -> tuple[Any, int]:
             value = datetime.fromisoformat(value)
         elif kind != "v" or isinstance(value, (list, dict)):
             raise ValueError(kind)
-        if not isinstance(pk, int) or isinstance(pk, bool) or not -MAX_PK <= pk <= MAX_PK:
-            raise ValueError(pk)
+        if not _is_bigint(pk) or not _storable(value):
+            raise ValueError(pk, value)
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError) as exc:
         raise BadUserInput(f"'{cursor}' is not a valid cursor") from exc
     return value, pk

@@ -108,6 +108,32 @@ def test_a_malformed_cursor_is_bad_user_input(cursor: str) -> None:
     assert "not a valid cursor" in raised.value.message
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [
+        ["v", 2**63, 1],
+        ["v", 2**64 - 1, 1],
+        ["v", "a\x00b", 1],
+        ["d", "0001-01-01T00:00:00+14:00", 1],
+        ["d", "9999-12-31T23:59:59-14:00", 1],
+    ],
+    ids=["over-bigint", "max-uint64", "nul", "before-year-1-in-utc", "after-year-9999-in-utc"],
+)
+def test_a_cursor_value_no_database_can_hold_is_bad_user_input(payload: list[Any]) -> None:
+    """Forged cursors, found by the fuzz tests: PostgreSQL refused these values with an
+    INTERNAL_SERVER_ERROR (int64 overflow, NUL in text, a date outside its range)."""
+    with pytest.raises(BadUserInput) as raised:
+        decode_cursor(raw(payload))
+    assert "not a valid cursor" in raised.value.message
+
+
+def test_the_extreme_datetimes_a_database_holds_are_valid_cursors() -> None:
+    first = datetime(1, 1, 1, tzinfo=UTC)
+    last = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+    assert decode_cursor(encode_cursor(first, 1)) == (first, 1)
+    assert decode_cursor(encode_cursor(last, 1)) == (last, 1)
+
+
 def test_the_largest_bigint_id_is_a_valid_cursor() -> None:
     assert decode_cursor(raw(["v", 1, 2**63 - 1])) == (1, 2**63 - 1)
 
