@@ -13,6 +13,7 @@ import binascii
 from typing import Any
 
 import graphql
+from hypothesis import strategies as st
 
 from services.errors import BadUserInput
 from services.global_ids import global_id
@@ -117,3 +118,58 @@ class _Tidy(graphql.Visitor):
 
 def tidy(document: str) -> str:
     return graphql.print_ast(graphql.visit(graphql.parse(document), _Tidy()))
+
+
+# --- money: hand-written operations with generated variables --------------------------------
+
+PLACE_ORDER = (
+    "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) "
+    "{ id status total items { quantity subtotal product { id stock } } buyer { balance } } }"
+)
+TRANSFER = (
+    "mutation($i: TransferInput!) { transfer(input: $i) "
+    "{ id amount note from { balance } to { name } } }"
+)
+DEPOSIT = "mutation($u: ID!, $a: Decimal!) { depositFunds(userId: $u, amount: $a) { balance } }"
+CANCEL = "mutation($o: ID!) { cancelOrder(id: $o) { status total buyer { balance } } }"
+COMPLETE = "mutation($o: ID!) { completeOrder(id: $o) { status items { product { name } } } }"
+
+AMOUNTS = ("0.01", "1.00", "12.50", "999999.99", "1000000.00", "1000000.01", "0", "-1", "0.001")
+KEYS = ("k1", "k1", "k2", "k" * 128, "k" * 129, "", " ")
+QUANTITIES = (1, 2, 100, 101, 0, -1, 2**31 - 1)
+Operation = tuple[str, dict[str, Any]]
+
+
+def _world_id(type_name: str, most: int) -> st.SearchStrategy[str]:
+    return st.integers(1, most).map(lambda pk: global_id(type_name, pk))
+
+
+def _money_operation() -> st.SearchStrategy[Operation]:
+    users = _world_id("User", 21)
+    products = _world_id("Product", 11)
+    orders = _world_id("Order", 8)
+    amounts = st.sampled_from(AMOUNTS)
+    keys = st.sampled_from(KEYS)
+    lines = st.lists(
+        st.fixed_dictionaries({"productId": products, "quantity": st.sampled_from(QUANTITIES)}),
+        max_size=4,
+    )
+    order_input = st.fixed_dictionaries({"items": lines, "idempotencyKey": keys})
+    transfer_input = st.fixed_dictionaries(
+        {"toUserId": users, "amount": amounts, "idempotencyKey": keys},
+        optional={"note": st.sampled_from(["lunch", "", "n" * 281, "<b>hi</b>"])},
+    )
+    return st.one_of(
+        order_input.map(lambda i: (PLACE_ORDER, {"i": i})),
+        transfer_input.map(lambda i: (TRANSFER, {"i": i})),
+        st.tuples(users, amounts).map(lambda ua: (DEPOSIT, {"u": ua[0], "a": ua[1]})),
+        orders.map(lambda o: (CANCEL, {"o": o})),
+        orders.map(lambda o: (COMPLETE, {"o": o})),
+    )
+
+
+def money_operations() -> st.SearchStrategy[list[Operation]]:
+    """A few orders, transfers, deposits, cancellations and completions in a row, on world
+    rows, with boundary amounts, quantities and idempotency keys (a key comes back often,
+    with the same payload or another)."""
+    return st.lists(_money_operation(), min_size=1, max_size=4)
