@@ -108,6 +108,13 @@ def test_a_malformed_cursor_is_bad_user_input(cursor: str) -> None:
     assert "not a valid cursor" in raised.value.message
 
 
+def test_the_extreme_datetimes_a_database_holds_are_valid_cursors() -> None:
+    first = datetime(1, 1, 1, tzinfo=UTC)
+    last = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+    assert decode_cursor(encode_cursor(first, 1)) == (first, 1)
+    assert decode_cursor(encode_cursor(last, 1)) == (last, 1)
+
+
 def test_the_largest_bigint_id_is_a_valid_cursor() -> None:
     assert decode_cursor(raw(["v", 1, 2**63 - 1])) == (1, 2**63 - 1)
 
