@@ -339,12 +339,15 @@ async def test_an_expired_token_starts_no_new_subscription(server):
     starts (UNAUTHENTICATED); a new connection with a fresh token works."""
     user = await create_user()
     ttl = server.container.settings.access_token_ttl_seconds
-    token = token_for(server, user, issued=datetime.now(UTC) - timedelta(seconds=ttl - 1))
+    # Valid for about 3 more seconds (exp is whole seconds): room to connect and subscribe
+    # on a loaded machine.
+    expires = datetime.now(UTC) + timedelta(seconds=3)
+    token = token_for(server, user, issued=expires - timedelta(seconds=ttl))
     async with connect(server.ws_url) as client:
         assert (await client.init(token))["type"] == "connection_ack"
         await client.subscribe("feed", POST_PUBLISHED)
         await subscribers(server, events.POST_PUBLISHED, 1)
-        await asyncio.sleep(1.2)
+        await asyncio.sleep((expires - datetime.now(UTC)).total_seconds() + 0.2)
 
         await client.subscribe("late", POST_PUBLISHED)
         refused = await client.receive()
