@@ -15,6 +15,7 @@ some other way) runs its Strawberry resolver: the DataLoader fallback.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from loaders.level import load_level
 from resolvers.attachments import MISSING, PREFETCHED_FIELD, attach, attached
+from resolvers.selection import selected_field
 from schema.connections import Connection, connection_from_page
 from services.pagination import Page
 
@@ -73,14 +75,33 @@ def read_prefetched_first(schema: GraphQLSchema) -> None:
 
 
 def fields_of(selections: Iterable[Selection]) -> list[SelectedField]:
-    """The fields of a selection set, through fragments and inline fragments."""
-    found: list[SelectedField] = []
+    """The fields of a selection set, through fragments and inline fragments, as graphql-core
+    collects them: a fragment spread again is not read again, and the fields under one
+    response key are one field with the selections of all."""
+    by_key: dict[str, SelectedField] = {}
+    _collect(selections, by_key, set())
+    return list(by_key.values())
+
+
+def _collect(
+    selections: Iterable[Selection], by_key: dict[str, SelectedField], visited: set[str]
+) -> None:
     for selection in selections:
         if isinstance(selection, SelectedField):
-            found.append(selection)
-        elif isinstance(selection, (FragmentSpread, InlineFragment)):
-            found.extend(fields_of(selection.selections))
-    return found
+            key = response_key(selection)
+            known = by_key.get(key)
+            by_key[key] = (
+                selection
+                if known is None
+                else dataclasses.replace(
+                    known, selections=[*known.selections, *selection.selections]
+                )
+            )
+        elif isinstance(selection, InlineFragment):
+            _collect(selection.selections, by_key, visited)
+        elif isinstance(selection, FragmentSpread) and selection.name not in visited:
+            visited.add(selection.name)
+            _collect(selection.selections, by_key, visited)
 
 
 def node_fields(connection: SelectedField) -> list[SelectedField]:
@@ -97,9 +118,9 @@ def node_fields(connection: SelectedField) -> list[SelectedField]:
 
 
 def current_field(info: Info) -> SelectedField:
-    field = info.selected_fields[0]
-    assert isinstance(field, SelectedField)
-    return field
+    """The field being resolved and its selections (never Strawberry's
+    ``info.selected_fields``, which expands fragments anew at every spread)."""
+    return selected_field(info)
 
 
 async def prefetch(context: Context, items: Sequence[Any], fields: list[SelectedField]) -> None:

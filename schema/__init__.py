@@ -6,7 +6,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import DisableIntrospection, ValidationCache
+from strawberry.extensions import DisableIntrospection
 from strawberry.scalars import JSON
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -22,6 +22,7 @@ from schema.limits import DocumentLimitSettings
 from schema.roots import MUTATION_TYPES, QUERY_TYPES, SUBSCRIPTION_TYPES
 from schema.scalars import SCALAR_MAP
 from schema.types.user import User
+from schema.validation import CappedValidation
 from server.settings import Settings
 from services.rate_limit import BucketPolicy, OutagePolicy
 
@@ -46,8 +47,10 @@ class AgoraSchema(strawberry.Schema):
 def build_schema(settings: Settings) -> AgoraSchema:
     limits = DocumentLimitSettings(
         max_depth=settings.query_max_depth,
+        max_fields=settings.query_max_fields,
         max_aliases=settings.query_max_aliases,
         max_directives=settings.query_max_directives,
+        max_directives_per_location=settings.query_max_directives_per_location,
         max_operations=settings.query_max_operations,
         max_tokens=settings.query_max_tokens,
     )
@@ -60,7 +63,7 @@ def build_schema(settings: Settings) -> AgoraSchema:
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)
     extensions += [
-        lambda: ValidationCache(maxsize=512),
+        CappedValidation,
         InputRules,
         CostLimiter.factory(settings.query_max_cost, policy),
     ]

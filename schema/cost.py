@@ -15,9 +15,9 @@ The actual cost walks the same priced fields over the result, counting the items
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from functools import cached_property
 from typing import Any
 
@@ -46,6 +46,7 @@ from graphql import (
 )
 from strawberry.schema_directive import Location
 
+from schema.node_memo import NodeMemo
 from services.errors import BadUserInput
 
 DEFAULT_PAGE_SIZE = 20
@@ -134,14 +135,8 @@ class PricedField:
         return self.field is None
 
 
-_PLAN_CACHE_SIZE = 512
-# (schema id, operation id) -> (the operation, weakly, and its plan). The weak reference
-# tells a live entry from one whose operation is gone (its id may then be reused); a plan
-# keeps no document nodes but a few arguments, so evicted documents are not retained.
-_plans: dict[
-    tuple[int, int],
-    tuple[weakref.ref[OperationDefinitionNode], tuple[PricedField, ...]],
-] = {}
+# A plan keeps no document nodes but a few arguments, so evicted documents are not retained.
+_plans: NodeMemo[OperationDefinitionNode, tuple[PricedField, ...]] = NodeMemo(512)
 
 
 @dataclass
@@ -156,6 +151,9 @@ class CostAnalysis:
     operation: OperationDefinitionNode
     fragments: Mapping[str, FragmentDefinitionNode]
     variables: Mapping[str, Any]
+    _compiled_fragments: dict[tuple[str, bool], tuple[PricedField, ...]] = dataclass_field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def requested(self) -> int:
         return self._requested(self._plan(), None)
@@ -168,56 +166,83 @@ class CostAnalysis:
     # --- the plan -----------------------------------------------------------------------
 
     def _plan(self) -> tuple[PricedField, ...]:
-        key = (id(self.schema), id(self.operation))
-        cached = _plans.get(key)
-        if cached is not None and cached[0]() is self.operation:
-            return cached[1]
+        return _plans.get(self.operation, self._compile_operation, scope=id(self.schema))
+
+    def _compile_operation(self) -> tuple[PricedField, ...]:
         root = self.schema.get_root_type(self.operation.operation)
         assert root is not None, "validated documents only name existing root types"
-        plan = self._compile(self.operation.selection_set, root, is_root=True)
-        if len(_plans) >= _PLAN_CACHE_SIZE:
-            del _plans[next(iter(_plans))]
-        _plans[key] = (weakref.ref(self.operation), plan)
-        return plan
+        return self._compile(self.operation.selection_set, root, is_root=True)
 
     def _compile(
         self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType, *, is_root: bool
     ) -> tuple[PricedField, ...]:
+        """The priced fields of ``selection_set``, through fragments; a fragment is compiled
+        once and its fields reused wherever it is spread."""
+        if selection_set is None:
+            return ()
         priced: list[PricedField] = []
-        for node, parent_type in self._fields(selection_set, parent):
-            name = node.name.value
-            key = node.alias.value if node.alias else name
-            if name == "__typename":
-                continue
-            if name in ("__schema", "__type"):
-                priced.append(
-                    PricedField(key, None, INTROSPECTION_COST, False, False, None, (), ())
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                field = self._price(selection, parent, is_root)
+                if field is not None:
+                    priced.append(field)
+            elif isinstance(selection, InlineFragmentNode):
+                type_ = (
+                    self.schema.get_type(selection.type_condition.name.value)
+                    if selection.type_condition
+                    else parent
                 )
-                continue
-            field = self._field_def(parent_type, name)
-            if field is None:
-                continue
-            weight = self._base_weight(field, is_root)
-            children = self._compile(node.selection_set, get_named_type(field.type), is_root=False)
-            slicing = any(argument in field.args for argument in SLICING_ARGUMENTS)
-            if not (weight or children or slicing):
-                continue
-            sizing = slicing or LIMIT_ARGUMENT in field.args
-            declared = declared_cost(field)
-            assumed_size = declared.assumed_size if declared is not None else None
-            priced.append(
-                PricedField(
-                    key,
-                    field,
-                    weight,
-                    _is_list(field.type),
-                    slicing,
-                    assumed_size if isinstance(assumed_size, int) else None,
-                    tuple(node.arguments or ()) if sizing else (),
-                    children,
+                priced.extend(
+                    self._compile(selection.selection_set, type_ or parent, is_root=is_root)
                 )
-            )
+            elif isinstance(selection, FragmentSpreadNode):
+                priced.extend(self._compile_fragment(selection.name.value, parent, is_root))
         return tuple(priced)
+
+    def _compile_fragment(
+        self, name: str, parent: GraphQLNamedType, is_root: bool
+    ) -> tuple[PricedField, ...]:
+        key = (name, is_root)
+        compiled = self._compiled_fragments.get(key)
+        if compiled is None:
+            fragment = self.fragments.get(name)
+            if fragment is None:
+                return ()
+            type_ = self.schema.get_type(fragment.type_condition.name.value)
+            compiled = self._compile(fragment.selection_set, type_ or parent, is_root=is_root)
+            self._compiled_fragments[key] = compiled
+        return compiled
+
+    def _price(
+        self, node: FieldNode, parent: GraphQLNamedType, is_root: bool
+    ) -> PricedField | None:
+        name = node.name.value
+        key = node.alias.value if node.alias else name
+        if name == "__typename":
+            return None
+        if name in ("__schema", "__type"):
+            return PricedField(key, None, INTROSPECTION_COST, False, False, None, (), ())
+        field = self._field_def(parent, name)
+        if field is None:
+            return None
+        weight = self._base_weight(field, is_root)
+        children = self._compile(node.selection_set, get_named_type(field.type), is_root=False)
+        slicing = any(argument in field.args for argument in SLICING_ARGUMENTS)
+        if not (weight or children or slicing):
+            return None
+        sizing = slicing or LIMIT_ARGUMENT in field.args
+        declared = declared_cost(field)
+        assumed_size = declared.assumed_size if declared is not None else None
+        return PricedField(
+            key,
+            field,
+            weight,
+            _is_list(field.type),
+            slicing,
+            assumed_size if isinstance(assumed_size, int) else None,
+            tuple(node.arguments or ()) if sizing else (),
+            children,
+        )
 
     def _base_weight(self, field: GraphQLField, is_root: bool) -> int:
         declared = declared_cost(field)
@@ -226,28 +251,6 @@ class CostAnalysis:
         if is_root and self.operation.operation is OperationType.MUTATION:
             return MUTATION_COST
         return 1 if is_composite_type(get_named_type(field.type)) else 0
-
-    def _fields(
-        self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType
-    ) -> Iterator[tuple[FieldNode, GraphQLNamedType]]:
-        """Every field node below ``selection_set``, through fragments, with its parent type."""
-        if selection_set is None:
-            return
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                yield selection, parent
-            elif isinstance(selection, InlineFragmentNode):
-                type_ = (
-                    self.schema.get_type(selection.type_condition.name.value)
-                    if selection.type_condition
-                    else parent
-                )
-                yield from self._fields(selection.selection_set, type_ or parent)
-            elif isinstance(selection, FragmentSpreadNode):
-                fragment = self.fragments.get(selection.name.value)
-                if fragment is not None:
-                    type_ = self.schema.get_type(fragment.type_condition.name.value)
-                    yield from self._fields(fragment.selection_set, type_ or parent)
 
     def _field_def(self, parent: GraphQLNamedType, name: str) -> GraphQLField | None:
         fields = getattr(parent, "fields", None)

@@ -91,7 +91,7 @@ def error_code(error: GraphQLError) -> ErrorCode:
     if error.extensions and "code" in error.extensions:
         return ErrorCode(error.extensions["code"])
     if isinstance(error, GraphQLSyntaxError):
-        if "Document contains more than" in error.message:
+        if "Document contains more than" in error.message or "nested too deeply" in error.message:
             return ErrorCode.QUERY_TOO_COMPLEX
         return ErrorCode.GRAPHQL_PARSE_FAILED
     return ErrorCode.GRAPHQL_VALIDATION_FAILED

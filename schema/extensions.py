@@ -1,5 +1,6 @@
 """Schema extensions, in the order a request meets them (see ARCHITECTURE.md):
-operation metrics → document limits → cost analysis against the client's bucket."""
+operation metrics → document limits → (validation, ``schema.validation``) → cost analysis
+against the client's bucket."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from graphql import (
-    ASTValidationRule,
     DocumentNode,
     ExecutionResult,
     FragmentDefinitionNode,
@@ -17,11 +17,12 @@ from graphql import (
     get_operation_ast,
     parse,
 )
+from graphql.language.parser import MAX_NESTING_DEPTH
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import PreExecutionError
 
 from schema.cost import MINIMUM_OPERATION_COST, CostAnalysis
-from schema.limits import DocumentLimitSettings, build_limit_rules
+from schema.limits import DocumentLimitSettings, check_document, with_limit_rules
 from server.metrics import (
     GRAPHQL_DURATION,
     GRAPHQL_OPERATIONS,
@@ -89,17 +90,16 @@ class OperationObserver(SchemaExtension):
 
 
 class DocumentLimits(SchemaExtension):
-    """Tokens (in the parser), then depth, aliases, directives and operations (validation)."""
+    """Tokens (in the parser), then operations, directives, aliases, nesting, fields (with
+    fragments expanded) and depth, measured on the parsed document before anything else
+    walks it: validation rules and resolvers expand fragments at every spread."""
 
-    def __init__(
-        self, limits: DocumentLimitSettings, rules: tuple[type[ASTValidationRule], ...]
-    ) -> None:
+    def __init__(self, limits: DocumentLimitSettings) -> None:
         self.limits = limits
-        self.rules = rules
 
     def on_operation(self) -> Iterator[None]:
         ctx = self.execution_context
-        ctx.validation_rules = ctx.validation_rules + self.rules
+        ctx.validation_rules = with_limit_rules(ctx.validation_rules)
         yield
 
     def on_parse(self) -> Iterator[None]:
@@ -112,13 +112,21 @@ class DocumentLimits(SchemaExtension):
                     raise QueryTooComplex(
                         f"Document has more than the maximum of {self.limits.max_tokens} tokens"
                     ) from error
+                if "nested too deeply" in error.message:
+                    raise QueryTooComplex(
+                        f"Document nests selection sets or values more than {MAX_NESTING_DEPTH} "
+                        "levels deep"
+                    ) from error
                 # Other syntax errors: Strawberry parses again and reports them as usual.
         yield
+        if ctx.graphql_document is not None:
+            reason = check_document(ctx.graphql_document, self.limits)
+            if reason is not None:
+                raise QueryTooComplex(reason)
 
     @classmethod
     def factory(cls, limits: DocumentLimitSettings) -> Any:
-        rules = build_limit_rules(limits)
-        return lambda: cls(limits, rules)
+        return lambda: cls(limits)
 
 
 class CostLimiter(SchemaExtension):

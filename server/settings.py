@@ -67,9 +67,11 @@ class Settings(BaseSettings):
 
     query_max_cost: int = Field(default=1000, ge=1)
     query_max_depth: int = Field(default=10, ge=1)
+    query_max_fields: int = Field(default=500, ge=1)
     query_max_tokens: int = Field(default=2000, ge=1)
     query_max_aliases: int = Field(default=15, ge=0)
     query_max_directives: int = Field(default=20, ge=0)
+    query_max_directives_per_location: int = Field(default=3, ge=0)
     query_max_operations: int = Field(default=5, ge=1)
     rate_limit_capacity: int = Field(default=2000, ge=1)
     rate_limit_restore_rate: float = Field(default=100.0, gt=0)

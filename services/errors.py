@@ -49,8 +49,8 @@ ERROR_CODE_DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.OUT_OF_STOCK: "A product does not have the requested quantity in stock.",
     ErrorCode.EMAIL_NOT_VERIFIED: "The account exists but its email is not verified yet.",
     ErrorCode.QUERY_TOO_COMPLEX: (
-        "The document is over a limit: cost, depth, aliases, directives, tokens or operations "
-        "(HTTP 400)."
+        "The document is over a limit: cost, tokens, fields (fragments expanded), depth, "
+        "nesting, aliases, directives, operations or introspection depth (HTTP 400)."
     ),
     ErrorCode.RATE_LIMITED: (
         "The cost budget or an attempt limit is exhausted (HTTP 429, `Retry-After`, "

@@ -24,6 +24,7 @@ from models.posts import PostStatus
 from models.user import Role, User
 from services import events, notifications
 from services.tokens import issue_access_token
+from tests.deadline import deadline
 from tests.e2e.conftest import LiveServer, free_port
 from tests.e2e.wsclient import LEGACY_WS, TRANSPORT_WS, GraphQLWS, connect
 from tests.factories import create_order, create_post, create_product, create_user, gid
@@ -423,6 +424,22 @@ async def test_a_nul_in_an_argument_over_the_socket_is_refused_with_an_error_mes
         assert error_code(refused) == "BAD_USER_INPUT"
         await client.send({"type": "ping"})
         assert (await client.receive())["type"] == "pong"
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_exploding_fragments_are_refused_over_the_socket(server, protocol):
+    fragments = ["fragment F0 on Post { id }"] + [
+        f"fragment F{i} on Post {{ ...F{i - 1} ...F{i - 1} }}" for i in range(1, 26)
+    ]
+    document = f"subscription {{ postPublished {{ ...F25 }} }} {' '.join(fragments)}"
+    async with connect(server.ws_url, protocol) as client:
+        await client.init()
+        with deadline():
+            await client.subscribe("exploding", document)
+            refused = await client.receive()
+
+        assert refused["type"] == "error"
+        assert error_code(refused) == "QUERY_TOO_COMPLEX"
 
 
 async def test_queries_over_the_socket_use_the_connection_user(server):

@@ -11,11 +11,8 @@ database (tests/fuzz_world.py). Derandomized: the same examples on every run;
 
 from __future__ import annotations
 
-import asyncio
 import os
-import signal
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,6 +29,7 @@ from models.user import User
 from services.global_ids import global_id
 from services.pagination import encode_cursor
 from tests.conftest import AppFactory
+from tests.deadline import deadline
 from tests.error_contract import assert_error_contract
 from tests.factories import bearer
 from tests.file_samples import PNG
@@ -216,17 +214,6 @@ def transfer_input(**fields: Any) -> dict[str, Any]:
 
 def post_input(**fields: Any) -> dict[str, Any]:
     return {"title": "A title", "body": "A body", **fields}
-
-
-MAP_PATHS = "; the map must be checked to its paths, not only to be an object"
-
-
-def fixed_elsewhere(item: int, *, where: bool = True, note: str = "") -> pytest.MarkDecorator:
-    """A case that fails until the branch fixing issue 9's ``item`` is merged (``where``:
-    only on the databases where it fails); remove the mark after the merge."""
-    return pytest.mark.xfail(
-        where, strict=True, reason=f"issue 9 item {item}: fixed on another branch{note}"
-    )
 
 
 def case(
@@ -581,32 +568,6 @@ async def test_a_subscription_sent_with_get_keeps_the_error_contract(
     assert_error_contract(response)
 
 
-HANG_SECONDS = 5
-
-
-class Hung(BaseException):
-    """Raised into the code running when the hang guard fires; a BaseException, so no
-    ``except Exception`` on the way (graphql-core's, the app's) turns it into an answer."""
-
-
-@contextmanager
-def hang_guard(seconds: float) -> Iterator[None]:
-    """Fail instead of hanging. ``asyncio.wait_for`` alone cannot: CPU-bound code never
-    yields to the event loop, so its timeout never fires (and a cancelled task is awaited
-    to its end). SIGALRM interrupts Python code in the main thread between bytecodes."""
-
-    def alarm(signum: int, frame: object) -> None:
-        raise Hung(f"the request was still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 # Each fragment spreads the previous one twice: 2**25 copies of `id` once expanded.
 EXPLODING_FRAGMENTS = (
     "query { posts(first: 1) { nodes { ...F25 } } } fragment F0 on Post { id } "
@@ -614,12 +575,9 @@ EXPLODING_FRAGMENTS = (
 )
 
 
-@fixed_elsewhere(1)
 async def test_exploding_fragments_are_answered_before_they_hang(
     fuzz_client: httpx.AsyncClient,
 ) -> None:
-    with hang_guard(HANG_SECONDS + 1):
-        response = await asyncio.wait_for(
-            fuzz_client.post("/graphql", json={"query": EXPLODING_FRAGMENTS}), HANG_SECONDS
-        )
+    with deadline():
+        response = await fuzz_client.post("/graphql", json={"query": EXPLODING_FRAGMENTS})
     assert_error_contract(response)
