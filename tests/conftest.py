@@ -24,6 +24,7 @@ from server.database import close_database, tortoise_config
 from server.faults import REPEATS
 from server.settings import Settings
 from tests.factories import bearer
+from tests.tables import delete_all_rows
 
 DATABASE_URL = os.environ.get("DATABASE_URL") or "sqlite://:memory:"
 REDIS_URL = os.environ.get("REDIS_URL") or None
@@ -72,15 +73,7 @@ async def database() -> AsyncIterator[None]:
 
 
 async def empty_tables() -> None:
-    connection = connections.get("default")
-    tables = [model._meta.db_table for model in Tortoise.apps["models"].values()]
-    if ON_POSTGRES:
-        await connection.execute_script(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
-    else:
-        deletes = "".join(f'DELETE FROM "{table}";' for table in tables)  # noqa: S608
-        await connection.execute_script(
-            f"PRAGMA foreign_keys = OFF;{deletes}PRAGMA foreign_keys = ON;"
-        )
+    await delete_all_rows()
 
 
 @pytest.fixture

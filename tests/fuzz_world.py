@@ -9,16 +9,12 @@ device and files, which the scale seed does not make.
 
 from __future__ import annotations
 
-from graphlib import TopologicalSorter
-
-from tortoise import Tortoise, connections
-from tortoise.models import Model
-
 from models.files import File, FilePurpose, FileStatus, ProductImage
 from models.notifications import Device, DevicePlatform, Notification, NotificationKind
 from models.user import User
 from services.passwords import PasswordHasher
 from services.seed import seed_scale
+from tests.tables import delete_all_rows
 
 WORLD_POSTS = 20
 ADMIN_ID = 1
@@ -26,37 +22,6 @@ MODERATOR_ID = 2
 USER_ID = 3  # uma, a USER with orders, transfers, notifications and files
 # Primary keys that exist for most types (comments and ledger entries go further).
 MAX_WORLD_PK = 25
-
-
-def _children_first() -> list[type[Model]]:
-    models = list(Tortoise.apps["models"].values())
-    parents = {
-        model: {
-            model._meta.fields_map[name].related_model
-            for name in model._meta.fk_fields | model._meta.o2o_fields
-        }
-        - {model}
-        for model in models
-    }
-    return list(reversed(list(TopologicalSorter(parents).static_order())))
-
-
-async def delete_all_rows() -> None:
-    """Every row gone and every id sequence back at 1, in one round trip (a TRUNCATE of
-    every table takes ~160 ms on PostgreSQL; these DELETEs of a few hundred rows ~5 ms)."""
-    connection = connections.get("default")
-    models = _children_first()
-    statements = [f'DELETE FROM "{model._meta.db_table}";' for model in models]  # noqa: S608
-    if connection.capabilities.dialect == "postgres":
-        statements += [
-            f"SELECT setval(pg_get_serial_sequence('\"{model._meta.db_table}\"', "
-            f"'{model._meta.db_pk_column}'), 1, false);"
-            for model in models
-            if model._meta.pk.generated
-        ]
-    else:
-        statements.append("DELETE FROM sqlite_sequence;")
-    await connection.execute_script("".join(statements))
 
 
 async def build_world(hasher: PasswordHasher) -> None:
