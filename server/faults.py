@@ -74,12 +74,17 @@ def dependency_failed(
     operation: str,
     message: str,
     *args: object,
-    exc_info: bool = False,
+    exc_info: bool | BaseException = False,
     extra: Mapping[str, object] | None = None,
 ) -> None:
     """Count a fault of ``dependency`` that the server survived, and log it (throttled)."""
-    DEPENDENCY_FAILURES.labels(dependency, operation).inc()
+    count_fault(dependency, operation)
     warn_repeated(logger, dependency, operation, message, *args, exc_info=exc_info, extra=extra)
+
+
+def count_fault(dependency: str, operation: str) -> None:
+    """Count a fault of ``dependency`` that is logged elsewhere (a failed job's attempt)."""
+    DEPENDENCY_FAILURES.labels(dependency, operation).inc()
 
 
 def warn_repeated(
@@ -88,18 +93,21 @@ def warn_repeated(
     operation: str,
     message: str,
     *args: object,
-    exc_info: bool = False,
+    exc_info: bool | BaseException = False,
     extra: Mapping[str, object] | None = None,
+    level: int = logging.WARNING,
 ) -> None:
-    """A warning about ``dependency``, throttled: the first of a run, then one per interval.
-    ``message`` is a %-template: runs are told apart by it, not by its arguments."""
+    """A warning (or ``level``) about ``dependency``, throttled: the first of a run, then one
+    per interval. ``message`` is a %-template: runs are told apart by it, not by its
+    arguments."""
     held_back = REPEATS.admit((logger.name, dependency, operation, message))
     if held_back is None:
         return
     if held_back:
         message += " (%d more like this since the last one logged)"
         args = (*args, held_back)
-    logger.warning(
+    logger.log(
+        level,
         message,
         *args,
         exc_info=exc_info,
@@ -115,14 +123,19 @@ def warn_repeated(
 class LibraryRepeats(logging.Filter):
     """The same throttle for a library's own warnings (asyncpg's pool logs one with its
     stack every time it fails to reconnect): a record passes as the first of its run, then
-    once per interval, its message telling how many were held back."""
+    once per interval, its message telling how many were held back. Records above
+    ``up_to``, and with ``message`` given any other message template, always pass."""
 
-    def __init__(self, dependency: str) -> None:
+    def __init__(
+        self, dependency: str, *, message: str | None = None, up_to: int = logging.WARNING
+    ) -> None:
         super().__init__()
         self.dependency = dependency
+        self.message = message
+        self.up_to = up_to
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno > logging.WARNING:
+        if record.levelno > self.up_to or self.message not in (None, record.msg):
             return True
         held_back = REPEATS.admit((record.name, self.dependency, "library", str(record.msg)))
         if held_back is None:

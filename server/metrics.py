@@ -45,8 +45,20 @@ GRAPHQL_QUERY_COST = Histogram(
 )
 DEPENDENCY_FAILURES = Counter(
     "dependency_failures_total",
-    "Faults of optional dependencies that the server survived by falling back.",
+    "Dependency faults the server survived: it fell back, answered 503, or will retry the work.",
     ["dependency", "operation"],
+    registry=REGISTRY,
+)
+JOB_RETRIES = Counter(
+    "job_retries_total",
+    "Failed job attempts that will be retried, by job.",
+    ["job"],
+    registry=REGISTRY,
+)
+JOBS_FAILED = Counter(
+    "jobs_failed_total",
+    "Jobs given up: every attempt failed, or the queue was closed before they could finish.",
+    ["job"],
     registry=REGISTRY,
 )
 

@@ -109,6 +109,11 @@ class Settings(BaseSettings):
     aws_region: str = "us-east-1"
     aws_access_key_id: str | None = None
     aws_secret_access_key: str | None = None
+    # One S3 operation (every attempt and the backoff between them) is abandoned after
+    # S3_MAX_ATTEMPTS x (connect + read timeout): a request never waits longer on S3.
+    s3_connect_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
+    s3_read_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    s3_max_attempts: int = Field(default=2, ge=1, le=10)
     file_url_ttl_seconds: int = Field(default=900, ge=60)
     upload_max_bytes: int = Field(default=5 * 1_048_576, ge=1)
     upload_max_files: int = Field(default=5, ge=1)
@@ -118,6 +123,7 @@ class Settings(BaseSettings):
     fcm_service_account_file: str | None = None
     fcm_endpoint: str = "https://fcm.googleapis.com"
     fcm_token_uri: str = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL
+    fcm_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 
     ws_max_subscriptions_per_connection: int = Field(default=20, ge=1)
     ws_max_connections_per_user: int = Field(default=10, ge=1)

@@ -63,7 +63,8 @@ ERROR_CODE_DESCRIPTIONS: dict[ErrorCode, str] = {
         "The document does not validate against the schema (HTTP 400)."
     ),
     ErrorCode.SERVICE_UNAVAILABLE: (
-        "A dependency (the database) is unavailable; retry after `Retry-After` seconds (HTTP 503)."
+        "A dependency (the database, the file storage, or Redis when the rate limiter fails "
+        "closed) is unavailable; retry after `Retry-After` seconds (HTTP 503)."
     ),
     ErrorCode.INTERNAL_SERVER_ERROR: (
         "An unexpected error; logged in full with the request id, masked in production."

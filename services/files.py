@@ -11,7 +11,9 @@ client's filename is sanitised and kept only as metadata.
 Consistency between rows and objects: an object is written before its row, and a row is
 removed before its object. Whatever fails in between, the worst case is an object without
 a row, which ``cleanup_orphans`` removes once it is a day old (as it removes PENDING rows
-of direct uploads never confirmed).
+of direct uploads never confirmed). A storage that fails while a request needs it is
+SERVICE_UNAVAILABLE (services/storage/unavailable.py); one that fails while an object is
+only being removed leaves an orphan for the cleanup, and the request succeeds.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from services.storage.media import (
     sniff,
 )
 from services.storage.names import sanitize_filename
+from services.storage.unavailable import storage_failed, storage_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -190,9 +193,13 @@ class FileService:
         try:
             for upload in uploads:
                 key = new_key()
-                await self.storage.put(
-                    key, upload.incoming.source, size=upload.size, content_type=upload.content_type
-                )
+                with storage_unavailable(self.storage, "put"):
+                    await self.storage.put(
+                        key,
+                        upload.incoming.source,
+                        size=upload.size,
+                        content_type=upload.content_type,
+                    )
                 keys.append(key)
         except BaseException:
             await self._discard_objects(keys)
@@ -204,8 +211,14 @@ class FileService:
         for key in keys:
             try:
                 await self.storage.delete(key)
-            except Exception:  # noqa: BLE001 - any storage fault: an orphan for the cleanup
-                logger.warning("could not remove object %s; left for the orphan cleanup", key)
+            except Exception as exc:  # noqa: BLE001 - any storage fault: an orphan for the cleanup
+                storage_failed(
+                    self.storage,
+                    "delete",
+                    "could not remove object %s; left for the orphan cleanup: %s",
+                    key,
+                    exc,
+                )
 
     @staticmethod
     def _row(owner_id: int, key: str, upload: CheckedUpload, purpose: FilePurpose) -> File:
@@ -307,12 +320,13 @@ class FileService:
             )
         key = new_key()
         try:
-            presigned = await self.storage.presigned_put(
-                key,
-                content_type=declared,
-                size=size,
-                expires_in=self.settings.file_url_ttl_seconds,
-            )
+            with storage_unavailable(self.storage, "presign"):
+                presigned = await self.storage.presigned_put(
+                    key,
+                    content_type=declared,
+                    size=size,
+                    expires_in=self.settings.file_url_ttl_seconds,
+                )
         except DirectUploadUnsupported as exc:
             raise BadUserInput(
                 "Direct uploads need the S3 storage backend: upload with the multipart "
@@ -338,7 +352,8 @@ class FileService:
         file = await self._owned(actor, file_id)
         if file.status is FileStatus.READY:
             return file
-        info = await self.storage.head(file.storage_key)
+        with storage_unavailable(self.storage, "head"):
+            info = await self.storage.head(file.storage_key)
         if info is None:
             raise BadUserInput("Nothing has been uploaded for this file yet")
         if info.size != file.size or info.size > self.max_bytes:
@@ -351,11 +366,12 @@ class FileService:
         digest = hashlib.sha256()
         head = b""
         read = 0
-        async for chunk in self.storage.stream(file.storage_key, limit=self.max_bytes + 1):
-            read += len(chunk)
-            if len(head) < SNIFF_BYTES:
-                head += chunk[: SNIFF_BYTES - len(head)]
-            digest.update(chunk)
+        with storage_unavailable(self.storage, "get"):
+            async for chunk in self.storage.stream(file.storage_key, limit=self.max_bytes + 1):
+                read += len(chunk)
+                if len(head) < SNIFF_BYTES:
+                    head += chunk[: SNIFF_BYTES - len(head)]
+                digest.update(chunk)
         if read != file.size:
             await self._remove(file)
             raise BadUserInput(f"The uploaded object has {read} bytes, {file.size} were announced")
@@ -404,12 +420,13 @@ class FileService:
         return avatar_of
 
     async def url(self, file: File) -> str:
-        return await self.storage.download_url(
-            file.storage_key,
-            filename=file.filename,
-            content_type=file.content_type,
-            expires_in=self.settings.file_url_ttl_seconds,
-        )
+        with storage_unavailable(self.storage, "presign"):
+            return await self.storage.download_url(
+                file.storage_key,
+                filename=file.filename,
+                content_type=file.content_type,
+                expires_in=self.settings.file_url_ttl_seconds,
+            )
 
 
 def can_manage(viewer: User | None, file: File) -> bool:
@@ -430,9 +447,11 @@ async def cleanup_orphans(
     for file in stale:
         try:
             await storage.delete(file.storage_key)
-        except Exception:  # noqa: BLE001 - any storage fault: an orphan for the cleanup
+        except Exception as exc:  # noqa: BLE001 - any storage fault: an orphan for the cleanup
             failures += 1
-            logger.warning("cleanup: could not remove object %s", file.storage_key)
+            storage_failed(
+                storage, "delete", "cleanup: could not remove object %s: %s", file.storage_key, exc
+            )
             continue
         pending_removed += await File.filter(id=file.id, status=FileStatus.PENDING).delete()
 
@@ -448,9 +467,11 @@ async def cleanup_orphans(
             try:
                 await storage.delete(key)
                 orphans_removed += 1
-            except Exception:  # noqa: BLE001 - any storage fault: an orphan for the cleanup
+            except Exception as exc:  # noqa: BLE001 - any storage fault: an orphan for the cleanup
                 failures += 1
-                logger.warning("cleanup: could not remove orphaned object %s", key)
+                storage_failed(
+                    storage, "delete", "cleanup: could not remove orphaned object %s: %s", key, exc
+                )
         batch.clear()
 
     async for info in storage.objects():

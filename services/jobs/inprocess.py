@@ -15,6 +15,7 @@ from services.jobs.base import (
     JobRegistry,
     describe_error,
 )
+from services.jobs.reporting import attempt_failed, job_failed
 
 logger = logging.getLogger("agora.jobs")
 
@@ -30,8 +31,9 @@ class InProcessJobQueue:
     for a retry holds no slot.
 
     Arguments go through a JSON round trip as they would through Redis, so a job that works
-    here works on saq. A job that uses up its attempts lands in ``failed`` and in the log
-    (logger ``agora.jobs``); jobs queued after ``close()`` are recorded there too, never run.
+    here works on saq. A job that uses up its attempts lands in ``failed``; jobs queued after
+    ``close()`` are recorded there too, never run. Failed attempts and jobs are counted and
+    logged through the repeat throttle (services/jobs/reporting.py, logger ``agora.jobs``).
     Jobs are lost if the process dies: that is what the saq backend is for.
     """
 
@@ -120,22 +122,13 @@ class InProcessJobQueue:
                         return
                     delay = self.retry_delay * 2 ** (attempt - 1)
                     self.retried += 1
-                    logger.warning(
-                        "job %s %s failed on attempt %d/%d, retrying in %.2fs: %s",
+                    attempt_failed(
                         definition.name,
                         job_id,
                         attempt,
                         self.max_attempts,
-                        delay,
                         describe_error(exc),
-                        extra={
-                            "jobId": job_id,
-                            "jobName": definition.name,
-                            "attempt": attempt,
-                            "maxAttempts": self.max_attempts,
-                            "retryInSeconds": delay,
-                            "error": describe_error(exc),
-                        },
+                        retry_in=delay,
                     )
                     await asyncio.sleep(delay)
                 else:
@@ -166,19 +159,6 @@ class InProcessJobQueue:
         safe = definition.safe_kwargs(kwargs)
         self.failed.append(FailedJob(job_id, definition.name, safe, attempts, error))
         del self.failed[: -self.keep_failed]
-        logger.error(
-            "job %s %s failed after %d attempt(s): %s",
-            definition.name,
-            job_id,
-            attempts,
-            error,
-            exc_info=exc,
-            extra={
-                "jobId": job_id,
-                "jobName": definition.name,
-                "attempt": attempts,
-                "maxAttempts": self.max_attempts,
-                "error": error,
-                "jobArgs": safe,
-            },
+        job_failed(
+            definition.name, job_id, attempts, self.max_attempts, error, exc=exc, job_args=safe
         )

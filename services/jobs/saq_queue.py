@@ -13,7 +13,8 @@ Verified on saq 0.26 (saq/job.py, saq/worker.py, saq/queue/redis.py):
   ``timeout``, ``ttl``, ``meta``, ...) as a job option: we enqueue a ``Job`` object instead.
 - The worker logs a failing job with ``logger.exception("Error processing job %s", job)``,
   whose repr includes the full kwargs (message bodies with tokens): ``RedactJobArguments``
-  rewrites those records.
+  rewrites those records. It logs one (with its stack) for every failed attempt, so they go
+  through the repeat throttle too (server/faults.py), as our own lines do.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from redis.exceptions import RedisError
 from saq import Job
 from saq.queue.redis import RedisQueue
 
-from server.faults import dependency_failed
+from server.faults import LibraryRepeats, dependency_failed
 from services.jobs.base import DEFAULT_QUEUE_NAME, JobQueue, JobRegistry
 
 logger = logging.getLogger("agora.jobs")
@@ -44,10 +45,15 @@ class RedactJobArguments(logging.Filter):
         return True
 
 
-def install_saq_log_redaction() -> None:
+SAQ_JOB_ERROR = "Error processing job %s"
+
+
+def install_saq_log_filters() -> None:
     saq_logger = logging.getLogger("saq")  # saq's worker and queues all log here
     if not any(isinstance(f, RedactJobArguments) for f in saq_logger.filters):
         saq_logger.addFilter(RedactJobArguments())
+    if not any(isinstance(f, LibraryRepeats) for f in saq_logger.filters):
+        saq_logger.addFilter(LibraryRepeats("jobs", message=SAQ_JOB_ERROR, up_to=logging.ERROR))
 
 
 class SaqJobQueue:
@@ -82,7 +88,7 @@ class SaqJobQueue:
             redis_url, socket_connect_timeout=connect_timeout, socket_timeout=connect_timeout
         )
         self.queue = RedisQueue(client, name=queue_name)
-        install_saq_log_redaction()
+        install_saq_log_filters()
 
     async def start(self) -> None:
         await self.queue.connect()

@@ -2,7 +2,7 @@
 
 saq calls a function as ``function(saq_ctx, **kwargs)``; our handlers take a ``JobContext``
 instead, so each one is registered under its job name through a small adapter that also
-logs failures the way the in-process queue does.
+counts and logs failures the way the in-process queue does (services/jobs/reporting.py).
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ from services.jobs.base import (
     JobContext,
     JobDefinition,
     JobRegistry,
+    describe_error,
 )
-from services.jobs.base import describe_error as _describe_error
 from services.jobs.handlers import JOBS
-from services.jobs.saq_queue import SaqJobQueue, install_saq_log_redaction
+from services.jobs.reporting import attempt_failed, job_failed
+from services.jobs.saq_queue import SaqJobQueue, install_saq_log_filters
 from services.mail.factory import build_mailer
 from services.push import build_push_provider
 from services.storage import build_storage
@@ -71,25 +72,13 @@ def saq_function(definition: JobDefinition, context: JobContext) -> SaqFunction:
             job = ctx.get("job")
             attempt = job.attempts if job else 0
             attempts = job.retries if job else 0
-            last = attempt >= attempts
-            logger.log(
-                logging.ERROR if last else logging.WARNING,
-                "job %s %s failed on attempt %d/%d%s: %s",
-                definition.name,
-                job.key if job else "?",
-                attempt,
-                attempts,
-                "" if last else ", saq will retry it",
-                _describe_error(exc),
-                extra={
-                    "jobId": job.key if job else None,
-                    "jobName": definition.name,
-                    "attempt": attempt,
-                    "maxAttempts": attempts,
-                    "error": _describe_error(exc),
-                    "jobArgs": definition.safe_kwargs(kwargs),
-                },
-            )
+            name, job_id = definition.name, job.key if job else "?"
+            error, safe = describe_error(exc), definition.safe_kwargs(kwargs)
+            # No stack here: saq logs its own with every failure ("Error processing job").
+            if attempt >= attempts:
+                job_failed(name, job_id, attempt, attempts, error, job_args=safe)
+            else:
+                attempt_failed(name, job_id, attempt, attempts, error, job_args=safe)
             raise
 
     # saq names bare functions (cron jobs) by __qualname__: make that the job name.
@@ -138,7 +127,7 @@ async def run_worker(settings: Settings, *, queue_name: str = DEFAULT_QUEUE_NAME
     On shutdown saq cancels running jobs at once (no grace period by default) and puts them
     back in the queue with ``retry("cancelled")``: an email may be sent twice, never lost.
     """
-    install_saq_log_redaction()
+    install_saq_log_filters()
     assert settings.redis_url, "the job worker needs REDIS_URL"
     # Jobs that queue more jobs (the weekly report's emails) queue them on Redis too.
     followups = SaqJobQueue(

@@ -8,6 +8,7 @@ import logging
 
 import aiosmtplib
 
+from server.faults import count_fault
 from server.settings import Settings
 from services.mail.message import EmailMessage, MailDeliveryError, mask_email
 
@@ -19,7 +20,8 @@ IMPLICIT_TLS_PORT = 465
 class SmtpMailer:
     """Sends through ``SMTP_HOST:SMTP_PORT`` as ``SMTP_FROM``; logs in when ``SMTP_USER`` and
     ``SMTP_PASSWORD`` are set. Every failure (connection, timeout, TLS, a 4xx/5xx reply)
-    becomes ``MailDeliveryError``, which the job queue retries."""
+    becomes ``MailDeliveryError``, which the job queue retries; each is counted in
+    ``dependency_failures_total{dependency="smtp"}``."""
 
     def __init__(self, settings: Settings) -> None:
         if not settings.smtp_host:
@@ -55,6 +57,19 @@ class SmtpMailer:
             mime = self.build(message)
         except ValueError as exc:  # a header with a line break, an unparsable address
             raise MailDeliveryError(f"invalid message: {exc}") from exc
+        try:
+            await self._deliver(mime)
+        except MailDeliveryError:
+            count_fault("smtp", "send")  # the job logs it (throttled) and retries
+            raise
+        logger.info(
+            "mail sent to %s: %r",
+            mask_email(message.to),
+            message.subject,
+            extra={"to": mask_email(message.to), "subject": message.subject},
+        )
+
+    async def _deliver(self, mime: email.message.EmailMessage) -> None:
         login = self.username is not None and self.password is not None
         try:
             refused, _ = await aiosmtplib.send(
@@ -85,9 +100,3 @@ class SmtpMailer:
             ) from exc
         if refused:  # only partial refusals get here; a single refused recipient raises
             raise MailDeliveryError(f"SMTP server {self.host}:{self.port} refused a recipient")
-        logger.info(
-            "mail sent to %s: %r",
-            mask_email(message.to),
-            message.subject,
-            extra={"to": mask_email(message.to), "subject": message.subject},
-        )

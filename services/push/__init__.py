@@ -31,6 +31,7 @@ def build_push_provider(settings: Settings) -> PushProvider:
         ServiceAccount.from_file(settings.fcm_service_account_file),
         endpoint=settings.fcm_endpoint,
         token_uri=settings.fcm_token_uri,
+        timeout=settings.fcm_timeout_seconds,
     )
 
 

@@ -35,6 +35,7 @@ from typing import Any
 import httpx
 import jwt
 
+from server.faults import count_fault
 from services.push.base import (
     InvalidPushTokenError,
     PushDeliveryError,
@@ -82,7 +83,9 @@ class ServiceAccount:
 
 class FcmPushProvider:
     """Sends through FCM HTTP v1 with one ``httpx.AsyncClient`` and one cached access token
-    per process (concurrent sends wait for a single token request)."""
+    per process (concurrent sends wait for a single token request). Each request (connect,
+    every read and write) gives up after ``timeout`` seconds; a failure that a retry may
+    cure is a ``PushDeliveryError``, counted in ``dependency_failures_total{dependency="fcm"}``."""
 
     def __init__(
         self,
@@ -110,6 +113,13 @@ class FcmPushProvider:
         self.token_requests = 0
 
     async def send(self, message: PushMessage) -> None:
+        try:
+            await self._send(message)
+        except PushDeliveryError:
+            count_fault("fcm", "send")  # the job logs it (throttled) and retries
+            raise
+
+    async def _send(self, message: PushMessage) -> None:
         token = await self._current_access_token()
         payload: dict[str, Any] = {
             "message": {

@@ -31,6 +31,9 @@ def build_storage(settings: Settings) -> Storage:
             endpoint_url=settings.s3_endpoint_url,
             access_key_id=settings.aws_access_key_id,
             secret_access_key=settings.aws_secret_access_key,
+            connect_timeout=settings.s3_connect_timeout_seconds,
+            read_timeout=settings.s3_read_timeout_seconds,
+            max_attempts=settings.s3_max_attempts,
         )
     return LocalStorage(
         settings.storage_local_dir,

@@ -5,16 +5,24 @@ Downloads are presigned GET URLs that make S3 answer with ``Content-Disposition:
 attachment`` and the detected type. Direct browser uploads are presigned PUT URLs whose
 signature covers ``Content-Type`` and ``Content-Length``: S3 refuses a body of another
 size or type, and ``confirmUpload`` checks the object again before the file is READY.
+
+Every failure is a ``StorageError`` (the service layer answers SERVICE_UNAVAILABLE), and no
+operation outlasts its deadline: ``max_attempts`` x (``connect_timeout`` + ``read_timeout``)
+for all its attempts together. aiobotocore's own timeouts do not bound everything: botocore
+sends every file-like upload with ``Expect: 100-continue`` and aiohttp (3.14) starts its read
+timer only once the body is written, so a put to a server that accepts the connection and
+never answers would wait forever.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
+import aiohttp
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession, get_session
 from botocore.exceptions import BotoCoreError, ClientError
@@ -26,6 +34,11 @@ if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
 
 _MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
+# What aiobotocore raises when S3 cannot be reached or fails (a body read cut short may also
+# surface as aiohttp's own error).
+_FAILURES = (BotoCoreError, ClientError, aiohttp.ClientError)
+
+T = TypeVar("T")
 
 
 _session: AioSession | None = None
@@ -55,8 +68,12 @@ class S3Storage:
         endpoint_url: str | None = None,
         access_key_id: str | None = None,
         secret_access_key: str | None = None,
+        connect_timeout: float = 3.0,
+        read_timeout: float = 10.0,
+        max_attempts: int = 2,
     ) -> None:
         self.bucket = bucket
+        self.deadline = max_attempts * (connect_timeout + read_timeout)
         self._client_args: dict[str, Any] = {
             "region_name": region,
             "endpoint_url": endpoint_url,
@@ -66,9 +83,11 @@ class S3Storage:
                 signature_version="s3v4",
                 # A custom endpoint (MinIO, moto) is usually reached by path, not subdomain.
                 s3={"addressing_style": "path" if endpoint_url else "auto"},
-                retries={"max_attempts": 3, "mode": "standard"},
-                connect_timeout=5,
-                read_timeout=30,
+                # total_max_attempts counts the first attempt; botocore's max_attempts
+                # counts retries only (3 meant four attempts).
+                retries={"total_max_attempts": max_attempts, "mode": "standard"},
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
                 # botocore >= 1.36 adds CRC32 checksums to every upload by default, which
                 # some S3-compatible servers refuse: only where an operation requires one.
                 request_checksum_calculation="when_required",
@@ -104,27 +123,43 @@ class S3Storage:
     async def ensure_bucket(self) -> None:
         """Create the bucket if it does not exist (development and tests)."""
         client = await self.client()
+        async with self._bounded(f"bucket {self.bucket}"):
+            try:
+                await client.head_bucket(Bucket=self.bucket)
+            except ClientError as exc:
+                if not _is_missing(exc):
+                    raise
+                await client.create_bucket(Bucket=self.bucket)
+
+    @asynccontextmanager
+    async def _bounded(self, what: str) -> AsyncIterator[None]:
+        """One operation: within the deadline, and any failure of S3 as a StorageError."""
         try:
-            await client.head_bucket(Bucket=self.bucket)
-        except ClientError as exc:
-            if not _is_missing(exc):
-                raise StorageError(f"bucket {self.bucket}: {exc}") from exc
-            await client.create_bucket(Bucket=self.bucket)
+            async with asyncio.timeout(self.deadline):
+                yield
+        except TimeoutError as exc:
+            raise StorageError(f"{what}: no answer from S3 within {self.deadline:g} s") from exc
+        except _FAILURES as exc:
+            raise StorageError(f"{what}: {exc}") from exc
+
+    async def _call(self, what: str, operation: Awaitable[T]) -> T:
+        async with self._bounded(what):
+            return await operation
 
     # --- objects -----------------------------------------------------------------------
 
     async def put(self, key: str, source: BinaryIO, *, size: int, content_type: str) -> None:
         client = await self.client()
-        try:
-            await client.put_object(
+        await self._call(
+            f"put {key}",
+            client.put_object(
                 Bucket=self.bucket,
                 Key=key,
                 Body=source,
                 ContentLength=size,
                 ContentType=content_type,
-            )
-        except (BotoCoreError, ClientError) as exc:
-            raise StorageError(f"put {key}: {exc}") from exc
+            ),
+        )
 
     async def stream(self, key: str, *, limit: int | None = None) -> AsyncIterator[bytes]:
         client = await self.client()
@@ -133,28 +168,32 @@ class S3Storage:
             if limit <= 0:
                 return
             extra["Range"] = f"bytes=0-{limit - 1}"
-        try:
-            response = await client.get_object(Bucket=self.bucket, Key=key, **extra)
-        except ClientError as exc:
-            if _is_missing(exc):
-                raise FileNotFoundError(key) from exc
-            raise StorageError(f"get {key}: {exc}") from exc
-        except BotoCoreError as exc:
-            raise StorageError(f"get {key}: {exc}") from exc
+        async with self._bounded(f"get {key}"):
+            try:
+                response = await client.get_object(Bucket=self.bucket, Key=key, **extra)
+            except ClientError as exc:
+                if _is_missing(exc):
+                    raise FileNotFoundError(key) from exc
+                raise
         async with response["Body"] as body:
-            async for chunk in body.iter_chunks(CHUNK_SIZE):
+            chunks = body.iter_chunks(CHUNK_SIZE)
+            while True:
+                # The deadline covers each read, never the consumer's work between them.
+                async with self._bounded(f"get {key}"):
+                    chunk = await anext(chunks, None)
+                if chunk is None:
+                    return
                 yield chunk
 
     async def head(self, key: str) -> ObjectInfo | None:
         client = await self.client()
-        try:
-            response = await client.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as exc:
-            if _is_missing(exc):
-                return None
-            raise StorageError(f"head {key}: {exc}") from exc
-        except BotoCoreError as exc:
-            raise StorageError(f"head {key}: {exc}") from exc
+        async with self._bounded(f"head {key}"):
+            try:
+                response = await client.head_object(Bucket=self.bucket, Key=key)
+            except ClientError as exc:
+                if _is_missing(exc):
+                    return None
+                raise
         return ObjectInfo(
             key=key,
             size=response["ContentLength"],
@@ -164,15 +203,16 @@ class S3Storage:
 
     async def delete(self, key: str) -> None:
         client = await self.client()
-        try:
-            await client.delete_object(Bucket=self.bucket, Key=key)
-        except (BotoCoreError, ClientError) as exc:
-            raise StorageError(f"delete {key}: {exc}") from exc
+        await self._call(f"delete {key}", client.delete_object(Bucket=self.bucket, Key=key))
 
     async def objects(self) -> AsyncIterator[ObjectInfo]:
         client = await self.client()
-        paginator = client.get_paginator("list_objects_v2")
-        async for page in paginator.paginate(Bucket=self.bucket):
+        pages = aiter(client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket))
+        while True:
+            async with self._bounded(f"list {self.bucket}"):
+                page = await anext(pages, None)
+            if page is None:
+                return
             for item in page.get("Contents", []):
                 yield ObjectInfo(
                     key=item["Key"], size=item["Size"], modified_at=item["LastModified"]
@@ -184,30 +224,37 @@ class S3Storage:
         self, key: str, *, filename: str, content_type: str, expires_in: int
     ) -> str:
         client = await self.client()
-        return await client.generate_presigned_url(
-            "get_object",
-            Params={
-                "Bucket": self.bucket,
-                "Key": key,
-                "ResponseContentDisposition": content_disposition(filename),
-                "ResponseContentType": content_type,
-            },
-            ExpiresIn=expires_in,
+        # Signed here, without a request to S3 (the credentials may need one, bounded too).
+        return await self._call(
+            f"presign get {key}",
+            client.generate_presigned_url(
+                "get_object",
+                Params={
+                    "Bucket": self.bucket,
+                    "Key": key,
+                    "ResponseContentDisposition": content_disposition(filename),
+                    "ResponseContentType": content_type,
+                },
+                ExpiresIn=expires_in,
+            ),
         )
 
     async def presigned_put(
         self, key: str, *, content_type: str, size: int, expires_in: int
     ) -> PresignedPut:
         client = await self.client()
-        url = await client.generate_presigned_url(
-            "put_object",
-            Params={
-                "Bucket": self.bucket,
-                "Key": key,
-                "ContentType": content_type,
-                "ContentLength": size,
-            },
-            ExpiresIn=expires_in,
+        url = await self._call(
+            f"presign put {key}",
+            client.generate_presigned_url(
+                "put_object",
+                Params={
+                    "Bucket": self.bucket,
+                    "Key": key,
+                    "ContentType": content_type,
+                    "ContentLength": size,
+                },
+                ExpiresIn=expires_in,
+            ),
         )
         return PresignedPut(
             url=url,

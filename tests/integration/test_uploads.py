@@ -613,7 +613,8 @@ async def test_a_failing_put_leaves_no_row(client: httpx.AsyncClient, files_root
 
     response = await upload(client, bearer(client, user), samples.PNG, "a.png")
 
-    assert error_codes(response) == ["INTERNAL_SERVER_ERROR"]
+    assert response.status_code == 503
+    assert error_codes(response) == ["SERVICE_UNAVAILABLE"]
     assert await File.all().count() == 0
     assert stored_objects(files_root) == []
 

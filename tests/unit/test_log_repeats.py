@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from server import faults
-from server.faults import RepeatThrottle, dependency_failed, flush_repeats
+from server.faults import LibraryRepeats, RepeatThrottle, dependency_failed, flush_repeats
 from server.metrics import REGISTRY
 
 
@@ -120,3 +120,17 @@ def test_flushing_reports_what_was_held_back_and_starts_afresh(clock: Clock, lin
     assert flushed.repeated == 2  # type: ignore[attr-defined]
     assert flushed.getMessage() == "2 more like this were not logged: redis %s failed (%s)"
     assert again.repeated == 0  # type: ignore[attr-defined]
+
+
+def library_record(message: str, level: int = logging.ERROR) -> logging.LogRecord:
+    return logging.LogRecord("saq", level, __file__, 1, message, ("job",), None)
+
+
+def test_a_library_filter_for_one_message_throttles_it_up_to_its_level(clock: Clock):
+    errors = LibraryRepeats("jobs", message="Error processing job %s", up_to=logging.ERROR)
+
+    passed = [errors.filter(library_record("Error processing job %s")) for _ in range(3)]
+
+    assert passed == [True, False, False]
+    assert errors.filter(library_record("Processing %s", logging.INFO))  # another message
+    assert errors.filter(library_record("Error processing job %s", logging.CRITICAL))

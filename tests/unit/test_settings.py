@@ -223,3 +223,26 @@ def test_out_of_range_hashing_outage_and_log_settings_are_refused_by_name(
     [problem] = refusal(_env_file=None)
 
     assert problem.startswith(f"{name}: ")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("S3_CONNECT_TIMEOUT_SECONDS", "0"),
+        ("S3_CONNECT_TIMEOUT_SECONDS", "61"),
+        ("S3_READ_TIMEOUT_SECONDS", "-1"),
+        ("S3_READ_TIMEOUT_SECONDS", "301"),
+        ("S3_MAX_ATTEMPTS", "0"),
+        ("S3_MAX_ATTEMPTS", "11"),
+        ("FCM_TIMEOUT_SECONDS", "0"),
+        ("FCM_TIMEOUT_SECONDS", "121"),
+    ],
+)
+def test_unbounded_or_zero_dependency_timeouts_are_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+
+    [problem] = refusal(_env_file=None)
+
+    assert problem.startswith(f"{name}: ")
