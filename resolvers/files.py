@@ -5,19 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.datastructures import UploadFile
-from strawberry.types.nodes import SelectedField
 
 from models.files import File, FilePurpose
 from models.user import User
-from resolvers.attachments import attach
+from resolvers.attachments import attach, slot
 from resolvers.invalidation import users_changed
-from resolvers.prefetch import (
-    current_field,
-    fields_of,
-    prefetch,
-    prefetch_one,
-    response_key,
-)
+from resolvers.prefetch import current_field, fields_of, prefetch, prefetch_one
+from resolvers.selection import FieldSelection
 from schema.context import Context, Info
 from schema.relay import int_pk, optional_int_pk
 from services.errors import BadUserInput
@@ -108,12 +102,12 @@ async def resolve_file(info: Info, global_id: str) -> File | None:
     return file
 
 
-async def prefetch_avatars(context: Context, items: list[User], field: SelectedField) -> None:
+async def prefetch_avatars(context: Context, items: list[User], field: FieldSelection) -> None:
     """``User.avatar`` for a whole level: one statement for every avatar."""
     ids = sorted({user.avatar_id for user in items if user.avatar_id is not None})
     files = await context.loaders.files.by_id.load_many(ids) if ids else []
     by_id = dict(zip(ids, files, strict=True))
-    key = response_key(field)
+    key = slot(field.nodes)
     for user in items:
         attach(user, key, by_id.get(user.avatar_id) if user.avatar_id is not None else None)
     await prefetch(

@@ -3,10 +3,12 @@
 A list (or connection, or single object) resolver calls ``prefetch`` with the objects it
 returns and the selection below them. For every selected relation this loads the values of
 ALL the objects in one batch (a DataLoader, or one windowed statement for nested
-connections), attaches them to the objects under the field's response key, and recurses
-into the loaded objects. The fields themselves are then plain synchronous resolvers that
-are marked ``metadata=PREFETCHED``: ``read_prefetched_first`` gives each of them a plain
-graphql-core resolver that returns what was attached, which keeps graphql-core from
+connections), attaches them to the objects under the field's nodes (never its response key:
+the objects are shared, and another selection of one may use that key for other arguments
+or another field; see ``resolvers/attachments.py``), and recurses into the loaded objects.
+The fields themselves are then plain synchronous resolvers that are marked
+``metadata=PREFETCHED``: ``read_prefetched_first`` gives each of them a plain graphql-core
+resolver that returns what was attached, which keeps graphql-core from
 creating a coroutine per field and item and skips Strawberry's per-field layers (see
 ARCHITECTURE.md, "Performance"). A field whose value was not prefetched (an object reached
 some other way) runs its Strawberry resolver: the DataLoader fallback.
@@ -23,8 +25,8 @@ from graphql import GraphQLFieldResolver, GraphQLObjectType, GraphQLResolveInfo,
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from loaders.level import load_level
-from resolvers.attachments import MISSING, PREFETCHED_FIELD, attach, attached
-from resolvers.selection import selected_field
+from resolvers.attachments import MISSING, PREFETCHED_FIELD, attach, attached, slot
+from resolvers.selection import FieldSelection, selected_field
 from schema.connections import Connection, connection_from_page
 from services.pagination import Page
 
@@ -35,7 +37,7 @@ PREFETCHED: dict[str, object] = {"agora.prefetched": True}
 """``strawberry.field(metadata=PREFETCHED)``: the field's value may come from ``prefetch``."""
 
 
-Relation = Callable[["Context", list[Any], SelectedField], Awaitable[None]]
+Relation = Callable[["Context", list[Any], FieldSelection], Awaitable[None]]
 RELATIONS: dict[type, dict[str, Relation]] = {}
 
 
@@ -45,15 +47,15 @@ def response_key(field: SelectedField) -> str:
 
 def _attached_first(resolve: GraphQLFieldResolver) -> GraphQLFieldResolver:
     def resolve_attached_first(source: Any, info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
-        value = attached(source, info.path.key)
+        value = attached(source, slot(info.field_nodes))
         return resolve(source, info, **arguments) if value is MISSING else value
 
     return resolve_attached_first
 
 
 def read_prefetched_first(schema: GraphQLSchema) -> None:
-    """Every field marked PREFETCHED answers what ``prefetch`` attached under its response
-    key, and runs its Strawberry resolver only when nothing was attached. The value skips
+    """Every field marked PREFETCHED answers what ``prefetch`` attached under its field
+    nodes, and runs its Strawberry resolver only when nothing was attached. The value skips
     Strawberry's per-field layers (its Info, argument conversion and extension chain: ~7 µs
     per field here, ~1 ms of the feed query's 140 relation fields), so such a field may
     have no permission classes or extensions."""
@@ -74,27 +76,29 @@ def read_prefetched_first(schema: GraphQLSchema) -> None:
             field.extensions[PREFETCHED_FIELD] = True
 
 
-def fields_of(selections: Iterable[Selection]) -> list[SelectedField]:
+def fields_of(selections: Iterable[Selection]) -> list[FieldSelection]:
     """The fields of a selection set, through fragments and inline fragments, as graphql-core
     collects them: a fragment spread again is not read again, and the fields under one
-    response key are one field with the selections of all."""
-    by_key: dict[str, SelectedField] = {}
+    response key are one field with the nodes and selections of all."""
+    by_key: dict[str, FieldSelection] = {}
     _collect(selections, by_key, set())
     return list(by_key.values())
 
 
 def _collect(
-    selections: Iterable[Selection], by_key: dict[str, SelectedField], visited: set[str]
+    selections: Iterable[Selection], by_key: dict[str, FieldSelection], visited: set[str]
 ) -> None:
     for selection in selections:
-        if isinstance(selection, SelectedField):
+        if isinstance(selection, FieldSelection):
             key = response_key(selection)
             known = by_key.get(key)
             by_key[key] = (
                 selection
                 if known is None
                 else dataclasses.replace(
-                    known, selections=[*known.selections, *selection.selections]
+                    known,
+                    selections=[*known.selections, *selection.selections],
+                    nodes=known.nodes + selection.nodes,
                 )
             )
         elif isinstance(selection, InlineFragment):
@@ -104,9 +108,9 @@ def _collect(
             _collect(selection.selections, by_key, visited)
 
 
-def node_fields(connection: SelectedField) -> list[SelectedField]:
+def node_fields(connection: SelectedField) -> list[FieldSelection]:
     """What is selected on the nodes of a connection (``nodes`` and ``edges.node``)."""
-    found: list[SelectedField] = []
+    found: list[FieldSelection] = []
     for field in fields_of(connection.selections):
         if field.name == "nodes":
             found.extend(fields_of(field.selections))
@@ -117,13 +121,13 @@ def node_fields(connection: SelectedField) -> list[SelectedField]:
     return found
 
 
-def current_field(info: Info) -> SelectedField:
+def current_field(info: Info) -> FieldSelection:
     """The field being resolved and its selections (never Strawberry's
     ``info.selected_fields``, which expands fragments anew at every spread)."""
     return selected_field(info)
 
 
-async def prefetch(context: Context, items: Sequence[Any], fields: list[SelectedField]) -> None:
+async def prefetch(context: Context, items: Sequence[Any], fields: list[FieldSelection]) -> None:
     """Load every selected relation of ``items`` (all of one model) a level at a time."""
     if not items:
         return
@@ -167,9 +171,9 @@ LoaderOf = Callable[["Context"], Any]
 def to_one(key_attr: str, loader: LoaderOf) -> Relation:
     """A foreign key: ``items[i].<key_attr>`` → one object, through a by-id DataLoader."""
 
-    async def load(context: Context, items: list[Any], field: SelectedField) -> None:
+    async def load(context: Context, items: list[Any], field: FieldSelection) -> None:
         values = await load_level(loader(context), [getattr(item, key_attr) for item in items])
-        key = response_key(field)
+        key = slot(field.nodes)
         for item, value in zip(items, values, strict=True):
             attach(item, key, value)
         children = [value for value in values if value is not None]
@@ -181,9 +185,9 @@ def to_one(key_attr: str, loader: LoaderOf) -> Relation:
 def per_item(loader: LoaderOf) -> Relation:
     """A value keyed by the item's id (counts), through a DataLoader."""
 
-    async def load(context: Context, items: list[Any], field: SelectedField) -> None:
+    async def load(context: Context, items: list[Any], field: FieldSelection) -> None:
         values = await load_level(loader(context), [item.id for item in items])
-        key = response_key(field)
+        key = slot(field.nodes)
         for item, value in zip(items, values, strict=True):
             attach(item, key, value)
 
@@ -193,9 +197,9 @@ def per_item(loader: LoaderOf) -> Relation:
 def to_many(loader: LoaderOf) -> Relation:
     """A plain list keyed by the item's id (order lines), through a DataLoader."""
 
-    async def load(context: Context, items: list[Any], field: SelectedField) -> None:
+    async def load(context: Context, items: list[Any], field: FieldSelection) -> None:
         lists = await load_level(loader(context), [item.id for item in items])
-        key = response_key(field)
+        key = slot(field.nodes)
         for item, value in zip(items, lists, strict=True):
             attach(item, key, value)
         children = [child for values in lists for child in values]
@@ -213,11 +217,11 @@ def to_connection(build: PageBuilder) -> Relation:
     """A nested connection: one page per item, all built in one statement by ``build``
     (which returns None when the arguments need the per-item fallback, e.g. cursors)."""
 
-    async def load(context: Context, items: list[Any], field: SelectedField) -> None:
+    async def load(context: Context, items: list[Any], field: FieldSelection) -> None:
         pages = await build(context, items, field.arguments)
         if pages is None:
             return
-        key = response_key(field)
+        key = slot(field.nodes)
         for item in items:
             attach(item, key, connection_from_page(pages[item.id]))
         children = [child for page in pages.values() for child in page.items]

@@ -48,6 +48,7 @@ def build_schema(settings: Settings) -> AgoraSchema:
     limits = DocumentLimitSettings(
         max_depth=settings.query_max_depth,
         max_fields=settings.query_max_fields,
+        max_field_repeats=settings.query_max_field_repeats,
         max_aliases=settings.query_max_aliases,
         max_directives=settings.query_max_directives,
         max_directives_per_location=settings.query_max_directives_per_location,

@@ -27,7 +27,7 @@ exception, a null for a non-null field, an awaitable, a coercion failure) is han
 from __future__ import annotations
 
 import weakref
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from types import GeneratorType
 from typing import Any
@@ -47,7 +47,7 @@ from graphql.type import GraphQLLeafType, get_nullable_type, is_leaf_type, is_no
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from tortoise.models import Model
 
-from resolvers.attachments import MISSING, PREFETCHED_FIELD, attached
+from resolvers.attachments import MISSING, PREFETCHED_FIELD, attached, slot
 
 _AWAITABLE_BY_TYPE: dict[type, bool] = {}
 
@@ -90,7 +90,10 @@ class PlainObject:
 
 _SHORTCUT = "agora-shortcut"
 
-FieldPlan = tuple[tuple[str, FieldDetailsList, "PlainLeaf | PlainObject | None"], ...]
+# response name, its fields, their shortcut, the slot of a prefetched plain object's value
+FieldPlan = tuple[
+    tuple[str, FieldDetailsList, "PlainLeaf | PlainObject | None", Hashable | None], ...
+]
 
 
 def _basic_attribute(field: GraphQLField) -> str | None:
@@ -190,17 +193,17 @@ class ModelAwareExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if known is not None and known[0] is grouped_field_set:
             return known[1]
         fields = parent_type.fields
-        plan = tuple(
-            (
-                response_name,
-                field_details_list,
-                shortcut(field)
-                if self.plain_leaves
-                and (field := fields.get(field_details_list[0].node.name.value)) is not None
-                else None,
+        entries = []
+        for response_name, field_details_list in grouped_field_set.items():
+            field = fields.get(field_details_list[0].node.name.value)
+            found = shortcut(field) if self.plain_leaves and field is not None else None
+            key = (
+                slot([details.node for details in field_details_list])
+                if isinstance(found, PlainObject) and found.attribute is None
+                else None
             )
-            for response_name, field_details_list in grouped_field_set.items()
-        )
+            entries.append((response_name, field_details_list, found, key))
+        plan = tuple(entries)
         self._field_plans[id(grouped_field_set)] = (grouped_field_set, plan)
         return plan
 
@@ -224,7 +227,7 @@ class ModelAwareExecutionContext(StrawberryGraphQLCoreExecutionContext):
         awaitable_fields: list[str] = []
         append_awaitable = awaitable_fields.append
         try:
-            for response_name, field_details_list, shortcut in self._field_plan(
+            for response_name, field_details_list, shortcut, key in self._field_plan(
                 parent_type, grouped_field_set
             ):
                 if shortcut.__class__ is PlainLeaf:
@@ -234,7 +237,7 @@ class ModelAwareExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         continue
                 elif shortcut is not None:
                     plain: PlainObject = shortcut  # type: ignore[assignment]
-                    value = _read_plain_object(plain, source_value, response_name, is_awaitable)
+                    value = _read_plain_object(plain, source_value, key, is_awaitable)
                     if value is None:
                         results[response_name] = None
                         continue
@@ -380,13 +383,13 @@ _FULL_PATH: Any = object()
 
 
 def _read_plain_object(
-    plain: PlainObject, source: Any, response_name: str, is_awaitable: Callable[[Any], bool]
+    plain: PlainObject, source: Any, key: Hashable | None, is_awaitable: Callable[[Any], bool]
 ) -> Any:
     """The field's object, None for a null it may be, or ``_FULL_PATH`` (not prefetched, an
     exception, a null for a non-null field, an awaitable, the wrong type: ``execute_field``
     then runs the resolver and reports it the usual way)."""
     if plain.attribute is None:
-        value = attached(source, response_name)
+        value = attached(source, key)
         if value is MISSING:
             return _FULL_PATH
     else:

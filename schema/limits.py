@@ -7,7 +7,9 @@ fragment anew at every spread, so a few hundred tokens whose fragments double at
 (``F1 = F0 F0``, ``F2 = F1 F1``, … ``F25``) made them walk 2^25 fields for minutes. Here each
 fragment is measured once, without recursion, and its size added wherever it is spread; a
 document over a limit is refused with one ``QUERY_TOO_COMPLEX`` error that says what was found
-and what is allowed.
+and what is allowed. Once those limits hold, a second pass counts how often one response key
+repeats at one place (``schema/field_repeats.py``), which bounds the work of graphql-core's
+overlapping-fields rule.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from graphql.language.parser import MAX_NESTING_DEPTH
 from graphql.validation import MaxIntrospectionDepthRule
 from graphql.validation.rules.max_introspection_depth_rule import MAX_LIST_DEPTH
 
+from schema.field_repeats import Repeat, most_repeated
+from schema.fragment_order import dependency_order
 from schema.node_memo import NodeMemo
 from services.errors import ErrorCode
 
@@ -45,6 +49,7 @@ FIELD_COUNT_CEILING = 1_000_000_000
 class DocumentLimitSettings:
     max_depth: int
     max_fields: int
+    max_field_repeats: int
     max_aliases: int
     max_directives: int
     max_directives_per_location: int
@@ -124,25 +129,11 @@ def _expand(own: _Selections, expanded: dict[str, tuple[int, int, int]]) -> tupl
 
 
 def _expand_fragments(own: dict[str, _Selections]) -> dict[str, tuple[int, int, int]]:
-    """Every fragment expanded once, each after the fragments it spreads (without recursion:
-    a chain of fragments is as long as the document allows)."""
+    """Every fragment expanded once, each after the fragments it spreads."""
+    spreads = {name: [spread for spread, _, _ in found.spreads] for name, found in own.items()}
     expanded: dict[str, tuple[int, int, int]] = {}
-    for root in own:
-        if root in expanded:
-            continue
-        path = [(root, iter(own[root].spreads))]
-        on_path = {root}
-        while path:
-            name, spreads = path[-1]
-            for spread, _, _ in spreads:
-                if spread in own and spread not in expanded and spread not in on_path:
-                    path.append((spread, iter(own[spread].spreads)))
-                    on_path.add(spread)
-                    break
-            else:
-                path.pop()
-                on_path.remove(name)
-                expanded[name] = _expand(own[name], expanded)
+    for name in dependency_order(spreads):
+        expanded[name] = _expand(own[name], expanded)
     return expanded
 
 
@@ -193,6 +184,7 @@ def measure(document: DocumentNode) -> DocumentShape:
 
 
 _shapes: NodeMemo[DocumentNode, DocumentShape] = NodeMemo(512)
+_repeats: NodeMemo[DocumentNode, Repeat | None] = NodeMemo(512)
 
 
 def _count(count: int) -> str:
@@ -234,9 +226,23 @@ def refusal(shape: DocumentShape, limits: DocumentLimitSettings) -> str | None:
     return None
 
 
+def repeat_refusal(repeat: Repeat | None, limits: DocumentLimitSettings) -> str | None:
+    if repeat is None or repeat.count <= limits.max_field_repeats:
+        return None
+    return (
+        f"{repeat.kind} '{repeat.name}' selects '{repeat.path}' {repeat.count} times once its "
+        "fragments are expanded and the fields under one response key merged; the maximum "
+        f"is {limits.max_field_repeats}"
+    )
+
+
 def check_document(document: DocumentNode, limits: DocumentLimitSettings) -> str | None:
-    """``refusal`` for a document, measured once per document object."""
-    return refusal(_shapes.get(document, lambda: measure(document)), limits)
+    """``refusal`` for a document, then (its work bounded by the field limit) the most a key
+    repeats at one place, each measured once per document object."""
+    reason = refusal(_shapes.get(document, lambda: measure(document)), limits)
+    if reason is not None:
+        return reason
+    return repeat_refusal(_repeats.get(document, lambda: most_repeated(document)), limits)
 
 
 class IntrospectionDepthLimit(MaxIntrospectionDepthRule):

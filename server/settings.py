@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     query_max_cost: int = Field(default=1000, ge=1)
     query_max_depth: int = Field(default=10, ge=1)
     query_max_fields: int = Field(default=500, ge=1)
+    query_max_field_repeats: int = Field(default=50, ge=1)
     query_max_tokens: int = Field(default=2000, ge=1)
     query_max_aliases: int = Field(default=15, ge=0)
     query_max_directives: int = Field(default=20, ge=0)

@@ -1,7 +1,8 @@
 """Documents built to make the server work for minutes are refused at once, with one
 QUERY_TOO_COMPLEX error (HTTP 400), before validation and execution: fragments that double at
 every level, selection sets nested past what graphql-core's recursion allows, directives piled
-on one field. Every walk over a document reads a fragment once, wherever it is spread. A
+on one field, one response key repeated at one place (graphql-core's overlapping-fields rule
+compares every pair). Every walk over a document reads a fragment once, wherever it is spread. A
 document that breaks a validation rule at every token answers a few errors and a count of the
 rest.
 
@@ -134,6 +135,69 @@ async def test_cyclic_fragments_are_refused_by_validation(client: httpx.AsyncCli
     assert response.status_code == 400
     codes = {error["extensions"]["code"] for error in response.json()["errors"]}
     assert codes == {"GRAPHQL_VALIDATION_FAILED"}
+
+
+# --- one response key repeated at one place -------------------------------------------------
+
+
+def repeated(count: int, selection: str = "author { id }") -> str:
+    return "{ posts(first: 1) { nodes { " + f"{selection} " * count + "} } }"
+
+
+async def test_a_key_repeated_past_the_limit_is_refused(client: httpx.AsyncClient):
+    response = await post_graphql(client, repeated(240))
+
+    refusal(response, "selects 'posts.nodes.author' 240 times", "the maximum is 50")
+
+
+async def test_a_key_repeated_at_the_limit_is_answered(client: httpx.AsyncClient):
+    await create_post(await create_user(name="Ada"))
+
+    response = await post_graphql(client, repeated(50))
+
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["posts"]["nodes"][0]["author"]["id"]
+
+
+async def test_repeats_are_refused_before_validation(client: httpx.AsyncClient):
+    response = await post_graphql(client, repeated(51, "author { unknownField }"))
+
+    refusal(response, "selects 'posts.nodes.author' 51 times")
+
+
+async def test_repeats_count_below_fields_of_one_key_together(client: httpx.AsyncClient):
+    """No selection set repeats a key more than 50 times, but the four ``author`` fields merge,
+    and graphql-core compares the 200 ``posts`` below them pairwise."""
+    posts = "posts(first: 1) { totalCount } " * 50
+    query = "{ posts(first: 1) { nodes { " + f"author {{ {posts}}} " * 4 + "} } }"
+
+    response = await post_graphql(client, query)
+
+    refusal(response, "selects 'posts.nodes.author.posts' 200 times")
+
+
+async def test_repeats_count_through_fragments(client_factory: AppFactory):
+    client = client_factory(query_max_field_repeats=3)
+    fragments = " ".join(f"fragment F{i} on Post {{ id }}" for i in range(3))
+    spreads = "...F0 ...F1 ...F2"
+
+    relay_style = await post_graphql(
+        client, f"{{ posts(first: 1) {{ nodes {{ {spreads} }} }} }} {fragments}"
+    )
+    one_more = await post_graphql(
+        client, f"{{ posts(first: 1) {{ nodes {{ id {spreads} }} }} }} {fragments}"
+    )
+
+    assert relay_style.status_code == 200, relay_style.text
+    refusal(one_more, "selects 'posts.nodes.id' 4 times", "the maximum is 3")
+
+
+async def test_repeats_of_an_unused_fragment_are_refused(client: httpx.AsyncClient):
+    query = "{ __typename } fragment Unused on Post { " + "author { id } " * 51 + "}"
+
+    response = await post_graphql(client, query)
+
+    refusal(response, "Fragment 'Unused' selects 'author' 51 times")
 
 
 # --- nesting --------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+import resolvers.prefetch
 from models.posts import Comment, Post
 from models.user import Role, User
 from tests import factories
@@ -41,6 +42,7 @@ query($n: Int) {
 class Measured:
     statements: list[str]
     data: dict[str, Any]
+    cost: dict[str, Any]
 
     @property
     def count(self) -> int:
@@ -64,7 +66,7 @@ async def measure(
     response = await graphql(client, query, variables, headers)
     body = response.json()
     assert "errors" not in body, body["errors"]
-    return Measured(list(sql_statements.statements), body["data"])
+    return Measured(list(sql_statements.statements), body["data"], body["extensions"]["cost"])
 
 
 @dataclass
@@ -407,3 +409,135 @@ async def test_last_comments_of_every_post_in_a_list_take_the_per_post_fallback(
     for node, post in zip(result.data["posts"]["nodes"], newest, strict=True):
         assert node["title"] == post.title
         assert [c["body"] for c in node["comments"]["nodes"]] == (await comment_bodies(post))[-2:]
+
+
+# --- one object under selections with other arguments ---------------------------------------
+# The loaders share model instances (a post's author is one User object wherever it appears),
+# so values prefetched for one selection must never answer another selection of that object.
+
+ALIASED_COMMENT_PAGES = """
+{ posts(first: 3) {
+  a: nodes { comments(first: 1) { nodes { body } } }
+  b: nodes { comments(first: 3) { nodes { body } } }
+} }
+"""
+AUTHORS_POSTS_UNDER_TWO_ALIASES = """
+{ posts(first: 3) {
+  a: nodes { author { posts(first: 1) { nodes { title } } } }
+  b: nodes { author { posts(first: 3) { nodes { title } } } }
+} }
+"""
+AUTHORS_POSTS_AT_TWO_DEPTHS = """
+{ posts(first: 3) { nodes { author {
+  posts(first: 1) { nodes { author { posts(first: 3) { nodes { title } } } } }
+} } } }
+"""
+AUTHORS_POSTS_THROUGH_TWO_FRAGMENTS = """
+{ posts(first: 3) { a: nodes { author { ...OnePost } } b: nodes { author { ...ThreePosts } } } }
+fragment OnePost on User { posts(first: 1) { nodes { title } } }
+fragment ThreePosts on User { posts(first: 3) { nodes { title } } }
+"""
+ONE_KEY_FOR_TWO_FIELDS = """
+{ posts(first: 3) { a: nodes { x: author { name } } b: nodes { x: commentCount } } }
+"""
+
+
+def unprefetched(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every relation field runs its own resolver (the per-request DataLoaders)."""
+    monkeypatch.setattr(resolvers.prefetch, "RELATIONS", {})
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        ALIASED_COMMENT_PAGES,
+        AUTHORS_POSTS_UNDER_TWO_ALIASES,
+        AUTHORS_POSTS_AT_TWO_DEPTHS,
+        AUTHORS_POSTS_THROUGH_TWO_FRAGMENTS,
+        ONE_KEY_FOR_TWO_FIELDS,
+    ],
+    ids=["aliases", "shared-authors", "depths", "fragments", "one-key-two-fields"],
+)
+async def test_prefetched_selections_answer_what_the_resolvers_answer(
+    client_factory: AppFactory,
+    sql_statements: StatementCounter,
+    feed: Feed,
+    monkeypatch: pytest.MonkeyPatch,
+    query: str,
+) -> None:
+    prefetched = await measure(client_factory, sql_statements, query)
+    unprefetched(monkeypatch)
+    resolved = await measure(client_factory, sql_statements, query)
+
+    assert prefetched.data == resolved.data
+
+
+async def test_aliased_nodes_get_the_comment_page_of_their_own_arguments(
+    client_factory: AppFactory, sql_statements: StatementCounter, feed: Feed
+) -> None:
+    result = await measure(client_factory, sql_statements, ALIASED_COMMENT_PAGES)
+
+    posts = result.data["posts"]
+    assert [len(node["comments"]["nodes"]) for node in posts["a"]] == [1, 1, 1]
+    assert [len(node["comments"]["nodes"]) for node in posts["b"]] == [3, 3, 3]
+    assert result.count == 3, result.statements  # posts page, one window per alias
+    assert result.cost["actualQueryCost"] <= result.cost["requestedQueryCost"]
+
+
+async def test_one_author_under_two_aliases_gets_the_posts_page_of_each(
+    client_factory: AppFactory, sql_statements: StatementCounter, feed: Feed
+) -> None:
+    result = await measure(client_factory, sql_statements, AUTHORS_POSTS_UNDER_TWO_ALIASES)
+
+    posts = result.data["posts"]
+    assert [len(node["author"]["posts"]["nodes"]) for node in posts["a"]] == [1, 1, 1]
+    assert [len(node["author"]["posts"]["nodes"]) for node in posts["b"]] == [3, 3, 3]
+    assert result.count == 4, result.statements  # posts page, authors, one window per alias
+
+
+async def test_one_author_at_two_depths_gets_the_posts_page_of_each(
+    client_factory: AppFactory, sql_statements: StatementCounter, feed: Feed
+) -> None:
+    result = await measure(client_factory, sql_statements, AUTHORS_POSTS_AT_TWO_DEPTHS)
+
+    for node in result.data["posts"]["nodes"]:
+        outer = node["author"]["posts"]["nodes"]
+        assert len(outer) == 1
+        assert len(outer[0]["author"]["posts"]["nodes"]) == 3
+    # posts page, authors, their newest posts, (the same authors, loaded), their three newest
+    assert result.count == 4, result.statements
+
+
+async def test_one_viewer_under_two_root_aliases_gets_the_posts_page_of_each(
+    client_factory: AppFactory, sql_statements: StatementCounter, feed: Feed
+) -> None:
+    query = """
+    { a: me { posts(first: 1) { nodes { comments(first: 2) { nodes { body } } } } }
+      b: me { posts(first: 3) { nodes { title } } } }
+    """
+
+    result = await measure(client_factory, sql_statements, query, viewer=feed.authors[0])
+
+    assert len(result.data["a"]["posts"]["nodes"]) == 1
+    assert len(result.data["b"]["posts"]["nodes"]) == 3
+    # the token's user, a posts window per alias, the comments window
+    assert result.count == 4, result.statements
+
+
+async def test_a_relation_left_out_by_include_is_not_loaded_and_the_rest_stays_prefetched(
+    client_factory: AppFactory, sql_statements: StatementCounter, feed: Feed
+) -> None:
+    query = """
+    query($n: Int, $more: Boolean!) { posts(first: $n) { nodes {
+      comments(first: 2) { nodes { body } }
+      comments(first: 2) @include(if: $more) { totalCount }
+      author @include(if: $more) { name }
+    } } }
+    """
+
+    small = await measure(client_factory, sql_statements, query, {"n": 2, "more": False})
+    large = await measure(client_factory, sql_statements, query, {"n": 20, "more": False})
+
+    assert small.count == 2, small.statements  # posts page, comments window
+    assert large.count == 2, large.statements
+    assert all(len(node["comments"]["nodes"]) == 2 for node in large.data["posts"]["nodes"])

@@ -1,11 +1,13 @@
 """The document limits' measure: fields with fragments expanded, depth and nesting through
 fragments, directives and aliases as written; any document that parses is measured, in time
-linear in its text."""
+linear in its text. Then how often one response key repeats at one place of the result, as
+graphql-core merges fields (the work of its overlapping-fields rule)."""
 
 from __future__ import annotations
 
 from graphql import parse
 
+from schema.field_repeats import Repeat, most_repeated
 from schema.limits import FIELD_COUNT_CEILING, Definition, DocumentShape, measure
 
 
@@ -86,3 +88,61 @@ def test_aliases_and_operations_are_counted_as_written():
     shape = measure(parse("query A { a: x ...F } query B { b: x } fragment F on T { c: x }"))
 
     assert (shape.aliases, shape.operations) == (3, 2)
+
+
+# --- one response key at one place ----------------------------------------------------------
+
+
+def test_fields_under_one_response_key_are_counted_at_their_place():
+    repeat = most_repeated(parse("query Q { a { x y: x x } b { x } }"))
+
+    assert repeat == Repeat("Operation", "Q", "a.x", 2)
+
+
+def test_inline_fragments_and_spread_fragments_count_where_they_are():
+    repeat = most_repeated(parse("{ a { x ... { x } ... on T { x } ...F } } fragment F on T { x }"))
+
+    assert repeat == Repeat("Operation", "anonymous", "a.x", 4)
+
+
+def test_fields_of_one_key_merge_their_selections():
+    document = "{ a { b { c } } a { b { c } } a { b { c c } } }"
+
+    assert most_repeated(parse(document)) == Repeat("Operation", "anonymous", "a.b.c", 4)
+
+
+def test_a_fragment_spread_again_at_one_place_counts_once():
+    document = "{ a { ...F ... { ...F } } a { ...F } ...F } fragment F on T { x }"
+
+    assert most_repeated(parse(document)) == Repeat("Operation", "anonymous", "a", 2)
+
+
+def test_fragments_spreading_the_previous_one_twice_count_once():
+    fragments = " ".join(f"fragment F{i} on T {{ ...F{i - 1} ...F{i - 1} }}" for i in range(1, 200))
+
+    repeat = most_repeated(
+        parse(f"query Q {{ a {{ ...F199 }} }} fragment F0 on T {{ x }} {fragments}")
+    )
+
+    assert repeat == Repeat("Operation", "Q", "a", 1)
+
+
+def test_unknown_and_cyclic_fragments_add_no_repeats():
+    document = "query Q { x ...Missing ...A } fragment A on T { x ...B } fragment B on T { x ...A }"
+
+    assert most_repeated(parse(document)) == Repeat("Operation", "Q", "x", 3)
+
+
+def test_an_unused_fragment_is_measured_on_its_own():
+    document = "query Q { x } fragment F on T { a { y y y } }"
+
+    assert most_repeated(parse(document)) == Repeat("Fragment", "F", "a.y", 3)
+
+
+def test_repeats_through_a_chain_longer_than_the_recursion_limit_are_measured():
+    links = 3000
+    fragments = " ".join(f"fragment F{i} on T {{ x ...F{i - 1} }}" for i in range(1, links + 1))
+
+    repeat = most_repeated(parse(f"query Q {{ ...F{links} }} fragment F0 on T {{ x }} {fragments}"))
+
+    assert repeat == Repeat("Operation", "Q", "x", links + 1)

@@ -246,3 +246,14 @@ def test_unbounded_or_zero_dependency_timeouts_are_refused_by_name(
     [problem] = refusal(_env_file=None)
 
     assert problem.startswith(f"{name}: ")
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "many"])
+def test_a_field_repeat_limit_that_is_not_a_positive_integer_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("QUERY_MAX_FIELD_REPEATS", value)
+
+    [problem] = refusal(_env_file=None)
+
+    assert problem.startswith("QUERY_MAX_FIELD_REPEATS: ")
