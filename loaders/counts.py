@@ -1,6 +1,6 @@
 """Per-parent row counts for a whole level in ONE grouped statement, written by hand:
 Tortoise's ``annotate(Count).group_by().values()`` spent more time building the query
-than the database spent answering it (~8% of the feed query for its 20 comment counts).
+than the database spent answering it.
 
 Only ids (as integers, ``loaders/sql.py``) and identifiers and conditions from our own
 code are formatted into the SQL.

@@ -2,13 +2,13 @@
 
 ``prefetch`` asks a loader for a whole level at once (the authors of 20 posts, of 100
 comments). ``DataLoader.load_many`` would make a future, a batch task and two done-callbacks
-per key and gather them: ~10% of the feed query's CPU. ``load_level`` reads the loader's
+per key and gather them. ``load_level`` reads the loader's
 cache (primed and cleared values are honoured), loads every missing key in one call of the
 loader's batch function, primes the cache with the results, and merges the callers of one
 loop iteration (a transfer's ``from`` and ``to``) into one call, as the DataLoader would.
 
 Loaders made by ``level_loader`` keep a ``ValueCache``: plain values, with a future made
-only when ``DataLoader.load`` asks for a key (priming 80 futures was ~5% of the feed query).
+only when ``DataLoader.load`` asks for a key, not one per value loaded.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@
 ``Model.__setattr__`` (a relation check and a dict lookup each) and every column through
 ``object.__setattr__``. ``FastHydration`` computes the same values with the same
 converters, then fills the instance's ``__dict__`` at once; rows missing a column (``.only``
-queries) take Tortoise's own path. For the feed query's 100 comments and 20 posts this
-was ~5% of the request. tests/integration/test_hydration.py pins it to Tortoise's result.
+queries) take Tortoise's own path. tests/integration/test_hydration.py pins it to Tortoise's
+result.
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ The fields themselves are then plain synchronous resolvers that are marked
 ``metadata=PREFETCHED``: ``read_prefetched_first`` gives each of them a plain graphql-core
 resolver that returns what was attached, which keeps graphql-core from
 creating a coroutine per field and item and skips Strawberry's per-field layers (see
-ARCHITECTURE.md, "Performance"). A field whose value was not prefetched (an object reached
-some other way) runs its Strawberry resolver: the DataLoader fallback.
+docs/ARCHITECTURE.md, "The path of an HTTP request"). A field whose value was not prefetched
+(an object reached some other way) runs its Strawberry resolver: the DataLoader fallback.
 """
 
 from __future__ import annotations
@@ -56,9 +56,8 @@ def _attached_first(resolve: GraphQLFieldResolver) -> GraphQLFieldResolver:
 def read_prefetched_first(schema: GraphQLSchema) -> None:
     """Every field marked PREFETCHED answers what ``prefetch`` attached under its field
     nodes, and runs its Strawberry resolver only when nothing was attached. The value skips
-    Strawberry's per-field layers (its Info, argument conversion and extension chain: ~7 µs
-    per field here, ~1 ms of the feed query's 140 relation fields), so such a field may
-    have no permission classes or extensions."""
+    Strawberry's per-field layers (its Info, argument conversion and extension chain), so
+    such a field may have no permission classes or extensions."""
     for type_ in schema.type_map.values():
         if not isinstance(type_, GraphQLObjectType) or type_.name.startswith("__"):
             continue

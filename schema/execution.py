@@ -4,17 +4,17 @@ Tortoise's ``Model`` defines ``__await__`` (``await instance`` returns itself), 
 graphql-core's awaitable check treats every model a resolver returns as a value to await:
 one coroutine (and, in lists, one task) per object, which made the "synchronous" nested
 fields asynchronous after all. A model is a finished value here, never a pending one.
-Measured by bench/run.py: about 22 → 15 ms CPU per request for the feed query.
 
-graphql-core asks "is this awaitable?" about every resolved value and every completed one
-(~1,800 times for the feed query), so the answer is kept per type: whether a value can be
+graphql-core asks "is this awaitable?" about every resolved value and every completed one,
+so the answer is kept per type: whether a value can be
 awaited depends on its class, except for generators (a generator-based coroutine is a
 generator flagged by ``types.coroutine``), which are asked every time.
 
 graphql-core 3.3 keeps ``GraphQLResolveInfoHelpers`` of the executor's own bound methods on
 the executor: a reference cycle that kept every request's executor, context, loaders and
-models (~330 objects) alive until the cyclic garbage collector ran, which was ~12% of the
-CPU under load. The helpers here reach the executor through a weak reference instead.
+models alive until the cyclic garbage collector ran (a large share of the CPU under load;
+README, "Troubleshooting"). The helpers here reach the executor through a weak reference
+instead.
 
 Plain leaves (a scalar or enum read straight off the object: Strawberry's "basic" fields,
 about half the fields of a typical result) skip graphql-core's per-field machinery (the
@@ -219,8 +219,8 @@ class ModelAwareExecutionContext(StrawberryGraphQLCoreExecutionContext):
         with plain leaves answered inline. It replaces the method rather than wrapping it:
         every wrapper frame on this recursion deepens each level of the result, and past
         CPython 3.11's 16 KiB data-stack chunk every descent and return across the chunk
-        boundary maps and unmaps a chunk (measured: 15% of the server's CPU in mmap/munmap
-        when a wrapper around ``execute_field`` pushed the feed query over it).
+        boundary maps and unmaps a chunk (README, "Troubleshooting": a wrapper around
+        ``execute_field`` did that to the feed query).
         tests/unit/test_execution.py fails when graphql-core's original changes."""
         results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable

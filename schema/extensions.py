@@ -1,6 +1,6 @@
-"""Schema extensions, in the order a request meets them (see ARCHITECTURE.md):
-operation metrics → document limits → (validation, ``schema.validation``) → cost analysis
-against the client's bucket."""
+"""Schema extensions, in the order a request meets them (see docs/ARCHITECTURE.md):
+operation metrics → document limits → (validation, ``schema.validation``) → (input rules,
+``schema.input_rules``) → cost analysis against the client's bucket."""
 
 from __future__ import annotations
 

@@ -80,13 +80,13 @@ def create_app(
         stop_draining_on_signals = drain_before_exit(view.shutdown_websockets)
         # What start-up built (modules, schema, models) lives as long as the process: keep
         # it out of the garbage collector's full passes, which otherwise scan it every time
-        # (~75 ms each here; they stall every request and subscription event meanwhile).
+        # (and stall every request and subscription event meanwhile).
         gc.collect()
         gc.freeze()
         # A request frees its objects by reference counting (tests/integration/
         # test_request_garbage.py), so the collector only ever finds the objects of the
-        # requests in flight: at the default threshold (700) it ran ~1.5 times per request
-        # and promoted them to older generations, ~12% of the CPU under load.
+        # requests in flight: at the default threshold (700) it ran more than once per
+        # request and promoted them to older generations (README, "Troubleshooting").
         gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
         logger.info("agora started", extra={"env": settings.app_env})
         try:

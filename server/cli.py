@@ -48,8 +48,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         loop="uvloop",
         http="httptools",
         ws="websockets-sansio",
-        # Events are ~150-byte JSON frames: per-message deflate costs a third of the CPU per
-        # delivery and ~42 KB per connection for nothing (bench/subscriptions.py).
+        # Events are small JSON frames: per-message deflate costs CPU per delivery and memory
+        # per connection for next to nothing (README, "make bench-subscriptions").
         ws_per_message_deflate=False,
         server_header=False,
         proxy_headers=True,

@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 class Container:
     settings: Settings
     buckets: BucketStore
-    # The hasher blocks (~150 ms of CPU): request paths hash through ``password_pool``.
+    # The hasher blocks for the whole hash: request paths hash through ``password_pool``.
     passwords: PasswordHasher
     password_pool: PasswordPool
     mailer: Mailer

@@ -51,8 +51,8 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_cost_kib: int = Field(default=65536, ge=1024)
     argon2_parallelism: int = Field(default=4, ge=1)
-    # Concurrent argon2 hashes per process (each ~150 ms of CPU in a worker thread), and how
-    # many more may wait for one; past that, RATE_LIMITED.
+    # Concurrent argon2 hashes per process (each a CPU-bound hash in a worker thread), and
+    # how many more may wait for one; past that, RATE_LIMITED.
     password_hash_concurrency: int = Field(default=2, ge=1, le=64)
     password_hash_queue: int = Field(default=8, ge=0, le=10_000)
     login_max_failures: int = Field(default=5, ge=1)

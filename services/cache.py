@@ -83,7 +83,7 @@ class ModelCache:
             )
         else:
             # In-process: nothing can hang. A timeout would wrap every call in
-            # asyncio.wait_for, i.e. a task per cache call (~3% of a feed request).
+            # asyncio.wait_for, i.e. a task per cache call.
             backend = AioCache(AioCache.MEMORY, namespace=namespace, timeout=None)
         return cls(backend, settings)
 

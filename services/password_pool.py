@@ -1,7 +1,8 @@
 """Password hashing off the event loop, bounded.
 
-An argon2 hash or verify is ~150 ms of CPU with the production parameters; on the event loop
-it stalls every other request for that long, so a login flood would stop the server. The
+An argon2 hash or verify is CPU-bound by design (README, "Accounts and authentication", gives
+the cost of the default parameters); on the event loop it stalls every other request for
+that long, so a login flood would stop the server. The
 pool runs them in a few worker threads (argon2-cffi releases the GIL while it hashes:
 verified, the loop keeps running meanwhile) and admits at most ``concurrency`` running plus
 ``queue`` waiting. Anything more is refused at once with RATE_LIMITED: queued without limit,

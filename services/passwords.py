@@ -1,7 +1,8 @@
 """Password hashing with argon2id; parameters come from the settings.
 
-``hash`` and ``verify`` block for the whole hash (~150 ms of CPU with the production
-parameters): the server calls them through ``services.password_pool``, off the event loop.
+``hash`` and ``verify`` block for the whole hash (CPU-bound by design, as long as the
+parameters make it): the server calls them through ``services.password_pool``, off the event
+loop.
 """
 
 from __future__ import annotations

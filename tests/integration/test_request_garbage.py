@@ -1,7 +1,7 @@
 """A request's objects are freed by reference counting when it ends: no reference cycle
 keeps its executor, context, loaders and models alive until the cyclic garbage collector
-runs (graphql-core's executor had one; schema/execution.py breaks it). Cyclic garbage per
-request was ~330 objects and the collector ~12% of the CPU under load."""
+runs (graphql-core's executor had one; schema/execution.py breaks it; the cost it had is in
+the README, "Troubleshooting")."""
 
 from __future__ import annotations
 
