@@ -85,6 +85,20 @@ def test_check_config_names_a_setting_that_does_not_parse(tmp_path: Path) -> Non
     assert "QUERY_MAX_DEPTH" in result.stderr
 
 
+def test_check_config_lists_a_malformed_value_with_every_other_problem(tmp_path: Path) -> None:
+    result = run_cli(
+        "check-config", cwd=tmp_path, env={"APP_ENV": "production", "QUERY_MAX_COST": "abc"}
+    )
+
+    assert result.returncode == 2
+    for problem in (
+        "QUERY_MAX_COST: Input should be a valid integer",
+        "JWT_SECRET is required in production",
+        "DATABASE_URL must point at PostgreSQL in production",
+    ):
+        assert problem in result.stderr
+
+
 def test_export_schema_prints_the_committed_contract(tmp_path: Path) -> None:
     result = run_cli("export-schema", cwd=tmp_path)
 
