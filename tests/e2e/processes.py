@@ -24,8 +24,8 @@ SERVER = (sys.executable, "-m", "server")
 
 def server_env(database_url: str, **settings: str) -> dict[str, str]:
     """The environment of a server process: this one's, a development app on
-    ``database_url`` without Redis, cheap argon2 parameters, mails and files in the tests'
-    scratch directory, then ``settings``."""
+    ``database_url`` without Redis, JSON logs, cheap argon2 parameters, mails and files in
+    the tests' scratch directory, then ``settings``."""
     return {
         **os.environ,
         "APP_ENV": "development",
@@ -33,6 +33,7 @@ def server_env(database_url: str, **settings: str) -> dict[str, str]:
         "REDIS_URL": "",
         "JOB_BACKEND": "inprocess",
         "LOG_LEVEL": "WARNING",
+        "LOG_FORMAT": "json",
         "ARGON2_MEMORY_COST_KIB": "8192",
         "ARGON2_TIME_COST": "1",
         "ARGON2_PARALLELISM": "1",
