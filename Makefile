@@ -12,10 +12,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# `make run HOST=0.0.0.0 PORT=8001`. Plain `=`: only the command line overrides them, not a
+# HOST or PORT that the shell happens to export. A taken port stops it before migrate and seed.
+HOST = 127.0.0.1
+PORT = 8000
+
 run: $(STAMP)
+	@$(BIN)/python -m server check-port --host $(HOST) --port $(PORT)
 	$(BIN)/python -m server migrate
 	$(BIN)/python -m server seed
-	$(BIN)/python -m server serve --host 127.0.0.1 --port 8000
+	$(BIN)/python -m server serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP) lint typecheck pytest
 

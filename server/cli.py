@@ -1,4 +1,4 @@
-"""``python -m server``: serve, migrate, seed, export-schema, check-config."""
+"""``python -m server``: serve, check-port, migrate, seed, export-schema, check-config."""
 
 from __future__ import annotations
 
@@ -32,12 +32,23 @@ def _run_with_database(settings: Settings, work: Callable[[], Coroutine[Any, Any
     return asyncio.run(run())
 
 
+def cmd_check_port(args: argparse.Namespace) -> int:
+    from server.ports import listen_problem
+
+    if problem := listen_problem(args.host, args.port):
+        print(problem, file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from server.logging import configure_logging
 
     settings = _settings_or_exit()
+    if cmd_check_port(args) != 0:
+        return 1
     configure_logging(settings.log_level, settings.log_format, settings.log_repeat_interval_seconds)
     uvicorn.run(
         "server.app:create_app",
@@ -152,8 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="serve the API with uvicorn")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    _address_arguments(serve)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument(
         "--forwarded-allow-ips",
@@ -162,6 +172,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--graceful-timeout", type=int, default=20)
     serve.set_defaults(handler=cmd_serve)
+
+    check_port = commands.add_parser(
+        "check-port", help="exit 1 with a one-line reason when `serve` could not listen there"
+    )
+    _address_arguments(check_port)
+    check_port.set_defaults(handler=cmd_check_port)
 
     commands.add_parser("migrate", help="apply migrations").set_defaults(handler=cmd_migrate)
     seed = commands.add_parser("seed", help="load demo data into an empty database")
@@ -188,6 +204,11 @@ def build_parser() -> argparse.ArgumentParser:
         handler=cmd_check_config
     )
     return parser
+
+
+def _address_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -92,14 +92,37 @@ def tortoise_config(settings: Settings, *, with_aerich: bool = True) -> dict[str
 
 async def init_database(settings: Settings) -> None:
     """Connect; on SQLite also create any missing tables from the models."""
+    await _connect(settings)
+    if settings.is_sqlite:
+        await Tortoise.generate_schemas(safe=True)
+
+
+async def _connect(settings: Settings) -> None:
     sqlite_path = settings.sqlite_path()
     if sqlite_path is not None:
         sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     # A bare Tortoise.init leaves request tasks without a context unless the global
     # fallback is on (RegisterTortoise turns it on too).
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
-    if settings.is_sqlite:
-        await Tortoise.generate_schemas(safe=True)
+
+
+async def _create_missing_sqlite_tables() -> list[str]:
+    """What creating the models' missing tables did, empty when none was missing."""
+    existed = await _sqlite_tables()
+    await Tortoise.generate_schemas(safe=True)
+    created = sorted(await _sqlite_tables() - existed)
+    if not created:
+        return []
+    if not existed:
+        return [f"schema created from the models (SQLite, {len(created)} tables)"]
+    return [f"created from the models (SQLite): {', '.join(created)}"]
+
+
+async def _sqlite_tables() -> set[str]:
+    _, rows = await connections.get("default").execute_query(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    )
+    return {row["name"] for row in rows}
 
 
 async def close_database() -> None:
@@ -114,9 +137,11 @@ async def ping_database() -> None:
 async def migrate(settings: Settings) -> list[str]:
     """Bring the schema up to date: aerich migrations on PostgreSQL, the models on SQLite."""
     if settings.is_sqlite:
-        await init_database(settings)
-        await close_database()
-        return ["schema created from the models (SQLite)"]
+        await _connect(settings)
+        try:
+            return await _create_missing_sqlite_tables()
+        finally:
+            await close_database()
     from aerich import Command  # imported lazily: aerich is only needed for PostgreSQL
 
     async with Command(

@@ -1,4 +1,5 @@
-"""Structured logs: one JSON object per line on stdout, each carrying the request id."""
+"""Structured logs on stdout, each carrying the request id: one JSON object per line, or
+(LOG_FORMAT=console, development's default) one readable line."""
 
 from __future__ import annotations
 
@@ -40,9 +41,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        for key, value in record.__dict__.items():
-            if key not in _RESERVED and value is not None:
-                entry[key] = value
+        entry.update(fields_of(record))
         if record.exc_info:
             entry["exc_type"] = record.exc_info[0].__name__ if record.exc_info[0] else None
             entry["stack"] = "".join(traceback.format_exception(*record.exc_info))
@@ -50,8 +49,24 @@ class JsonFormatter(logging.Formatter):
 
 
 class ConsoleFormatter(logging.Formatter):
+    """One line for a person: time, level, logger, message, then the fields as key=value."""
+
     def __init__(self) -> None:
-        super().__init__("%(asctime)s %(levelname)-7s %(name)s [%(requestId)s] %(message)s")
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s %(message)s")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        fields = " ".join(f"{key}={value}" for key, value in fields_of(record).items())
+        line = super().formatMessage(record)
+        return f"{line} {fields}" if fields else line
+
+
+def fields_of(record: logging.LogRecord) -> dict[str, Any]:
+    """What the caller added to a record (``extra``, the request context), unset ones left out."""
+    return {
+        key: value
+        for key, value in record.__dict__.items()
+        if key not in _RESERVED and value is not None
+    }
 
 
 HANDLER_NAME = "agora.stdout"

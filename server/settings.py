@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIN_SECRET_BYTES = 32
@@ -62,6 +64,7 @@ class Settings(BaseSettings):
 
     cors_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # Unset: console in development, json otherwise (see _log_format_for_the_environment).
     log_format: Literal["json", "console"] = "json"
     log_repeat_interval_seconds: float = Field(default=60.0, ge=0)
 
@@ -144,6 +147,15 @@ class Settings(BaseSettings):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _log_format_for_the_environment(cls, data: object) -> object:
+        """Without LOG_FORMAT: lines for a developer's terminal, JSON for collectors elsewhere."""
+        if isinstance(data, dict) and "log_format" not in data:
+            app_env = data.get("app_env", cls.model_fields["app_env"].default)
+            return {**data, "log_format": "console" if app_env == "development" else "json"}
+        return data
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: object) -> object:
@@ -225,19 +237,46 @@ def _secret_problem(name: str, value: str | None) -> list[str]:
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read and check the settings; raise ConfigurationError naming every problem."""
+    """Read and check the settings; raise ConfigurationError naming every problem: each value
+    that does not parse and each rule the others break."""
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
+        malformed = [_field_of(error) for error in exc.errors()]
         raise ConfigurationError(
             [
-                f"{'.'.join(str(p) for p in error['loc']).upper() or 'settings'}: {error['msg']}"
-                for error in exc.errors()
+                f"{field.upper() or 'settings'}: {error['msg']}"
+                for field, error in zip(malformed, exc.errors(), strict=True)
             ]
+            + _rules_broken_beside(overrides, set(malformed))
         ) from exc
     if problems := settings.problems():
         raise ConfigurationError(problems)
     return settings
+
+
+def _field_of(error: ErrorDetails) -> str:
+    location = error["loc"]
+    return str(location[0]) if location else ""
+
+
+def _rules_broken_beside(overrides: dict[str, object], malformed: set[str]) -> list[str]:
+    """The rules the well-formed values break, each malformed one standing at its default.
+
+    A rule that names a malformed setting is left out: it would judge the stand-in, not the
+    operator's value."""
+    if "" in malformed:
+        return []
+    stand_ins = {
+        name: Settings.model_fields[name].get_default(call_default_factory=True, validated_data={})
+        for name in malformed
+    }
+    try:
+        settings = Settings(**{**overrides, **stand_ins})
+    except ValidationError:
+        return []
+    names = re.compile(r"\b(" + "|".join(name.upper() for name in sorted(malformed)) + r")\b")
+    return [problem for problem in settings.problems() if not names.search(problem)]
 
 
 @lru_cache(maxsize=1)

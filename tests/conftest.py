@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -24,6 +25,7 @@ from server.database import close_database, tortoise_config
 from server.faults import REPEATS
 from server.settings import Settings
 from tests.factories import bearer
+from tests.scratch import FILES_DIR, OUTBOX_DIR, SCRATCH, WORKING_TREE_DATA, changes, snapshot
 from tests.tables import delete_all_rows
 
 DATABASE_URL = os.environ.get("DATABASE_URL") or "sqlite://:memory:"
@@ -43,6 +45,8 @@ def make_settings(**overrides: Any) -> Settings:
         # API tests run jobs in-process even when REDIS_URL is set; the saq backend has its
         # own tests with a real worker (tests/integration/test_jobs.py).
         "job_backend": "inprocess",
+        "mail_outbox_dir": str(OUTBOX_DIR),
+        "storage_local_dir": str(FILES_DIR),
         # Cheap argon2 parameters keep the suite fast; production uses the defaults.
         "argon2_time_cost": 1,
         "argon2_memory_cost_kib": 8192,
@@ -50,6 +54,19 @@ def make_settings(**overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def working_tree_data_untouched() -> Iterator[None]:
+    """The suite writes its mails and files under SCRATCH; a write into data/ fails the run."""
+    before = snapshot(WORKING_TREE_DATA)
+    yield
+    shutil.rmtree(SCRATCH, ignore_errors=True)
+    written = changes(before, snapshot(WORKING_TREE_DATA))
+    assert not written, (
+        f"the tests wrote into {WORKING_TREE_DATA} (point the setting at tests.scratch, "
+        f"or stop a `make run` writing there meanwhile): {written}"
+    )
 
 
 @pytest.fixture(autouse=True)

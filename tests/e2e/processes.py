@@ -16,6 +16,7 @@ from typing import IO
 import httpx
 
 from tests.e2e.conftest import free_port
+from tests.scratch import FILES_DIR, OUTBOX_DIR
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SERVER = (sys.executable, "-m", "server")
@@ -23,7 +24,8 @@ SERVER = (sys.executable, "-m", "server")
 
 def server_env(database_url: str, **settings: str) -> dict[str, str]:
     """The environment of a server process: this one's, a development app on
-    ``database_url`` without Redis, cheap argon2 parameters, then ``settings``."""
+    ``database_url`` without Redis, JSON logs, cheap argon2 parameters, mails and files in
+    the tests' scratch directory, then ``settings``."""
     return {
         **os.environ,
         "APP_ENV": "development",
@@ -31,9 +33,12 @@ def server_env(database_url: str, **settings: str) -> dict[str, str]:
         "REDIS_URL": "",
         "JOB_BACKEND": "inprocess",
         "LOG_LEVEL": "WARNING",
+        "LOG_FORMAT": "json",
         "ARGON2_MEMORY_COST_KIB": "8192",
         "ARGON2_TIME_COST": "1",
         "ARGON2_PARALLELISM": "1",
+        "MAIL_OUTBOX_DIR": str(OUTBOX_DIR),
+        "STORAGE_LOCAL_DIR": str(FILES_DIR),
         **settings,
     }
 

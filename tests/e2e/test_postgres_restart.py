@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +25,7 @@ from services.seed import DEMO_PASSWORD
 from tests.conftest import requires_postgres
 from tests.e2e.conftest import free_port
 from tests.e2e.private_postgres import PrivatePostgres, missing_requirement
-from tests.e2e.processes import run_cli, start_server, stop_server, wait_ready
+from tests.e2e.processes import run_cli, server_env, start_server, stop_server, wait_ready
 from tests.e2e.wsclient import connect
 from tests.factories import gid
 
@@ -126,23 +125,16 @@ class Deployment:
 @pytest.fixture
 async def deployment() -> AsyncIterator[Deployment]:
     database = PrivatePostgres(free_port())
-    env = {
-        **os.environ,
-        "APP_ENV": "test",
-        "DATABASE_URL": database.url,
-        "DB_POOL_MIN": "1",
-        "DB_POOL_MAX": str(POOL_SIZE),
-        "DB_CONNECT_TIMEOUT_SECONDS": "2",
-        "JOB_BACKEND": "inprocess",
-        "LOG_LEVEL": "WARNING",
-        "LOG_FORMAT": "console",
-        "RATE_LIMIT_CAPACITY": "1000000",
-        "RATE_LIMIT_RESTORE_RATE": "100000",
-        "ARGON2_MEMORY_COST_KIB": "8192",
-        "ARGON2_TIME_COST": "1",
-        "ARGON2_PARALLELISM": "1",
-    }
-    env.pop("REDIS_URL", None)
+    env = server_env(
+        database.url,
+        APP_ENV="test",
+        DB_POOL_MIN="1",
+        DB_POOL_MAX=str(POOL_SIZE),
+        DB_CONNECT_TIMEOUT_SECONDS="2",
+        LOG_FORMAT="console",
+        RATE_LIMIT_CAPACITY="1000000",
+        RATE_LIMIT_RESTORE_RATE="100000",
+    )
     port = free_port()
     log_path = str(database.root / "api.log")
     process = None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from services import events, notifications
 from services.tokens import issue_access_token
 from tests.deadline import deadline
 from tests.e2e.conftest import LiveServer, free_port
+from tests.e2e.processes import server_env
 from tests.e2e.wsclient import LEGACY_WS, TRANSPORT_WS, GraphQLWS, connect
 from tests.factories import create_order, create_post, create_product, create_user, gid
 
@@ -471,16 +471,7 @@ async def test_sigterm_flushes_queued_events_then_closes_with_1001(tmp_path: Pat
     subscription completes and the socket closes with 1001 (uvicorn alone would close it
     at once with 1012, dropping them)."""
     port = free_port()
-    env = {
-        **os.environ,
-        "APP_ENV": "development",
-        "DATABASE_URL": f"sqlite://{tmp_path}/agora.sqlite3",
-        "REDIS_URL": "",
-        "LOG_LEVEL": "WARNING",
-        "ARGON2_MEMORY_COST_KIB": "8192",
-        "ARGON2_TIME_COST": "1",
-        "ARGON2_PARALLELISM": "1",
-    }
+    env = server_env(f"sqlite://{tmp_path}/agora.sqlite3")
     created = await asyncio.create_subprocess_exec(
         *SERVER,
         "create-user",

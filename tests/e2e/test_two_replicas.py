@@ -7,7 +7,6 @@ suite runs on PostgreSQL, else a SQLite file."""
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,7 +19,7 @@ from redis.asyncio import Redis
 
 from tests.conftest import DATABASE_URL, ON_POSTGRES, REDIS_URL, requires_redis
 from tests.e2e.conftest import free_port
-from tests.e2e.processes import run_cli, start_server, stop_server, wait_ready
+from tests.e2e.processes import run_cli, server_env, start_server, stop_server, wait_ready
 from tests.e2e.wsclient import GraphQLWS, connect
 
 pytestmark = requires_redis
@@ -53,17 +52,7 @@ async def database_url(tmp_path: Path) -> AsyncIterator[str]:
 async def replicas(database_url: str) -> AsyncIterator[tuple[str, str]]:
     """Two `python -m server serve` processes on free ports; their base URLs."""
     assert REDIS_URL is not None
-    env = {
-        **os.environ,
-        "APP_ENV": "development",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": REDIS_URL,
-        "JOB_BACKEND": "inprocess",
-        "LOG_LEVEL": "WARNING",
-        "ARGON2_MEMORY_COST_KIB": "8192",
-        "ARGON2_TIME_COST": "1",
-        "ARGON2_PARALLELISM": "1",
-    }
+    env = server_env(database_url, REDIS_URL=REDIS_URL)
     await run_cli(env, "migrate")
     await run_cli(env, "create-user", "--name", "Ada", "--email", EMAIL, "--password", PASSWORD)
     ports = [free_port(), free_port()]

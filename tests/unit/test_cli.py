@@ -7,11 +7,14 @@ empty working directory (no developer `.env` is read); the code is found via PYT
 from __future__ import annotations
 
 import os
+import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 from server.settings import Settings
+from tests.e2e.conftest import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SETTING_NAMES = frozenset(Settings.model_fields)
@@ -83,6 +86,86 @@ def test_check_config_names_a_setting_that_does_not_parse(tmp_path: Path) -> Non
 
     assert result.returncode == 2
     assert "QUERY_MAX_DEPTH" in result.stderr
+
+
+def test_check_config_lists_a_malformed_value_with_every_other_problem(tmp_path: Path) -> None:
+    result = run_cli(
+        "check-config", cwd=tmp_path, env={"APP_ENV": "production", "QUERY_MAX_COST": "abc"}
+    )
+
+    assert result.returncode == 2
+    for problem in (
+        "QUERY_MAX_COST: Input should be a valid integer",
+        "JWT_SECRET is required in production",
+        "DATABASE_URL must point at PostgreSQL in production",
+    ):
+        assert problem in result.stderr
+
+
+def test_migrate_on_a_new_sqlite_database_says_it_created_the_schema(tmp_path: Path) -> None:
+    result = run_cli("migrate", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("schema created from the models (SQLite, ")
+
+
+def test_migrate_on_an_up_to_date_sqlite_database_says_so(tmp_path: Path) -> None:
+    run_cli("migrate", cwd=tmp_path)
+
+    result = run_cli("migrate", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "database is up to date\n"
+
+
+def test_migrate_names_the_tables_it_had_to_add(tmp_path: Path) -> None:
+    run_cli("migrate", cwd=tmp_path)
+    with sqlite3.connect(tmp_path / "data" / "agora.sqlite3") as database:
+        database.execute("DROP TABLE comments")
+
+    result = run_cli("migrate", cwd=tmp_path)
+
+    assert result.stdout == "created from the models (SQLite): comments\n"
+
+
+def test_check_port_accepts_a_free_port(tmp_path: Path) -> None:
+    result = run_cli("check-port", "--port", str(free_port()), cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_serve_on_a_taken_port_exits_at_once_with_one_line_naming_it(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+
+        result = run_cli("serve", "--port", str(port), cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"cannot serve on 127.0.0.1:{port}: the port is already in use (another server?); "
+        "choose another: make run PORT=…, or serve --port …"
+    ]
+
+
+def test_make_run_checks_the_port_before_migrate_and_seed() -> None:
+    plan = subprocess.run(
+        ["make", "--dry-run", "--always-make", "run", "HOST=0.0.0.0", "PORT=8123"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    commands = [line for line in plan.stdout.splitlines() if "-m server" in line]
+    assert [command.split("-m server ", 1)[1] for command in commands] == [
+        "check-port --host 0.0.0.0 --port 8123",
+        "migrate",
+        "seed",
+        "serve --host 0.0.0.0 --port 8123",
+    ]
 
 
 def test_export_schema_prints_the_committed_contract(tmp_path: Path) -> None:

@@ -170,6 +170,53 @@ def test_every_invalid_value_is_reported_not_only_the_first(
     ]
 
 
+def test_a_malformed_value_is_reported_with_every_rule_the_others_break(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("QUERY_MAX_COST", "abc")
+    monkeypatch.setenv("DB_POOL_MIN", "5")
+    monkeypatch.setenv("DB_POOL_MAX", "2")
+
+    problems = refusal(**production(jwt_secret=None))
+
+    assert [problem.split(":", 1)[0] for problem in problems] == [
+        "QUERY_MAX_COST",
+        "DB_POOL_MIN must not be greater than DB_POOL_MAX",
+        "JWT_SECRET is required in production",
+    ]
+
+
+def test_a_rule_about_a_malformed_value_is_not_judged_on_its_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """QUERY_MAX_COST's default (1000) exceeds this capacity; the operator's value is unknown."""
+    monkeypatch.setenv("QUERY_MAX_COST", "abc")
+    monkeypatch.setenv("RATE_LIMIT_CAPACITY", "500")
+
+    [problem] = refusal(_env_file=None)
+
+    assert problem.startswith("QUERY_MAX_COST: ")
+
+
+def test_logs_are_console_lines_by_default_in_development() -> None:
+    assert load_settings(_env_file=None).log_format == "console"
+
+
+@pytest.mark.parametrize("app_env", ["test", "production"])
+def test_logs_are_json_by_default_outside_development(app_env: str) -> None:
+    overrides = production() if app_env == "production" else {"_env_file": None}
+
+    assert load_settings(**{**overrides, "app_env": app_env}).log_format == "json"
+
+
+def test_an_explicit_log_format_wins_over_the_environment_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LOG_FORMAT", "json")
+
+    assert load_settings(_env_file=None).log_format == "json"
+
+
 @pytest.mark.parametrize("seconds", ["0", "-1", "61", "soon"])
 def test_the_database_connect_timeout_is_positive_and_at_most_a_minute(
     monkeypatch: pytest.MonkeyPatch, seconds: str
