@@ -33,10 +33,10 @@ from services.errors import AppError, ErrorCode
 STYLE = (
     "body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f5f5f4;color:#1c1917}"
     "main{max-width:28rem;margin:3rem auto;padding:1.5rem;background:#fff;border-radius:8px}"
-    "h1{font-size:1.4rem;margin-top:0}label,input,button,small{display:block;width:100%}"
+    "h1{font-size:1.4rem;margin-top:0}label,input,button{display:block;width:100%}"
     "input{box-sizing:border-box;padding:.5rem;margin:.25rem 0;font:inherit}"
     "button{margin-top:1rem;padding:.6rem;font:inherit;cursor:pointer}"
-    "small,.note{color:#57534e;font-size:.85rem}.ok{color:#166534}.error{color:#b91c1c}"
+    ".note{color:#57534e;font-size:.85rem}.ok{color:#166534}.error{color:#b91c1c}"
 )
 _STYLE_HASH = base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
 # The API's CSP forbids everything, forms included; these pages need their one inline style
@@ -103,7 +103,7 @@ def _endpoint(view: GraphQLView, flow: Flow) -> Callable[[Request], Awaitable[Re
         if not links_lead_here(request.url, app_url):
             message = f"Not found: APP_URL ({app_url}) is not this server."
             return _page(flow, "", Outcome(message), 404)
-        if request.method == "GET":
+        if request.method in ("GET", "HEAD"):  # Starlette routes HEAD to GET endpoints
             return _form_page(flow, request.query_params.get("token", ""))
         if is_cross_site(request):
             message = "Refused: this form must be sent from its own page."

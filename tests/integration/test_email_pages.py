@@ -126,6 +126,15 @@ async def test_opening_the_verification_link_changes_nothing(client, tmp_path):
     assert await status_of_ada() is UserStatus.PENDING_VERIFICATION
 
 
+async def test_a_head_request_at_the_link_changes_nothing(client, tmp_path):
+    link = await verification_link(client, tmp_path)
+
+    response = await client.head(link, headers=SAME_ORIGIN)
+
+    assert response.status_code == 200
+    assert await status_of_ada() is UserStatus.PENDING_VERIFICATION
+
+
 async def test_the_verification_form_verifies_the_email(client, tmp_path):
     token = token_of(await verification_link(client, tmp_path))
 
