@@ -168,6 +168,17 @@ async def test_the_verification_form_shows_the_error_of_a_bad_token(client, tmp_
     assert await status_of_ada() is UserStatus.PENDING_VERIFICATION
 
 
+async def test_a_form_with_too_many_fields_is_refused_with_a_page(client, tmp_path):
+    token = token_of(await verification_link(client, tmp_path))
+    fields = {"token": token, **{f"extra{index}": "x" for index in range(10)}}
+
+    response = await client.post("/verify-email", data=fields, headers=SAME_ORIGIN)
+
+    assert response.status_code == 400
+    assert "Unreadable form" in response.text
+    assert await status_of_ada() is UserStatus.PENDING_VERIFICATION
+
+
 async def test_a_link_without_a_token_says_so(client):
     response = await client.get("/verify-email")
 
