@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
+import signal
 import tempfile
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 STEP_SECONDS = 30  # a hang guard for each step, never a speed assertion
@@ -89,6 +92,7 @@ async def chromium_page() -> AsyncIterator[Page]:
             "about:blank",
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
+            start_new_session=True,  # its own process group, ended whole in _stop
         )
         try:
             port = await _devtools_port(Path(profile) / "DevToolsActivePort")
@@ -100,9 +104,23 @@ async def chromium_page() -> AsyncIterator[Page]:
                 await page.send("Page.enable")
                 await page.send("Log.enable")
                 yield page
+                with suppress(ConnectionClosed):
+                    await page.send("Browser.close")
         finally:
-            process.kill()
+            await _stop(process)
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    """Wait for the browser closed above to exit, then end what is left of the process
+    group it started (helpers still writing into the profile fail its removal)."""
+    try:
+        async with asyncio.timeout(STEP_SECONDS):
             await process.wait()
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 async def _devtools_port(port_file: Path) -> int:
