@@ -19,6 +19,7 @@ from schema import build_schema
 from server import files_route, health
 from server.container import Container
 from server.database import close_database, init_database
+from server.email_pages import email_page_routes
 from server.faults import flush_repeats
 from server.graphql_view import GRAPHIQL_ASSETS_PATH, GraphQLView
 from server.logging import configure_logging
@@ -63,6 +64,8 @@ def create_app(
         Route("/metrics", health.metrics, methods=["GET"]),
         Route("/files/{key}", files_route.download, methods=["GET", "HEAD"]),
     ]
+    if settings.app_env == "development":
+        routes += email_page_routes(view)
     if settings.graphiql_enabled:
         routes.append(
             Mount(

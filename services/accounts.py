@@ -15,7 +15,7 @@ from models.audit import AuditAction
 from models.auth import OneTimeToken, OneTimeTokenPurpose
 from models.user import Role, User, UserStatus
 from services import audit, sessions
-from services.emails import app_link, queue_email
+from services.emails import RESET_PASSWORD_PATH, VERIFY_EMAIL_PATH, app_link, queue_email
 from services.errors import BadUserInput, Conflict, EmailNotVerified, Forbidden, Unauthenticated
 from services.mail import format_duration
 from services.password_pool import PasswordPoolBusy
@@ -109,7 +109,7 @@ async def _queue_verification(container: Container, user: User, secret: str) -> 
         "verify_email",
         user.email,
         name=user.name,
-        link=app_link(container, "/verify-email", token=secret),
+        link=app_link(container, VERIFY_EMAIL_PATH, token=secret),
         valid_for=format_duration(container.settings.email_verification_ttl_seconds),
     )
 
@@ -195,7 +195,7 @@ async def request_password_reset(container: Container, email: str, client: Clien
         "reset_password",
         user.email,
         name=user.name,
-        link=app_link(container, "/reset-password", token=secret),
+        link=app_link(container, RESET_PASSWORD_PATH, token=secret),
         valid_for=format_duration(container.settings.password_reset_ttl_seconds),
     )
 

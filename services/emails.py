@@ -14,6 +14,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# Where the account emails' links lead under APP_URL: the frontend's pages in production,
+# this server's development pages otherwise (server/email_pages.py).
+VERIFY_EMAIL_PATH = "/verify-email"
+RESET_PASSWORD_PATH = "/reset-password"  # noqa: S105 - a path, not a password
+
 
 async def queue_email(container: Container, template: str, to: str, **context: Any) -> None:
     """Render and enqueue; a queue failure is logged, never raised: the action that

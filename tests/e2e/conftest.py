@@ -36,10 +36,11 @@ async def live_server_factory(db: None) -> AsyncIterator[Callable[..., Any]]:
     started: list[tuple[uvicorn.Server, asyncio.Task[None], Container]] = []
 
     async def start(**overrides: Any) -> LiveServer:
-        settings = make_settings(**overrides)
+        port = free_port()
+        # APP_URL is this server, as under `make run`: the links it sends lead back to it.
+        settings = make_settings(**{"app_url": f"http://127.0.0.1:{port}", **overrides})
         container = Container.from_settings(settings, key_prefix=f"e2e:{uuid.uuid4().hex}:")
         app = create_app(settings, manage_database=False, container=container)
-        port = free_port()
         server = uvicorn.Server(
             uvicorn.Config(
                 app,
