@@ -16,12 +16,14 @@ $(STAMP): pyproject.toml
 # HOST or PORT that the shell happens to export. A taken port stops it before migrate and seed.
 HOST = 127.0.0.1
 PORT = 8000
+# Email links (and local file URLs) point at the server `make run` starts, unless APP_URL is set.
+APP_URL ?= http://$(HOST):$(PORT)
 
 run: $(STAMP)
 	@$(BIN)/python -m server check-port --host $(HOST) --port $(PORT)
 	$(BIN)/python -m server migrate
 	$(BIN)/python -m server seed
-	$(BIN)/python -m server serve --host $(HOST) --port $(PORT)
+	APP_URL=$(APP_URL) $(BIN)/python -m server serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP) lint typecheck pytest
 
