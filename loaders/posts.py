@@ -8,7 +8,8 @@ from strawberry.dataloader import DataLoader
 
 from loaders.counts import counts_by
 from loaders.level import level_loader
-from models.posts import Comment, Post, PostStatus
+from models.posts import Comment, Post
+from services.posts import PUBLIC
 
 
 async def load_posts(ids: Sequence[int]) -> list[Post | None]:
@@ -21,8 +22,7 @@ async def count_comments(post_ids: Sequence[int]) -> list[int]:
 
 
 async def count_published_posts(author_ids: Sequence[int]) -> list[int]:
-    published = f" AND \"status\" = '{PostStatus.PUBLISHED.value}'"
-    return await counts_by(Post, "author_id", author_ids, published)
+    return await counts_by(Post, "author_id", author_ids, PUBLIC.sql())
 
 
 class PostLoaders:

@@ -50,9 +50,7 @@ async def resolve_orders(
 
 async def orders_of(info: Info, buyer: User, page: PageArgs) -> Connection[Any]:
     """A user's orders when they were not prefetched (e.g. paging with a cursor)."""
-    viewer = info.context.user
-    allowed = viewer is not None and (viewer.id == buyer.id or orders.can_manage(viewer))
-    query = Order.filter(buyer_id=buyer.id if allowed else -1)
+    query = orders.orders_of_buyer(info.context.user, buyer.id)
     return await prefetch_page(info, await paginate(query, ORDER_ORDER, page))
 
 

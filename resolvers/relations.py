@@ -90,16 +90,14 @@ async def _user_posts_pages(
         return None
     viewer = context.user
     status = PostStatus(arguments["status"]) if arguments.get("status") else None
-    where = ""
-    if not posts.can_moderate(viewer):
-        own = f' OR t."author_id" = {int(viewer.id)}' if viewer is not None else ""
-        where += f" AND (t.\"status\" = '{PostStatus.PUBLISHED.value}'{own})"
+    visibility = posts.PostVisibility.of(viewer)
+    where = visibility.sql("t")
     if status is not None:
         where += f" AND t.\"status\" = '{PostStatus(status).value}'"
     rows = await first_rows_per_parent(
         Post, "author_id", [user.id for user in items], USER_POSTS_ORDER, size, where
     )
-    visible = posts.visible_posts(viewer)
+    visible = visibility.queryset()
     count = _counts_by(visible if status is None else visible.filter(status=status), "author_id")
     return {
         user.id: page_of(rows.get(user.id, []), USER_POSTS_ORDER, size, partial(count, user.id))
@@ -114,11 +112,7 @@ async def _user_orders_pages(
     if size is None:
         return None
     viewer = context.user
-    readable = [
-        user.id
-        for user in items
-        if viewer is not None and (viewer.id == user.id or orders.can_manage(viewer))
-    ]
+    readable = [user.id for user in items if orders.can_read_orders_of(viewer, user.id)]
     rows = await first_rows_per_parent(Order, "buyer_id", readable, ORDER_ORDER, size)
     count = _counts_by(Order.filter(buyer_id__in=readable), "buyer_id")
     return {

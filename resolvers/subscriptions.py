@@ -25,11 +25,11 @@ from typing import Any, TypeVar
 from loaders import Loaders
 from models.notifications import Notification
 from models.orders import Order
-from models.posts import Post, PostStatus
+from models.posts import Post
 from resolvers.prefetch import current_field, fields_of, prefetch
 from schema.context import Info
 from schema.relay import int_pk
-from services import events, notifications, orders
+from services import events, notifications, orders, posts
 from services.errors import Forbidden, NotFound
 from services.pubsub import Message
 
@@ -106,7 +106,7 @@ async def _follow(
 def post_published(info: Info) -> AsyncGenerator[Post, None]:
     async def load(message: Message) -> Post | None:
         post = await Post.get_or_none(id=message["id"])
-        return post if post is not None and post.status is PostStatus.PUBLISHED else None
+        return post if post is not None and posts.PUBLIC.allows(post) else None
 
     return _follow(info, events.POST_PUBLISHED, load)
 
@@ -125,10 +125,9 @@ async def order_updated(info: Info, global_id: str) -> AsyncGenerator[Order, Non
     viewer = info.context.require_user()
     order_id = int_pk(global_id, "Order")
     order = await Order.get_or_none(id=order_id)
-    manager = orders.can_manage(viewer)
-    if order is None and manager:
+    if order is None and orders.can_manage(viewer):
         raise NotFound("Order not found")
-    if order is None or (order.buyer_id != viewer.id and not manager):
+    if order is None or not orders.can_read_orders_of(viewer, order.buyer_id):
         raise Forbidden("Only the buyer or MANAGE_ORDERS can follow an order")
 
     async def load(_: Message) -> Order | None:

@@ -18,7 +18,7 @@ from models.wallet import LedgerEntry, LedgerKind
 from services import idempotency
 from services.errors import Conflict, Forbidden, NotFound, OutOfStock
 from services.global_ids import global_id
-from services.permissions import Permission, role_has
+from services.permissions import Permission, is_self_or, role_has
 from services.validation import Problems
 from services.wallet import credit, debit
 
@@ -37,18 +37,28 @@ def can_manage(viewer: User | None) -> bool:
     return viewer is not None and role_has(viewer.role, Permission.MANAGE_ORDERS)
 
 
+def can_read_orders_of(viewer: User | None, buyer_id: int) -> bool:
+    """A buyer's orders are read, followed and cancelled by the buyer or MANAGE_ORDERS."""
+    return is_self_or(viewer, buyer_id, Permission.MANAGE_ORDERS)
+
+
 def visible_orders(viewer: User, buyer_id: int | None = None) -> QuerySet[Order]:
     """The buyer's own orders; every order (optionally one buyer's) with MANAGE_ORDERS."""
-    if can_manage(viewer):
-        return Order.all() if buyer_id is None else Order.filter(buyer_id=buyer_id)
-    own = Order.filter(buyer_id=viewer.id)
-    # Another buyer's orders: the filter matches nothing rather than revealing an error.
-    return own if buyer_id is None else own.filter(buyer_id=buyer_id)
+    if buyer_id is not None:
+        return orders_of_buyer(viewer, buyer_id)
+    return Order.all() if can_manage(viewer) else Order.filter(buyer_id=viewer.id)
+
+
+def orders_of_buyer(viewer: User | None, buyer_id: int) -> QuerySet[Order]:
+    """One buyer's orders; for a viewer who may not read them, none (not an error)."""
+    query = Order.filter(buyer_id=buyer_id)
+    # An empty ``__in`` is Tortoise's ``1=0``: still one statement, matching nothing.
+    return query if can_read_orders_of(viewer, buyer_id) else query.filter(id__in=[])
 
 
 async def get_visible_order(order_id: int, viewer: User) -> Order:
     order = await Order.get_or_none(id=order_id)
-    if order is None or (order.buyer_id != viewer.id and not can_manage(viewer)):
+    if order is None or not can_read_orders_of(viewer, order.buyer_id):
         raise NotFound("Order not found")
     return order
 

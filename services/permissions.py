@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from models.user import Role
+from models.user import Role, User
 
 
 class Permission(enum.StrEnum):
@@ -45,3 +45,8 @@ def sorted_permissions(role: Role) -> list[Permission]:
     """A role's permissions in the contract's order (stable output for clients)."""
     granted = ROLE_PERMISSIONS[role]
     return [permission for permission in Permission if permission in granted]
+
+
+def is_self_or(viewer: User | None, user_id: int, permission: Permission) -> bool:
+    """The user themself, or a viewer whose role grants ``permission``."""
+    return viewer is not None and (viewer.id == user_id or role_has(viewer.role, permission))

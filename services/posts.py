@@ -34,22 +34,60 @@ def can_moderate(viewer: User | None) -> bool:
     return viewer is not None and role_has(viewer.role, Permission.MODERATE_POSTS)
 
 
+@dataclass(frozen=True, slots=True)
+class PostVisibility:
+    """The one statement of which posts a viewer sees: PUBLISHED ones for everyone, every
+    status for MODERATE_POSTS, and every status of their own posts for an author. The
+    QuerySet filter, the Python predicate and the SQL condition are all read from these two
+    fields (``tests/integration/test_post_visibility_rule.py`` runs the three over every status
+    and kind of viewer)."""
+
+    every_status: bool
+    author_id: int | None = None
+
+    @classmethod
+    def of(cls, viewer: User | None) -> PostVisibility:
+        if can_moderate(viewer):
+            return cls(every_status=True)
+        return cls(every_status=False, author_id=None if viewer is None else viewer.id)
+
+    def queryset(self) -> QuerySet[Post]:
+        if self.every_status:
+            return Post.all()
+        published = Q(status=PostStatus.PUBLISHED)
+        if self.author_id is None:
+            return Post.filter(published)
+        return Post.filter(published | Q(author_id=self.author_id))
+
+    def allows(self, post: Post) -> bool:
+        return (
+            self.every_status
+            or post.status is PostStatus.PUBLISHED
+            or (self.author_id is not None and post.author_id == self.author_id)
+        )
+
+    def sql(self, table: str = "") -> str:
+        """The condition for hand-written SQL, as ``" AND (…)"`` ("" when every post is
+        visible); ``table`` qualifies the columns. Only an int and our enum are formatted in."""
+        if self.every_status:
+            return ""
+        prefix = f"{table}." if table else ""
+        published = f"{prefix}\"status\" = '{PostStatus.PUBLISHED.value}'"
+        if self.author_id is None:
+            return f" AND ({published})"
+        return f' AND ({published} OR {prefix}"author_id" = {int(self.author_id)})'
+
+
+PUBLIC = PostVisibility(every_status=False)
+"""What an anonymous viewer sees: the published posts (``postCount``, the ``posts`` list)."""
+
+
 def visible_posts(viewer: User | None) -> QuerySet[Post]:
-    """Published posts for everyone; drafts and archived ones for their author and
-    moderators."""
-    if can_moderate(viewer):
-        return Post.all()
-    if viewer is None:
-        return Post.filter(status=PostStatus.PUBLISHED)
-    return Post.filter(Q(status=PostStatus.PUBLISHED) | Q(author_id=viewer.id))
+    return PostVisibility.of(viewer).queryset()
 
 
 def is_visible(post: Post, viewer: User | None) -> bool:
-    return (
-        post.status is PostStatus.PUBLISHED
-        or can_moderate(viewer)
-        or (viewer is not None and viewer.id == post.author_id)
-    )
+    return PostVisibility.of(viewer).allows(post)
 
 
 def search_posts(
@@ -62,7 +100,7 @@ def search_posts(
 ) -> QuerySet[Post]:
     """The ``posts`` list: PUBLISHED unless another status is asked for (and visible)."""
     if status in (None, PostStatus.PUBLISHED):
-        query = Post.filter(status=PostStatus.PUBLISHED)
+        query = PUBLIC.queryset()
     else:
         query = visible_posts(viewer).filter(status=status)
     if author_id is not None:

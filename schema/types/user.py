@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry import UNSET
 
-from models.user import Role as RoleModel
 from models.user import User as UserModel
 from resolvers.prefetch import PREFETCHED
 from schema.arguments import given, page_args
@@ -18,7 +17,7 @@ from schema.context import Info
 from schema.cost import cost
 from schema.enums import Permission, PostStatus, Role, UserStatus
 from schema.relay import Node, to_global_id
-from services.permissions import role_has, sorted_permissions
+from services.permissions import is_self_or, sorted_permissions
 
 if TYPE_CHECKING:
     from schema.types.files import File
@@ -31,8 +30,7 @@ FileRef = Annotated["File", strawberry.lazy("schema.types.files")]
 
 
 def _is_self_or(info: Info, root: UserModel, permission: Permission) -> bool:
-    viewer = info.context.user
-    return viewer is not None and (viewer.id == root.id or role_has(viewer.role, permission))
+    return is_self_or(info.context.user, root.id, permission)
 
 
 @strawberry.type(name="User", description="A member of the marketplace.")
@@ -74,8 +72,9 @@ class User(Node):
 
     @strawberry.field(description="Wallet balance: for the user themself or an ADMIN; else null.")
     def balance(self, root: strawberry.Parent[UserModel], info: Info) -> Decimal | None:
-        viewer = info.context.user
-        if viewer is None or (viewer.id != root.id and viewer.role is not RoleModel.ADMIN):
+        # Only ADMIN holds MANAGE_ORDERS: who moves other users' money (refunds, payouts)
+        # sees their balances.
+        if not _is_self_or(info, root, Permission.MANAGE_ORDERS):
             return None
         return Decimal(root.balance_cents) / 100
 
