@@ -16,7 +16,7 @@ from server.websocket.connection import (
     RealtimeHandler,
     connection_init,
 )
-from server.websocket.operation import Outcome, run_operation
+from server.websocket.operation import Outcome, serve_operation
 from server.websocket.registry import drain_tasks
 from server.ws_messages import close_reason, message_problem
 
@@ -70,7 +70,7 @@ class LegacyWSHandler(RealtimeHandler, BaseGraphQLWSHandler["Context", None]):
     ) -> None:
         try:
             operation = _LegacyOperation(self, operation_id, query, operation_name, variables)
-            await run_operation(
+            await serve_operation(
                 self.realtime, self.context, query, operation_name, variables, operation
             )
         except asyncio.CancelledError:

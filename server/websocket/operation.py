@@ -55,7 +55,7 @@ class ProtocolOperation(Protocol):
     async def send_complete(self) -> None: ...
 
 
-async def run_operation(
+async def serve_operation(
     realtime: RealtimeView,
     connection: Context,
     query: str,

@@ -20,7 +20,7 @@ from server.websocket.connection import (
     RealtimeHandler,
     connection_init,
 )
-from server.websocket.operation import Outcome, run_operation
+from server.websocket.operation import Outcome, serve_operation
 from server.websocket.registry import drain_tasks
 from server.ws_messages import close_reason, message_problem
 
@@ -64,7 +64,7 @@ class TransportWSHandler(RealtimeHandler, BaseGraphQLTransportWSHandler["Context
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         try:
-            await run_operation(
+            await serve_operation(
                 self.realtime,
                 self.context,
                 operation.query,
