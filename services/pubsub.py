@@ -30,6 +30,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from server.faults import dependency_failed
+from services.queues import DropOldestQueue
 
 if TYPE_CHECKING:
     from redis.asyncio.client import PubSub as RedisPubSubConnection
@@ -59,43 +60,21 @@ class PubSub(Protocol):
         """Stop delivering; subscribers drain what is queued, then their iterators end."""
 
 
-_END: Any = object()  # queued after the last event when the pub/sub closes
-
-
-class _Subscriber:
-    """One subscription: an unbounded queue kept bounded by dropping the oldest event
-    (so the end marker always fits and a slow client never blocks a publisher)."""
-
-    __slots__ = ("limit", "queue")
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.queue: asyncio.Queue[Message] = asyncio.Queue()
-
-    def put(self, topic: str, message: Message) -> None:
-        if self.queue.qsize() >= self.limit:
-            self.queue.get_nowait()
-            logger.warning("subscriber queue full on %s: dropped the oldest event", topic)
-        self.queue.put_nowait(message)
-
-    async def messages(self) -> AsyncIterator[Message]:
-        while (message := await self.queue.get()) is not _END:
-            yield message
-
-
 class _LocalFanOut:
     """The subscribers of this process by topic; what both backends share."""
 
     def __init__(self, queue_size: int) -> None:
         self._queue_size = queue_size
-        self._subscribers: dict[str, set[_Subscriber]] = defaultdict(set)
+        # One queue per subscription, bounded by dropping the oldest event.
+        self._subscribers: dict[str, set[DropOldestQueue[Message]]] = defaultdict(set)
         self._closed = False
 
     def _deliver(self, topic: str, message: Message) -> None:
         if self._closed:
             return
         for subscriber in list(self._subscribers.get(topic, ())):
-            subscriber.put(topic, message)
+            if subscriber.put(message):
+                logger.warning("subscriber queue full on %s: dropped the oldest event", topic)
 
     async def _first_subscriber(self, topic: str) -> None:
         """A topic gained its first local subscriber."""
@@ -105,17 +84,17 @@ class _LocalFanOut:
 
     @asynccontextmanager
     async def subscribe(self, topic: str) -> AsyncIterator[AsyncIterator[Message]]:
-        subscriber = _Subscriber(self._queue_size)
+        subscriber: DropOldestQueue[Message] = DropOldestQueue(self._queue_size)
         if self._closed:
-            subscriber.queue.put_nowait(_END)
-            yield subscriber.messages()
+            subscriber.end()
+            yield subscriber.items()
             return
         first = not self._subscribers.get(topic)
         self._subscribers[topic].add(subscriber)
         try:
             if first:
                 await self._first_subscriber(topic)
-            yield subscriber.messages()
+            yield subscriber.items()
         finally:
             subscribers = self._subscribers.get(topic)
             if subscribers is not None:
@@ -133,7 +112,7 @@ class _LocalFanOut:
         self._closed = True
         for subscribers in self._subscribers.values():
             for subscriber in subscribers:
-                subscriber.queue.put_nowait(_END)
+                subscriber.end()
 
 
 class InProcessPubSub(_LocalFanOut):

@@ -1,0 +1,92 @@
+"""What every websocket handler shares: the view's interface, close codes, the handshake."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING, Any, Protocol, cast
+
+from graphql import GraphQLError
+
+from services.errors import ServiceUnavailable
+
+if TYPE_CHECKING:
+    from strawberry.types.execution import ExecutionResult
+
+    from schema.context import Context
+    from server.settings import Settings
+    from server.websocket.registry import WebSocketRegistry
+    from server.websocket.shared import SharedSubscriptions
+
+GOING_AWAY = 1001
+TRY_AGAIN_LATER = 1013
+INVALID_MESSAGE = 4400
+INIT_TIMEOUT = 4408
+SHUTDOWN_REASON = "Server shutting down"
+
+
+class RealtimeView(Protocol):
+    """What the handlers need from the GraphQL view (policy stays in the view)."""
+
+    settings: Settings
+    websockets: WebSocketRegistry
+    shared_subscriptions: SharedSubscriptions
+
+    async def operation_context(self, connection: Context) -> Context: ...
+
+    def is_request_error(self, result: ExecutionResult) -> bool: ...
+
+    def websocket_errors(
+        self, errors: list[GraphQLError], context: Context
+    ) -> list[dict[str, Any]]: ...
+
+    def websocket_payload(self, result: ExecutionResult, context: Context) -> dict[str, Any]: ...
+
+
+async def close_quietly(handler: Any, code: int, reason: str) -> None:
+    # The socket may be gone already (the client left, or it was closed for a reason).
+    with suppress(Exception):
+        await handler.websocket.close(code=code, reason=reason)
+
+
+async def connection_init(
+    handler: Any, init: Callable[[Any], Coroutine[Any, Any, None]], message: Any
+) -> None:
+    """``connection_init`` of either protocol: closed with 1001 while draining, and with 1013
+    (try again later) when the database cannot check the token, so that clients reconnect
+    instead of taking it for a bad token (4403)."""
+    if handler.realtime.websockets.draining:
+        await close_quietly(handler, GOING_AWAY, SHUTDOWN_REASON)
+        return
+    try:
+        await init(message)
+    except ServiceUnavailable as exc:
+        await close_quietly(handler, TRY_AGAIN_LATER, exc.message)
+
+
+class RealtimeHandler:
+    """What both protocol handlers add to Strawberry's (listed before it in their bases)."""
+
+    view: Any
+    context: Context
+
+    @property
+    def realtime(self) -> RealtimeView:
+        return cast("RealtimeView", self.view)
+
+    @contextmanager
+    def registered(self) -> Iterator[None]:
+        """The socket counts as live (``WebSocketRegistry``) within."""
+        registry = self.realtime.websockets
+        registry.opened(self)
+        try:
+            yield
+        finally:
+            registry.closed(self)
+
+    async def drain(self) -> None:
+        """Wait for the operations to finish, then close with 1001."""
+        raise NotImplementedError
+
+    async def close(self, code: int, reason: str) -> None:
+        await close_quietly(self, code, reason)

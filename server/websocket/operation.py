@@ -1,0 +1,124 @@
+"""The run of one websocket operation, the same for both protocols: check, then follow.
+
+Each operation gets its own context (fresh loaders, the connection's token checked again)
+and runs the whole pipeline on its own stream. A subscription runs it in "check only" mode
+(``resolvers.subscriptions.checking_only``: validation, cost, permissions and the resolver's
+subscribe-time checks, then the stream ends at once) and then follows its group of
+``SharedSubscriptions``; anything else (queries, mutations, documents that do not parse)
+is answered by its own stream. The protocols differ only in their messages
+(``ProtocolOperation``)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator, Hashable
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Any, Protocol
+
+from graphql import GraphQLError
+from strawberry.types.execution import ExecutionResult
+
+from resolvers.subscriptions import checking_only
+from services.errors import AppError
+
+if TYPE_CHECKING:
+    from schema.context import Context
+    from server.websocket.connection import RealtimeView
+    from server.websocket.shared import SharedSubscriptions
+
+
+class Outcome(enum.Enum):
+    NOTHING = "nothing"  # the stream ended without a result (a checked subscription)
+    SENT = "sent"  # results were sent
+    ERROR = "error"  # an error message was sent: the operation is over
+    CLOSED = "closed"  # the socket was closed (a document that does not parse)
+
+
+class ProtocolOperation(Protocol):
+    """One operation as its protocol runs and answers it."""
+
+    # graphql-transport-ws sends ``complete`` after an ``error`` too; graphql-ws does not.
+    completes_after_error: bool
+
+    def own_stream(self, context: Context) -> AbstractAsyncContextManager[AsyncIterator[Any]]:
+        """The operation's own stream, run with ``context``."""
+
+    async def refuse(self, result: Any, context: Context) -> Outcome:
+        """Answer a first result that is a request error, or any result that is not an
+        ``ExecutionResult`` (incremental delivery)."""
+
+    async def send_next(self, payload: dict[str, Any]) -> None: ...
+
+    async def send_errors(self, errors: list[dict[str, Any]]) -> None:
+        """``errors`` formatted, as the protocol's ``error`` message."""
+
+    async def send_complete(self) -> None: ...
+
+
+async def serve_operation(
+    realtime: RealtimeView,
+    connection: Context,
+    query: str,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    operation: ProtocolOperation,
+) -> None:
+    context = connection
+    try:
+        context = await realtime.operation_context(connection)
+        shared = realtime.shared_subscriptions
+        key = shared.key(query, operation_name, variables, context)
+        with checking_only(key is not None):
+            outcome = await _send_own_results(realtime, context, operation)
+        if key is not None and outcome is Outcome.NOTHING:
+            outcome = await _follow(
+                shared, key, query, operation_name, variables, context, operation
+            )
+    except AppError as exc:
+        # A refusal raised where Strawberry does not turn it into a result (the
+        # connection's token, a document limit found while parsing).
+        error = GraphQLError(exc.message, original_error=exc)
+        await operation.send_errors(realtime.websocket_errors([error], context))
+        return
+    if outcome is Outcome.CLOSED or (
+        outcome is Outcome.ERROR and not operation.completes_after_error
+    ):
+        return
+    await operation.send_complete()
+
+
+async def _send_own_results(
+    realtime: RealtimeView, context: Context, operation: ProtocolOperation
+) -> Outcome:
+    first = True
+    async with operation.own_stream(context) as source:
+        async for result in source:
+            if not isinstance(result, ExecutionResult) or (
+                first and realtime.is_request_error(result)
+            ):
+                return await operation.refuse(result, context)
+            first = False
+            await operation.send_next(realtime.websocket_payload(result, context))
+    return Outcome.NOTHING if first else Outcome.SENT
+
+
+async def _follow(
+    shared: SharedSubscriptions,
+    key: Hashable,
+    query: str,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    context: Context,
+    operation: ProtocolOperation,
+) -> Outcome:
+    """A checked subscription: receive the payloads of its shared group."""
+    group, member = shared.join(key, query, operation_name, variables, context)
+    try:
+        async for kind, payload in member.items():
+            if kind != "next":
+                await operation.send_errors(payload)
+                return Outcome.ERROR
+            await operation.send_next(payload)
+    finally:
+        shared.leave(group, member)
+    return Outcome.SENT

@@ -1,0 +1,82 @@
+"""The live websockets of this process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any, Protocol
+
+from server.websocket.connection import GOING_AWAY, SHUTDOWN_REASON
+
+if TYPE_CHECKING:
+    from schema.context import Context
+
+logger = logging.getLogger("agora.websocket")
+
+DRAIN_TIMEOUT_SECONDS = 10.0
+
+
+class Drainable(Protocol):
+    context: Context
+
+    async def drain(self) -> None: ...
+
+    async def close(self, code: int, reason: str) -> None: ...
+
+
+class WebSocketRegistry:
+    """The live websockets of this process: counted per user, drained at shutdown."""
+
+    def __init__(
+        self, max_connections_per_user: int, drain_seconds: float = DRAIN_TIMEOUT_SECONDS
+    ) -> None:
+        self.max_connections_per_user = max_connections_per_user
+        self.drain_seconds = drain_seconds
+        self.draining = False
+        self._handlers: set[Drainable] = set()
+        self._by_user: dict[int, set[int]] = {}  # user id -> ids of their live contexts
+
+    def opened(self, handler: Drainable) -> None:
+        self._handlers.add(handler)
+
+    def closed(self, handler: Drainable) -> None:
+        self._handlers.discard(handler)
+        user = handler.context.user
+        if user is not None and (contexts := self._by_user.get(user.id)) is not None:
+            contexts.discard(id(handler.context))
+            if not contexts:
+                del self._by_user[user.id]
+
+    def admit(self, user_id: int, context: Context) -> bool:
+        """Count an authenticated connection against its user's limit; False when full."""
+        contexts = self._by_user.setdefault(user_id, set())
+        if id(context) not in contexts and len(contexts) >= self.max_connections_per_user:
+            return False
+        contexts.add(id(context))
+        return True
+
+    async def drain(self) -> None:
+        """Refuse new connections and operations, let every socket send what is queued for
+        it (the pub/sub must be closed first, so that subscriptions end after their queued
+        events), then close each with 1001."""
+        self.draining = True
+        handlers = list(self._handlers)
+        if not handlers:
+            return
+        logger.info("draining %d websocket connections", len(handlers))
+        tasks = [asyncio.create_task(handler.drain()) for handler in handlers]
+        _, pending = await asyncio.wait(tasks, timeout=self.drain_seconds)
+        for task in pending:
+            task.cancel()
+        for handler in handlers:
+            with suppress(Exception):
+                await handler.close(GOING_AWAY, SHUTDOWN_REASON)
+
+
+async def drain_tasks(handler: Drainable, tasks: list[asyncio.Task[Any]]) -> None:
+    """A handler's drain: wait for its operations to finish (subscriptions end once their
+    queued events are sent, the pub/sub being closed), then close with 1001."""
+    if tasks:
+        await asyncio.wait(tasks)
+    await handler.close(GOING_AWAY, SHUTDOWN_REASON)

@@ -1,0 +1,38 @@
+"""A queue between one fast producer and one consumer that may be slow (a subscriber)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+_END: Any = object()  # queued after the last item
+
+
+class DropOldestQueue(Generic[T]):
+    """Bounded by dropping the oldest item, so that a slow consumer never blocks the
+    producer; the underlying queue is unbounded so that the end marker always fits."""
+
+    __slots__ = ("_limit", "_queue")
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._queue: asyncio.Queue[T] = asyncio.Queue()
+
+    def put(self, item: T) -> bool:
+        """Queue ``item``; True when the oldest item was dropped to make room for it."""
+        full = self._queue.qsize() >= self._limit
+        if full:
+            self._queue.get_nowait()
+        self._queue.put_nowait(item)
+        return full
+
+    def end(self) -> None:
+        """The consumer gets what is queued, then its iterator ends."""
+        self._queue.put_nowait(_END)
+
+    async def items(self) -> AsyncIterator[T]:
+        while (item := await self._queue.get()) is not _END:
+            yield item
