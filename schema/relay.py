@@ -7,7 +7,7 @@ import binascii
 
 import strawberry
 
-from services.errors import BadUserInput
+from services.errors import BadUserInput, echo
 from services.global_ids import global_id
 from services.input_bounds import BIGINT_MAX
 
@@ -34,10 +34,10 @@ def from_global_id(global_id: str) -> tuple[str, str]:
     try:
         decoded = base64.b64decode(global_id, validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise BadUserInput(f"'{global_id}' is not a valid ID") from exc
+        raise BadUserInput(f"{echo(global_id)} is not a valid ID") from exc
     type_name, separator, pk = decoded.partition(":")
     if not separator or not type_name or not pk:
-        raise BadUserInput(f"'{global_id}' is not a valid ID")
+        raise BadUserInput(f"{echo(global_id)} is not a valid ID")
     return type_name, pk
 
 
@@ -64,5 +64,5 @@ def int_pk(global_id: str, expected_type: str) -> int:
     type_name, pk = from_global_id(global_id)
     value = parse_int_pk(pk)
     if type_name != expected_type or value is None:
-        raise BadUserInput(f"'{global_id}' is not a valid {expected_type} ID")
+        raise BadUserInput(f"{echo(global_id)} is not a valid {expected_type} ID")
     return value

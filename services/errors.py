@@ -72,6 +72,17 @@ ERROR_CODE_DESCRIPTIONS: dict[ErrorCode, str] = {
 }
 
 
+ECHO_LIMIT = 64
+
+
+def echo(value: str) -> str:
+    """A client's value quoted in an error message, cut to ``ECHO_LIMIT`` characters: a
+    message must not hand back (or log) the 100,000 characters a client sent."""
+    if len(value) <= ECHO_LIMIT:
+        return f"'{value}'"
+    return f"'{value[:ECHO_LIMIT]}…' ({len(value)} characters)"
+
+
 @dataclass(frozen=True, slots=True)
 class FieldProblem:
     """One invalid input field: ``field`` is the input path (``input.email``)."""

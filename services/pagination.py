@@ -19,7 +19,7 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from services.errors import BadUserInput
+from services.errors import BadUserInput, echo
 from services.input_bounds import BIGINT_MAX, column_problem
 
 DEFAULT_PAGE_SIZE = 20
@@ -112,7 +112,7 @@ def decode_cursor(cursor: str) -> tuple[Any, int]:
         if not isinstance(pk, int) or isinstance(pk, bool) or not -MAX_PK <= pk <= MAX_PK:
             raise ValueError(pk)
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError) as exc:
-        raise BadUserInput(f"'{cursor}' is not a valid cursor") from exc
+        raise BadUserInput(f"{echo(cursor)} is not a valid cursor") from exc
     return value, pk
 
 
@@ -126,7 +126,7 @@ def _check_cursor_value(model: type[Model], ordering: Ordering, value: Any, curs
         or (isinstance(value, datetime) and value.tzinfo is None)
         or column_problem(field, value) is not None
     ):
-        raise BadUserInput(f"'{cursor}' is not a valid cursor for this ordering")
+        raise BadUserInput(f"{echo(cursor)} is not a valid cursor for this ordering")
 
 
 def _after(ordering: Ordering, value: Any, pk: int, reverse: bool) -> Q:

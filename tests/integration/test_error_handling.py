@@ -174,3 +174,12 @@ async def test_a_bad_variable_value_is_bad_user_input(client: httpx.AsyncClient)
     [error] = response.json()["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["message"].startswith("Variable '$n' has invalid value")
+
+
+async def test_a_long_malformed_id_is_not_echoed_in_full(client: httpx.AsyncClient) -> None:
+    response = await graphql(client, NODE_QUERY, {"id": "x" * 5000})
+
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert len(error["message"]) < 200
+    assert error["message"].endswith("…' (5000 characters) is not a valid ID")

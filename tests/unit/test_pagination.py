@@ -235,3 +235,13 @@ async def test_a_pages_total_count_runs_only_when_asked() -> None:
     assert calls == []
     assert await page.total_count() == 9
     assert calls == [1]
+
+
+def test_a_long_malformed_cursor_is_not_echoed_in_full() -> None:
+    cursor = "x" * 5000
+
+    with pytest.raises(BadUserInput) as raised:
+        decode_cursor(cursor)
+
+    assert len(raised.value.message) < 200
+    assert "(5000 characters)" in raised.value.message
