@@ -7,8 +7,9 @@ from typing import Any
 
 from models.orders import Order
 from models.user import User
+from resolvers.attachments import MISSING
 from resolvers.invalidation import products_changed, users_changed
-from resolvers.prefetch import prefetch_one, prefetch_page
+from resolvers.prefetch import attached_to, prefetch_one, prefetch_page
 from schema.arguments import given
 from schema.connections import Connection
 from schema.context import Info
@@ -49,7 +50,10 @@ async def resolve_orders(
 
 
 async def orders_of(info: Info, buyer: User, page: PageArgs) -> Connection[Any]:
-    """A user's orders when they were not prefetched (e.g. paging with a cursor)."""
+    """A user's orders: what ``prefetch`` attached, else loaded here (e.g. paging with a
+    cursor)."""
+    if (found := attached_to(info, buyer)) is not MISSING:
+        return found  # type: ignore[no-any-return]
     query = orders.orders_of_buyer(info.context.user, buyer.id)
     return await prefetch_page(info, await paginate(query, ORDER_ORDER, page))
 

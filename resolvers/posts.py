@@ -6,7 +6,8 @@ from typing import Any
 
 from models.posts import Comment, Post, PostStatus
 from models.user import User
-from resolvers.prefetch import prefetch_one, prefetch_page
+from resolvers.attachments import MISSING
+from resolvers.prefetch import attached_to, prefetch_one, prefetch_page
 from schema.arguments import given
 from schema.connections import Connection
 from schema.context import Info
@@ -57,7 +58,10 @@ async def resolve_posts(
 
 
 async def comments_of(info: Info, post: Post, page: PageArgs) -> Connection[Any]:
-    """A post's comments when they were not prefetched (e.g. paging with a cursor)."""
+    """A post's comments: what ``prefetch`` attached, else loaded here (e.g. paging with a
+    cursor)."""
+    if (found := attached_to(info, post)) is not MISSING:
+        return found  # type: ignore[no-any-return]
     result = await paginate(Comment.filter(post_id=post.id), COMMENT_ORDER, page)
     return await prefetch_page(info, result)
 
@@ -65,7 +69,10 @@ async def comments_of(info: Info, post: Post, page: PageArgs) -> Connection[Any]
 async def posts_of(
     info: Info, author: User, page: PageArgs, status: PostStatus | None
 ) -> Connection[Any]:
-    """A user's posts when they were not prefetched (e.g. paging with a cursor)."""
+    """A user's posts: what ``prefetch`` attached, else loaded here (e.g. paging with a
+    cursor)."""
+    if (found := attached_to(info, author)) is not MISSING:
+        return found  # type: ignore[no-any-return]
     query = posts.posts_by_author(info.context.user, author.id, status)
     result = await paginate(query, USER_POSTS_ORDER, page)
     return await prefetch_page(info, result)

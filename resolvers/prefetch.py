@@ -12,6 +12,9 @@ resolver that returns what was attached, which keeps graphql-core from
 creating a coroutine per field and item and skips Strawberry's per-field layers (see
 docs/ARCHITECTURE.md, "The path of an HTTP request"). A field whose value was not prefetched
 (an object reached some other way) runs its Strawberry resolver: the DataLoader fallback.
+With ``LIBRARY_SHORTCUTS=false`` every PREFETCHED field runs its Strawberry resolver, which
+finds the prefetched value in its DataLoader's cache or, for a connection, reads it with
+``attached_to``: the same statements either way.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from loaders.level import load_level
 from resolvers.attachments import MISSING, PREFETCHED_FIELD, attach, attached, slot
-from resolvers.selection import FieldSelection, selected_field
+from resolvers.selection import FieldSelection, field_nodes, selected_field
 from schema.connections import Connection, connection_from_page
 from services.pagination import Page
 
@@ -146,6 +149,13 @@ async def prefetch_one(info: Info, item: Any) -> None:
     """For a resolver returning one object: prefetch what is selected below it."""
     if item is not None:
         await prefetch(info.context, [item], fields_of(current_field(info).selections))
+
+
+def attached_to(info: Info, root: Any) -> Any:
+    """What ``prefetch`` attached to ``root`` for the field being resolved, or ``MISSING``:
+    a PREFETCHED field's Strawberry resolver reads it first, since with
+    ``LIBRARY_SHORTCUTS=false`` it runs even when the value was prefetched."""
+    return attached(root, slot(field_nodes(info)))
 
 
 async def prefetch_page(info: Info, page: Page[Any]) -> Connection[Any]:

@@ -119,6 +119,12 @@ class _Converter:
         )
 
 
+def field_nodes(info: Info) -> list[FieldNode]:
+    """The document's nodes of the field being resolved (graphql-core merges them)."""
+    nodes: list[FieldNode] = info._raw_info.field_nodes
+    return nodes
+
+
 def selected_field(info: Info) -> FieldSelection:
     """The field being resolved with everything selected below it. A field selected more
     than once under one response key is resolved once (graphql-core merges its nodes):

@@ -15,7 +15,7 @@ from strawberry.types import ExecutionContext
 import resolvers.relations  # noqa: F401  (registers what `prefetch` loads)
 from resolvers.prefetch import read_prefetched_first
 from schema.errors import ErrorCodeEnum, log_unexpected_errors
-from schema.execution import ModelAwareExecutionContext
+from schema.execution import ModelAwareExecutionContext, StockExecutionContext
 from schema.extensions import CostLimiter, DocumentLimits, OperationObserver
 from schema.input_rules import InputRules
 from schema.limits import DocumentLimitSettings
@@ -32,9 +32,10 @@ STRAWBERRY_BATCH_CEILING = 1000
 
 
 class AgoraSchema(strawberry.Schema):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, library_shortcuts: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        read_prefetched_first(self._schema)
+        if library_shortcuts:
+            read_prefetched_first(self._schema)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -76,7 +77,10 @@ def build_schema(settings: Settings) -> AgoraSchema:
         ),
         types=[User, ErrorCodeEnum, JSON],
         extensions=extensions,
-        execution_context_class=ModelAwareExecutionContext,
+        library_shortcuts=settings.library_shortcuts,
+        execution_context_class=(
+            ModelAwareExecutionContext if settings.library_shortcuts else StockExecutionContext
+        ),
         config=StrawberryConfig(
             disable_field_suggestions=settings.is_production,
             scalar_map=SCALAR_MAP,

@@ -172,6 +172,16 @@ def weak_async_helpers(
     return GraphQLResolveInfoHelpers(gather=gather, track=track)
 
 
+class StockExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's executor with graphql-core's own methods (``LIBRARY_SHORTCUTS=false``).
+    Only the weak ``async_helpers`` stay: they fix a reference cycle (memory held until the
+    cyclic collector runs), not a speed, and change no result."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.async_helpers = weak_async_helpers(self)
+
+
 class ModelAwareExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -28,6 +28,7 @@ from server.middleware.body_limit import BodyLimitMiddleware
 from server.middleware.request_id import RequestIdMiddleware
 from server.middleware.security_headers import SecurityHeadersMiddleware
 from server.settings import Settings, get_settings
+from server.shortcuts import use_library_shortcuts
 from server.websocket import drain_before_exit
 
 logger = logging.getLogger("agora")
@@ -53,6 +54,7 @@ def create_app(
     their own container."""
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format, settings.log_repeat_interval_seconds)
+    use_library_shortcuts(settings.library_shortcuts)
     container = container or Container.from_settings(settings)
     view = GraphQLView(build_schema(settings), container)
 

@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     rate_limit_outage_fraction: float = Field(default=0.1, ge=0, le=1)
     rate_limit_fail_closed: bool = False
 
+    # false: graphql-core's, Strawberry's and Tortoise's own paths instead of our shortcuts
+    # around their internals (docs/ARCHITECTURE.md, "Fenced library internals").
+    library_shortcuts: bool = True
+
     enable_introspection: bool | None = None
     enable_graphiql: bool | None = None
     metrics_token: str | None = None

@@ -16,6 +16,7 @@ from saq import CronJob, Queue, Worker
 from saq.types import Context, SettingsDict
 
 from server.settings import Settings
+from server.shortcuts import use_library_shortcuts
 from services.jobs.base import (
     DEFAULT_QUEUE_NAME,
     FollowUpQueue,
@@ -128,6 +129,7 @@ async def run_worker(settings: Settings, *, queue_name: str = DEFAULT_QUEUE_NAME
     back in the queue with ``retry("cancelled")``: an email may be sent twice, never lost.
     """
     install_saq_log_filters()
+    use_library_shortcuts(settings.library_shortcuts)
     assert settings.redis_url, "the job worker needs REDIS_URL"
     # Jobs that queue more jobs (the weekly report's emails) queue them on Redis too.
     followups = SaqJobQueue(

@@ -31,6 +31,13 @@ def tortoise_built(model: type[Model], row: dict[str, Any]) -> Model:
     return Model._init_from_db.__func__(model, **row)  # type: ignore[attr-defined,no-any-return]
 
 
+@pytest.fixture(autouse=True)
+def fast_hydration_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests pin the shortcut itself, whatever LIBRARY_SHORTCUTS says (an app built
+    earlier in the session sets it process-wide)."""
+    monkeypatch.setattr("models.hydration._fast", True)
+
+
 @pytest.fixture
 async def one_of_each(db: None) -> dict[type[Model], int]:
     buyer = await factories.create_user(balance_cents=10_000)

@@ -14,6 +14,13 @@ from loaders.level import ValueCache, level_loader, load_level
 MakeLoader = Callable[[Callable[[list[int]], Awaitable[Sequence[int]]]], DataLoader[int, int]]
 
 
+@pytest.fixture(autouse=True)
+def level_batches_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests pin the shortcut itself, whatever LIBRARY_SHORTCUTS says (an app built
+    earlier in the session sets it process-wide)."""
+    monkeypatch.setattr("loaders.level._level_batches", True)
+
+
 @pytest.fixture(params=["DataLoader", "level_loader"])
 def make_loader(request: pytest.FixtureRequest) -> MakeLoader:
     """Every behaviour holds for Strawberry's own cache and for ``ValueCache``."""

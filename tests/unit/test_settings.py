@@ -304,3 +304,22 @@ def test_a_field_repeat_limit_that_is_not_a_positive_integer_is_refused_by_name(
     [problem] = refusal(_env_file=None)
 
     assert problem.startswith("QUERY_MAX_FIELD_REPEATS: ")
+
+
+def test_library_shortcuts_are_on_unless_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LIBRARY_SHORTCUTS", raising=False)
+    assert Settings(_env_file=None).library_shortcuts is True
+
+    monkeypatch.setenv("LIBRARY_SHORTCUTS", "false")
+    assert Settings(_env_file=None).library_shortcuts is False
+
+
+def test_a_library_shortcuts_value_that_is_not_a_boolean_is_reported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LIBRARY_SHORTCUTS", "sometimes")
+
+    problems = refusal(_env_file=None)
+
+    assert len(problems) == 1
+    assert problems[0].startswith("LIBRARY_SHORTCUTS: ")
