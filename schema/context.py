@@ -43,9 +43,7 @@ class Context:
     @property
     def client(self) -> ClientInfo:
         peer = self.request.client
-        return ClientInfo(
-            ip=peer.host if peer else None, user_agent=self.request.headers.get("user-agent")
-        )
+        return ClientInfo.of(peer.host if peer else None, self.request.headers.get("user-agent"))
 
     def require_user(self) -> User:
         if self.user is None:

@@ -7,6 +7,7 @@ family is revoked and the caller must log in again.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import uuid
 from dataclasses import dataclass
@@ -32,6 +33,17 @@ logger = logging.getLogger(__name__)
 class ClientInfo:
     ip: str | None = None
     user_agent: str | None = None
+
+    @classmethod
+    def of(cls, host: str | None, user_agent: str | None) -> ClientInfo:
+        """What is stored about a client (sessions, audit log). ``host`` is uvicorn's peer
+        address, taken from ``X-Forwarded-For`` when the proxy is trusted, and uvicorn
+        does not check that it is an address: anything else is stored as unknown."""
+        try:
+            ip = str(ipaddress.ip_address(host)) if host else None
+        except ValueError:
+            ip = None
+        return cls(ip=ip, user_agent=user_agent)
 
 
 @dataclass(frozen=True, slots=True)

@@ -107,12 +107,14 @@ async def client_factory(db: None) -> AsyncIterator[AppFactory]:
     """Build clients for apps with settings overridden per test; all closed afterwards."""
     opened: list[tuple[httpx.AsyncClient, Container]] = []
 
-    def build(**overrides: Any) -> httpx.AsyncClient:
+    def build(
+        peer: tuple[str, int] = ("203.0.113.7", 50000), **overrides: Any
+    ) -> httpx.AsyncClient:
         settings = make_settings(**overrides)
         container = Container.from_settings(settings, key_prefix=f"test:{uuid.uuid4().hex}:")
         app = create_app(settings, manage_database=False, container=container)
         client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app, client=("203.0.113.7", 50000)),
+            transport=httpx.ASGITransport(app=app, client=peer),
             base_url="http://testserver",
         )
         client.container = container  # type: ignore[attr-defined]  # for tests that inspect it

@@ -9,8 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
+from models.audit import AuditLog
+from models.auth import RefreshToken
 from models.user import User, UserStatus
 from tests.conftest import AppFactory, data, graphql
+from tests.factories import create_user
 from tests.smtp_server import SmtpTestServer, running_smtp_server
 
 PASSWORD = "Sup3r-secret!"
@@ -207,3 +210,20 @@ async def test_a_failing_smtp_server_does_not_fail_the_request_that_queued_the_m
     [failed] = jobs.failed
     assert failed.name == "send_email"
     assert failed.attempts == 3
+
+
+async def test_a_client_address_that_is_not_an_ip_is_recorded_as_unknown(
+    client_factory: AppFactory,
+) -> None:
+    """A trusted proxy's X-Forwarded-For reaches the app unchecked: a login from such an
+    "address" works, and its session and audit rows say the address is unknown."""
+    client = client_factory(peer=("x" * 200, 50000))
+    password = "Sup3r-secret!"
+    hasher = client.container.passwords  # type: ignore[attr-defined]
+    user = await create_user(password_hash=hasher.hash(password))
+
+    answer = data(await graphql(client, LOGIN, {"email": user.email, "password": password}))
+
+    assert answer["login"]["accessToken"]
+    assert [row.ip for row in await AuditLog.filter(actor_id=user.id)] == [None]
+    assert [row.ip for row in await RefreshToken.filter(user_id=user.id)] == [None]
