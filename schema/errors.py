@@ -35,21 +35,31 @@ for member in ErrorCodeEnum.__strawberry_definition__.values:  # type: ignore[at
     member.description = ERROR_CODE_DESCRIPTIONS[ErrorCode(member.value)]
 
 
-def operation_refusal(error: Exception) -> BadUserInput | None:
-    """Strawberry's refusals of a document it cannot run (no query, an unknown operation
-    name, an operation type the transport does not serve): the client's mistake. Over HTTP
-    the view answers them itself; over websockets they arrive here."""
+OperationRefusal = MissingQueryError | CannotGetOperationTypeError | InvalidOperationTypeError
+
+
+def refusal_of(error: OperationRefusal) -> BadUserInput:
+    """Strawberry's refusal of a document it cannot run (no query, an unknown operation
+    name, an operation type the transport does not serve): the client's mistake."""
     if isinstance(error, MissingQueryError):
         return BadUserInput("No GraphQL query found in the request")
     if isinstance(error, CannotGetOperationTypeError):
         return BadUserInput(error.as_http_error_reason())
-    if isinstance(error, InvalidOperationTypeError):
-        kind = error.operation_type.value
-        return BadUserInput(
-            f"A {kind} cannot be sent over this transport: the legacy graphql-ws protocol "
-            "serves subscriptions only; use graphql-transport-ws or HTTP for queries and "
-            "mutations"
-        )
+    kind = error.operation_type.value
+    return BadUserInput(
+        f"A {kind} cannot be sent over this transport: the legacy graphql-ws protocol "
+        "serves subscriptions only; use graphql-transport-ws or HTTP for queries and "
+        "mutations"
+    )
+
+
+def operation_refusal(error: Exception) -> BadUserInput | None:
+    """``refusal_of`` for Strawberry's refusals that reach error formatting (over websockets;
+    the HTTP view answers them itself), None for any other exception."""
+    if isinstance(
+        error, MissingQueryError | CannotGetOperationTypeError | InvalidOperationTypeError
+    ):
+        return refusal_of(error)
     return None
 
 

@@ -36,7 +36,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from loaders import Loaders
 from schema import AgoraSchema
 from schema.context import Context
-from schema.errors import app_error, format_error, http_status
+from schema.errors import app_error, format_error, http_status, refusal_of
 from server.container import Container
 from server.graphql_request import graphql_requests, query_string_parameters
 from server.multipart import UploadLimits, operations_with_files, upload_request_adapter
@@ -395,10 +395,8 @@ class GraphQLView(GraphQL[Context, None]):
                 allowed_operation_types=HTTP_OPERATION_TYPES[method],
                 operation_extensions=request_data.extensions,
             )
-        except MissingQueryError as exc:
-            raise BadUserInput("No GraphQL query found in the request") from exc
-        except CannotGetOperationTypeError as exc:
-            raise BadUserInput(exc.as_http_error_reason()) from exc
+        except (MissingQueryError, CannotGetOperationTypeError) as exc:
+            raise refusal_of(exc) from exc
         except InvalidOperationTypeError as exc:
             if exc.operation_type is OperationType.SUBSCRIPTION:
                 raise BadUserInput(SUBSCRIPTION_OVER_HTTP, reason="SUBSCRIPTION_OVER_HTTP") from exc

@@ -17,20 +17,13 @@ from services import rate_limit
 from services.errors import ServiceUnavailable
 from services.rate_limit import BucketPolicy, OutagePolicy, RedisBucketStore
 from services.throttle import AttemptLimiter
+from tests.clock import FakeClock
 from tests.conftest import AppFactory, graphql, requires_redis
 from tests.redis_server import RedisServer
 
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
 CONSERVATIVE = BucketPolicy(capacity=100, restore_rate=5.0, outage=OutagePolicy(0.1))
 CLOSED = BucketPolicy(capacity=100, restore_rate=5.0, outage=OutagePolicy(fail_closed=True))
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def monotonic(self) -> float:
-        return self.now
 
 
 @pytest.fixture

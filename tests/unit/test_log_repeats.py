@@ -11,19 +11,12 @@ import pytest
 from server import faults
 from server.faults import LibraryRepeats, RepeatThrottle, dependency_failed, flush_repeats
 from server.metrics import REGISTRY
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clock import FakeClock
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    clock = FakeClock()
     monkeypatch.setattr(faults, "REPEATS", RepeatThrottle(interval=60, clock=clock))
     return clock
 
@@ -58,7 +51,7 @@ def failures(operation: str = "publish") -> float:
     return value or 0.0
 
 
-def test_the_first_fault_of_a_run_is_logged(clock: Clock, lines: Lines):
+def test_the_first_fault_of_a_run_is_logged(clock: FakeClock, lines: Lines):
     fail()
 
     [line] = lines()
@@ -67,7 +60,7 @@ def test_the_first_fault_of_a_run_is_logged(clock: Clock, lines: Lines):
     assert (line.dependency, line.operation, line.repeated) == ("redis", "publish", 0)  # type: ignore[attr-defined]
 
 
-def test_repeats_within_the_interval_are_counted_but_not_logged(clock: Clock, lines: Lines):
+def test_repeats_within_the_interval_are_counted_but_not_logged(clock: FakeClock, lines: Lines):
     before = failures()
     for second in range(59):
         clock.now = 1000.0 + second
@@ -77,7 +70,9 @@ def test_repeats_within_the_interval_are_counted_but_not_logged(clock: Clock, li
     assert failures() == before + 59
 
 
-def test_after_the_interval_one_line_reports_how_many_were_held_back(clock: Clock, lines: Lines):
+def test_after_the_interval_one_line_reports_how_many_were_held_back(
+    clock: FakeClock, lines: Lines
+):
     for _ in range(5000):
         fail()
     clock.now += 60
@@ -91,7 +86,7 @@ def test_after_the_interval_one_line_reports_how_many_were_held_back(clock: Cloc
     )
 
 
-def test_each_dependency_operation_and_message_is_its_own_run(clock: Clock, lines: Lines):
+def test_each_dependency_operation_and_message_is_its_own_run(clock: FakeClock, lines: Lines):
     fail(operation="publish")
     fail(operation="subscribe")
     dependency_failed(LOGGER, "cache", "get", "cache %s failed: %s", "get", "timeout")
@@ -102,14 +97,14 @@ def test_each_dependency_operation_and_message_is_its_own_run(clock: Clock, line
 
 
 def test_an_interval_of_zero_logs_every_fault(lines: Lines, monkeypatch):
-    monkeypatch.setattr(faults, "REPEATS", RepeatThrottle(interval=0, clock=Clock()))
+    monkeypatch.setattr(faults, "REPEATS", RepeatThrottle(interval=0, clock=FakeClock()))
     for _ in range(3):
         fail()
 
     assert len(lines()) == 3
 
 
-def test_flushing_reports_what_was_held_back_and_starts_afresh(clock: Clock, lines: Lines):
+def test_flushing_reports_what_was_held_back_and_starts_afresh(clock: FakeClock, lines: Lines):
     for _ in range(3):
         fail()
     flush_repeats()
@@ -126,7 +121,7 @@ def library_record(message: str, level: int = logging.ERROR) -> logging.LogRecor
     return logging.LogRecord("saq", level, __file__, 1, message, ("job",), None)
 
 
-def test_a_library_filter_for_one_message_throttles_it_up_to_its_level(clock: Clock):
+def test_a_library_filter_for_one_message_throttles_it_up_to_its_level(clock: FakeClock):
     errors = LibraryRepeats("jobs", message="Error processing job %s", up_to=logging.ERROR)
 
     passed = [errors.filter(library_record("Error processing job %s")) for _ in range(3)]

@@ -10,18 +10,9 @@ import pytest
 
 from services import rate_limit
 from services.rate_limit import BucketPolicy, BucketState, MemoryBucketStore
+from tests.clock import FakeClock
 
 POLICY = BucketPolicy(capacity=10, restore_rate=1.0)
-
-
-class FakeClock:
-    """Stands in for ``time`` in the store so refill arithmetic is exact."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def monotonic(self) -> float:
-        return self.now
 
 
 @pytest.fixture
