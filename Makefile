@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest migrate seed worker export-schema check-config clean
+.PHONY: run test lint typecheck pytest migrate seed worker export-schema check-config clean client-deps client-tests
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,7 +53,18 @@ check-config: $(STAMP)
 	$(BIN)/python -m server check-config
 
 clean:
-	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache tests/clients/node_modules
+
+# The JavaScript clients of tests/clients (Apollo Client, urql, graphql-ws, graphql-sse,
+# graphql-request, relay-runtime) at the versions its package-lock.json pins; Node >= 20.
+# `make client-tests` runs them against a real server (.ci/run does in its second pass).
+client-deps: tests/clients/node_modules/.package-lock.json
+
+tests/clients/node_modules/.package-lock.json: tests/clients/package.json tests/clients/package-lock.json
+	npm ci --prefix tests/clients --no-audit --no-fund
+
+client-tests: $(STAMP) client-deps
+	CLIENT_TESTS=1 $(BIN)/pytest -q tests/e2e/test_js_clients.py
 
 # `make bench`: a throwaway PostgreSQL database (agora_bench on 127.0.0.1:5432), seeded with
 # `seed --scale $(BENCH_SCALE)`; our server, the N+1 baseline and the asyncpg floor loaded
