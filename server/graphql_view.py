@@ -34,13 +34,14 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from loaders import Loaders
-from schema import AgoraSchema
+from schema import AgoraSchema, document_limits
 from schema.context import Context
 from schema.errors import app_error, format_error, http_status, refusal_of
 from server.container import Container
 from server.graphql_request import graphql_requests, query_string_parameters
 from server.multipart import UploadLimits, operations_with_files, upload_request_adapter
 from server.negotiation import MODERN, ResponseFormat, body_type, check_post_body, negotiate
+from server.persisted_queries import PersistedDocuments
 from server.request_context import current_request_id, user_id_var
 from server.responses import error_response
 from server.websocket import (
@@ -55,6 +56,7 @@ from services.errors import (
     BadUserInput,
     NotFound,
     PayloadTooLarge,
+    PersistedQueryError,
     RateLimited,
     ServiceUnavailable,
     Unauthenticated,
@@ -179,6 +181,10 @@ class GraphQLView(GraphQL[Context, None]):
         # Multipart uploads: per-file size and file-count limits while parsing.
         self.request_adapter_class = upload_request_adapter(UploadLimits.from_settings(settings))
         self.websockets = WebSocketRegistry(settings.ws_max_connections_per_user)
+        # APQ and trusted documents; a broken manifest stops the start-up here.
+        self.persisted = PersistedDocuments.from_settings(
+            settings, container.persisted_queries, schema._schema, document_limits(settings)
+        )
         self.shared_subscriptions = SharedSubscriptions(self, schema)
         self.ide_html = local_graphiql_html(self.graphql_ide_html) if self.graphql_ide else ""
         self.ide_csp = graphiql_csp(self.ide_html) if self.graphql_ide else ""
@@ -286,6 +292,11 @@ class GraphQLView(GraphQL[Context, None]):
     def is_request_error(self, result: ExecutionResult) -> bool:
         return _is_request_error(result)
 
+    def screen_document(self, query: str) -> None:
+        # Websocket operations send the document itself: in allow-list mode it must be
+        # one of the manifest's texts.
+        self.persisted.screen(query)
+
     def websocket_errors(
         self, errors: list[GraphQLError], context: Context
     ) -> list[dict[str, Any]]:
@@ -386,8 +397,15 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> ExecutionResult:
         method = request_adapter.method
         try:
-            return await self.schema.execute(
-                request_data.query,
+            persisted = await self.persisted.resolve(request_data)
+        except PersistedQueryError as exc:
+            sub_response.headers.update(exc.headers)
+            return PreExecutionError(
+                data=None, errors=[GraphQLError(exc.message, original_error=exc)]
+            )
+        try:
+            result = await self.schema.execute(
+                persisted.query,
                 root_value=root_value,
                 variable_values=request_data.variables,
                 context_value=context,
@@ -401,6 +419,8 @@ class GraphQLView(GraphQL[Context, None]):
             if exc.operation_type is OperationType.SUBSCRIPTION:
                 raise BadUserInput(SUBSCRIPTION_OVER_HTTP, reason="SUBSCRIPTION_OVER_HTTP") from exc
             raise HTTPException(405, "Only queries can be sent with GET; use POST") from exc
+        await self.persisted.remember(persisted, ran=not _is_request_error(result))
+        return result
 
     async def process_result(
         self, request: Request | WebSocket, result: ExecutionResult
