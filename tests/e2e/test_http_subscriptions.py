@@ -4,8 +4,10 @@ and Apollo's multipart subscription responses, mutations over HTTP."""
 from __future__ import annotations
 
 import asyncio
+import signal
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,7 +20,8 @@ from server.metrics import HTTP_STREAMS
 from services import events, notifications
 from services.tokens import issue_access_token
 from tests.e2e.conftest import LiveServer
-from tests.e2e.httpstream import MULTIPART_ACCEPT, SSE_ACCEPT, open_stream
+from tests.e2e.httpstream import MULTIPART_ACCEPT, SSE_ACCEPT, HTTPStreamClient, open_stream
+from tests.e2e.processes import run_cli, server_env, serving
 from tests.e2e.wsclient import connect
 from tests.factories import create_post, create_user, gid
 
@@ -309,3 +312,77 @@ async def test_a_client_that_leaves_frees_its_subscription(server, accept):
     async with asyncio.timeout(5):
         while gauge._value.get() != before:  # noqa: ASYNC110 - polls the server's state
             await asyncio.sleep(0.01)
+
+
+# --- clean shutdown: a real server process and SIGTERM ------------------------------------
+
+PASSWORD = "Sup3r-secret!"
+CREATE_PUBLISHED = (
+    'mutation($t: String!) { createPost(input: {title: $t, body: "b", publish: true}) { id } }'
+)
+
+
+async def login(http: httpx.AsyncClient) -> str:
+    response = await http.post(
+        "/graphql",
+        json={
+            "query": 'mutation($p: String!) { login(email: "author@example.com", '
+            "password: $p) { accessToken } }",
+            "variables": {"p": PASSWORD},
+        },
+    )
+    return str(response.json()["data"]["login"]["accessToken"])
+
+
+async def create_published_posts(http: httpx.AsyncClient, token: str, titles: list[str]) -> None:
+    """All at once: their events are queued faster than a stream writes them."""
+
+    async def create(title: str) -> None:
+        response = await http.post(
+            "/graphql",
+            json={"query": CREATE_PUBLISHED, "variables": {"t": title}},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert "errors" not in response.json(), response.json()
+
+    await asyncio.gather(*(create(title) for title in titles))
+
+
+async def titles_until_complete(stream: HTTPStreamClient) -> list[str]:
+    titles = []
+    while (message := await stream.receive(15)).kind == "next":
+        titles.append(message.data["data"]["postPublished"]["title"])
+    assert message.kind == "complete", message
+    assert await stream.ended()
+    return titles
+
+
+async def test_sigterm_flushes_queued_events_then_completes_the_streams(tmp_path: Path):
+    """Events already queued for a stream when SIGTERM arrives are sent, then the stream
+    ends properly (graphql-sse's `complete`, multipart's closing delimiter)."""
+    env = server_env(f"sqlite://{tmp_path}/agora.sqlite3")
+    await run_cli(
+        env, "create-user", "--name", "Author", "--email", "author@example.com",
+        "--password", PASSWORD,
+    )  # fmt: skip
+    async with serving(env) as (process, port):
+        base_url = f"http://127.0.0.1:{port}"
+        feed = "subscription { postPublished { title } }"
+        async with (
+            httpx.AsyncClient(base_url=base_url) as http,
+            open_stream(base_url, feed) as sse,
+            open_stream(base_url, feed, accept=MULTIPART_ACCEPT) as multipart,
+        ):
+            token = await login(http)
+            await create_published_posts(http, token, ["warm-up"])
+            for stream in (sse, multipart):
+                assert (await stream.receive()).kind == "next"  # subscribed and flowing
+
+            titles = [f"post {number}" for number in range(30)]
+            await create_published_posts(http, token, titles)
+            process.send_signal(signal.SIGTERM)
+
+            for stream in (sse, multipart):
+                assert sorted(await titles_until_complete(stream)) == sorted(titles)
+        async with asyncio.timeout(15):
+            await process.wait()
