@@ -11,7 +11,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
@@ -117,7 +117,14 @@ def create_app(
             allow_credentials=True,
             max_age=600,
         ),
-        Middleware(GZipMiddleware, minimum_size=1024),
+        # Streams are never compressed: gzip holds small writes back until it has a block
+        # to emit, so events and heartbeats would sit in the buffer (Starlette already
+        # leaves text/event-stream alone; multipart/mixed is the multipart subscriptions').
+        Middleware(
+            GZipMiddleware,
+            minimum_size=1024,
+            exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, "multipart/mixed"),
+        ),
         Middleware(
             BodyLimitMiddleware,
             json_limit=settings.max_json_body_bytes,
