@@ -13,6 +13,7 @@ from resolvers.node import resolve_node
 from schema.arguments import given, page_args
 from schema.connections import Connection
 from schema.context import Info
+from schema.cost import connection_size, limit_size
 from schema.enums import (
     OrderDirection,
     Permission,
@@ -28,6 +29,8 @@ from schema.types.orders import Order
 from schema.types.posts import Post
 from schema.types.user import User
 from schema.types.wallet import CustomerStats, Transfer
+
+TOP_CUSTOMERS_LIMIT = 10
 
 
 @strawberry.type
@@ -45,6 +48,7 @@ class Query:
         return await user_resolvers.resolve_user(info, id)  # type: ignore[return-value]
 
     @strawberry.field(
+        directives=[connection_size()],
         description="Users, filtered and ordered (READ_USERS).",
         extensions=requires(HasPermission(Permission.READ_USERS)),
     )
@@ -72,10 +76,11 @@ class Query:
         return await posts.resolve_post(info, id)  # type: ignore[return-value]
 
     @strawberry.field(
+        directives=[connection_size()],
         description=(
             "Posts: PUBLISHED unless `filter.status` asks for another status (drafts and "
             "archived posts are visible to their author and MODERATE_POSTS)."
-        )
+        ),
     )
     async def posts(
         self,
@@ -100,7 +105,10 @@ class Query:
     async def product(self, info: Info, id: strawberry.ID) -> Product | None:
         return await catalogue.resolve_product(info, id)  # type: ignore[return-value]
 
-    @strawberry.field(description="Products: ACTIVE unless `filter.status` asks for ARCHIVED.")
+    @strawberry.field(
+        directives=[connection_size()],
+        description="Products: ACTIVE unless `filter.status` asks for ARCHIVED.",
+    )
     async def products(
         self,
         info: Info,
@@ -128,6 +136,7 @@ class Query:
         return await orders.resolve_order(info, id)  # type: ignore[return-value]
 
     @strawberry.field(
+        directives=[connection_size()],
         description="Your orders, newest first; every order (filterable) with MANAGE_ORDERS.",
         extensions=authenticated(),
     )
@@ -145,7 +154,9 @@ class Query:
         )
 
     @strawberry.field(
-        description="Transfers you sent or received, newest first.", extensions=authenticated()
+        directives=[connection_size()],
+        description="Transfers you sent or received, newest first.",
+        extensions=authenticated(),
     )
     async def transfers(
         self,
@@ -162,10 +173,11 @@ class Query:
             "Customers by money spent on COMPLETED orders (READ_STATS); one SQL aggregate."
         ),
         extensions=requires(HasPermission(Permission.READ_STATS)),
+        directives=[limit_size(TOP_CUSTOMERS_LIMIT)],
     )
     async def top_customers(
-        self, info: Info, limit: int | None = 10, since: datetime | None = UNSET
+        self, info: Info, limit: int | None = TOP_CUSTOMERS_LIMIT, since: datetime | None = UNSET
     ) -> list[CustomerStats]:
         return await wallet.resolve_top_customers(  # type: ignore[return-value]
-            info, 10 if limit is None else limit, given(since)
+            info, TOP_CUSTOMERS_LIMIT if limit is None else limit, given(since)
         )

@@ -22,7 +22,9 @@ from schema.cost import (
     MAX_PAGE_SIZE,
     MUTATION_COST,
     CostAnalysis,
+    connection_size,
     cost,
+    list_size,
     page_size,
 )
 from services.errors import BadUserInput, ErrorCode
@@ -75,7 +77,7 @@ class Post(Entity):
     def author(self) -> Author | None:
         return AUTHORS.get(self.author_id) if self.author_id else None
 
-    @strawberry.field(directives=[cost(2, assumed_size=5)])
+    @strawberry.field(directives=[cost(2), list_size(assumed_size=5)])
     def tags(self) -> list[Tag]:
         return [Tag(label="a"), Tag(label="b")]
 
@@ -87,7 +89,7 @@ class Post(Entity):
     def score(self) -> int:
         return 42
 
-    @strawberry.field
+    @strawberry.field(directives=[connection_size()])
     def comments(self, first: int | None = None, last: int | None = None) -> CommentConnection:
         items = [Comment(body="hi", author=AUTHORS["a1"])]
         return CommentConnection(nodes=items, total_count=len(items))
@@ -131,11 +133,11 @@ def connection(first: int | None, last: int | None) -> PostConnection:
 
 @strawberry.type
 class Query:
-    @strawberry.field
+    @strawberry.field(directives=[connection_size()])
     def posts(self, first: int | None = None, last: int | None = None) -> PostConnection:
         return connection(first, last)
 
-    @strawberry.field(directives=[cost(5)])
+    @strawberry.field(directives=[cost(5), connection_size()])
     def search(self, first: int | None = None, last: int | None = None) -> PostConnection:
         return connection(first, last)
 
@@ -147,7 +149,7 @@ class Query:
     def entity(self, id: strawberry.ID) -> Entity | None:
         return next((post for post in POSTS if post.id == id), None) or AUTHORS.get(id)
 
-    @strawberry.field(directives=[cost(1, assumed_size=4)])
+    @strawberry.field(directives=[cost(1), list_size(assumed_size=4)])
     def tags(self) -> list[Tag]:
         return [Tag(label="x")]
 
