@@ -61,6 +61,9 @@ MINIMUM_OPERATION_COST = 1
 SLICING_ARGUMENTS = ("first", "last")
 SIZED_FIELDS = ("edges", "nodes")
 LIMIT_ARGUMENT = "limit"
+# The most IDs one `nodes(ids:)` may ask for; its @listSize assumes as many, so the price a
+# gateway reads from the SDL holds for every NODES_MAX_IDS setting.
+MAX_NODES_IDS = 100
 
 
 @strawberry.schema_directive(

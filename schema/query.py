@@ -9,11 +9,11 @@ from strawberry import UNSET
 
 from resolvers import catalogue, orders, posts, wallet
 from resolvers import users as user_resolvers
-from resolvers.node import resolve_node
+from resolvers.node import resolve_node, resolve_nodes
 from schema.arguments import given, page_args
 from schema.connections import Connection
 from schema.context import Info
-from schema.cost import connection_size, limit_size
+from schema.cost import MAX_NODES_IDS, connection_size, limit_size, list_size
 from schema.enums import (
     OrderDirection,
     Permission,
@@ -38,6 +38,17 @@ class Query:
     @strawberry.field(description="Any object by its global ID; null when it does not exist.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description=(
+            "Objects by global ID, in the order asked (Relay): null for an ID that does not "
+            "exist or that the caller may not see, as `node` answers; at most NODES_MAX_IDS "
+            "(100) IDs. One statement per type."
+        ),
+        directives=[list_size(assumed_size=MAX_NODES_IDS)],
+    )
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        return await resolve_nodes(info, ids)
 
     @strawberry.field(description="The authenticated caller; null when anonymous.")
     async def me(self, info: Info) -> User | None:

@@ -96,8 +96,8 @@ class Settings(BaseSettings):
     query_max_operations: int = Field(default=5, ge=1)
     # Operations in one batched POST (a JSON array); Apollo's BatchHttpLink sends up to 10.
     query_max_batch: int = Field(default=10, ge=1, le=100)
-    # Ids one `nodes(ids:)` call may ask for.
-    nodes_max_ids: int = Field(default=100, ge=1, le=1000)
+    # IDs one `nodes(ids:)` may ask for; at most 100, the size its @listSize declares.
+    nodes_max_ids: int = Field(default=100, ge=1, le=100)
     rate_limit_capacity: int = Field(default=2000, ge=1)
     rate_limit_restore_rate: float = Field(default=100.0, gt=0)
     # While Redis is down: a client's in-process bucket starts with this fraction of the
