@@ -17,6 +17,7 @@ from services.sessions import ClientInfo
 
 if TYPE_CHECKING:
     from models.user import User
+    from schema.cost import BatchCost
     from server.container import Container
     from server.settings import Settings
     from services.tokens import AccessClaims
@@ -35,6 +36,8 @@ class Context:
     claims: AccessClaims | None = None
     loaders: Loaders = field(default_factory=Loaders)
     connection_params: dict[str, Any] | None = None
+    # Set on every operation of a batched HTTP request (one object for the whole batch).
+    batch_cost: BatchCost | None = None
 
     @property
     def settings(self) -> Settings:

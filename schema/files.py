@@ -16,7 +16,7 @@ from strawberry.scalars import JSON
 from models.files import FilePurpose
 from resolvers import files as file_resolvers
 from schema.context import Info
-from schema.cost import cost
+from schema.cost import cost, list_size
 from schema.enums import Permission
 from schema.permissions import HasPermission, authenticated, requires
 from schema.types.catalogue import Product
@@ -47,7 +47,7 @@ class FileMutation:
             "any is stored, so one bad file stores nothing."
         ),
         extensions=authenticated(),
-        directives=[cost(10, assumed_size=5)],
+        directives=[cost(10), list_size(assumed_size=5)],
     )
     async def upload_files(
         self, info: Info, files: list[Upload], purpose: FilePurpose

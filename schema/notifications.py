@@ -9,7 +9,7 @@ from resolvers import notifications
 from schema.arguments import page_args
 from schema.connections import Connection
 from schema.context import Info
-from schema.cost import cost
+from schema.cost import connection_size, cost
 from schema.permissions import authenticated
 from schema.types.notifications import DevicePlatform, Notification
 
@@ -17,6 +17,7 @@ from schema.types.notifications import DevicePlatform, Notification
 @strawberry.type
 class NotificationQuery:
     @strawberry.field(
+        directives=[connection_size()],
         description="Your notifications, newest first; `unreadOnly` keeps the unread ones.",
         extensions=authenticated(),
     )

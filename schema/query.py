@@ -9,10 +9,11 @@ from strawberry import UNSET
 
 from resolvers import catalogue, orders, posts, wallet
 from resolvers import users as user_resolvers
-from resolvers.node import resolve_node
+from resolvers.node import resolve_node, resolve_nodes
 from schema.arguments import given, page_args
 from schema.connections import Connection
 from schema.context import Info
+from schema.cost import MAX_NODES_IDS, connection_size, limit_size, list_size
 from schema.enums import (
     OrderDirection,
     Permission,
@@ -29,12 +30,25 @@ from schema.types.posts import Post
 from schema.types.user import User
 from schema.types.wallet import CustomerStats, Transfer
 
+TOP_CUSTOMERS_LIMIT = 10
+
 
 @strawberry.type
 class Query:
     @strawberry.field(description="Any object by its global ID; null when it does not exist.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description=(
+            "Objects by global ID, in the order asked (Relay): null for an ID that does not "
+            "exist or that the caller may not see, as `node` answers; at most NODES_MAX_IDS "
+            "(100) IDs. One statement per type."
+        ),
+        directives=[list_size(assumed_size=MAX_NODES_IDS)],
+    )
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        return await resolve_nodes(info, ids)
 
     @strawberry.field(description="The authenticated caller; null when anonymous.")
     async def me(self, info: Info) -> User | None:
@@ -45,6 +59,7 @@ class Query:
         return await user_resolvers.resolve_user(info, id)  # type: ignore[return-value]
 
     @strawberry.field(
+        directives=[connection_size()],
         description="Users, filtered and ordered (READ_USERS).",
         extensions=requires(HasPermission(Permission.READ_USERS)),
     )
@@ -72,10 +87,11 @@ class Query:
         return await posts.resolve_post(info, id)  # type: ignore[return-value]
 
     @strawberry.field(
+        directives=[connection_size()],
         description=(
             "Posts: PUBLISHED unless `filter.status` asks for another status (drafts and "
             "archived posts are visible to their author and MODERATE_POSTS)."
-        )
+        ),
     )
     async def posts(
         self,
@@ -100,7 +116,10 @@ class Query:
     async def product(self, info: Info, id: strawberry.ID) -> Product | None:
         return await catalogue.resolve_product(info, id)  # type: ignore[return-value]
 
-    @strawberry.field(description="Products: ACTIVE unless `filter.status` asks for ARCHIVED.")
+    @strawberry.field(
+        directives=[connection_size()],
+        description="Products: ACTIVE unless `filter.status` asks for ARCHIVED.",
+    )
     async def products(
         self,
         info: Info,
@@ -128,6 +147,7 @@ class Query:
         return await orders.resolve_order(info, id)  # type: ignore[return-value]
 
     @strawberry.field(
+        directives=[connection_size()],
         description="Your orders, newest first; every order (filterable) with MANAGE_ORDERS.",
         extensions=authenticated(),
     )
@@ -145,7 +165,9 @@ class Query:
         )
 
     @strawberry.field(
-        description="Transfers you sent or received, newest first.", extensions=authenticated()
+        directives=[connection_size()],
+        description="Transfers you sent or received, newest first.",
+        extensions=authenticated(),
     )
     async def transfers(
         self,
@@ -162,10 +184,11 @@ class Query:
             "Customers by money spent on COMPLETED orders (READ_STATS); one SQL aggregate."
         ),
         extensions=requires(HasPermission(Permission.READ_STATS)),
+        directives=[limit_size(TOP_CUSTOMERS_LIMIT)],
     )
     async def top_customers(
-        self, info: Info, limit: int | None = 10, since: datetime | None = UNSET
+        self, info: Info, limit: int | None = TOP_CUSTOMERS_LIMIT, since: datetime | None = UNSET
     ) -> list[CustomerStats]:
         return await wallet.resolve_top_customers(  # type: ignore[return-value]
-            info, 10 if limit is None else limit, given(since)
+            info, TOP_CUSTOMERS_LIMIT if limit is None else limit, given(since)
         )

@@ -11,7 +11,7 @@ import strawberry
 from models.catalogue import Product as ProductModel
 from resolvers.prefetch import PREFETCHED
 from schema.context import Info
-from schema.cost import cost
+from schema.cost import cost, list_size
 from schema.enums import ProductStatus
 from schema.relay import Node, to_global_id
 from services.files import MAX_PRODUCT_IMAGES
@@ -54,7 +54,7 @@ class Product(Node):
 
     @strawberry.field(
         description="Images in the order they were added (addProductImage).",
-        directives=[cost(1, assumed_size=MAX_PRODUCT_IMAGES)],
+        directives=[cost(1), list_size(assumed_size=MAX_PRODUCT_IMAGES)],
         metadata=PREFETCHED,
     )
     async def images(self, root: strawberry.Parent[ProductModel], info: Info) -> list[FileRef]:

@@ -12,7 +12,7 @@ from models.orders import Order as OrderModel
 from models.orders import OrderItem as OrderItemModel
 from resolvers.prefetch import PREFETCHED
 from schema.context import Info
-from schema.cost import cost
+from schema.cost import cost, list_size
 from schema.enums import OrderStatus
 from schema.relay import Node, to_global_id
 from schema.types.catalogue import Product
@@ -59,7 +59,7 @@ class Order(Node):
     async def buyer(self, root: strawberry.Parent[OrderModel], info: Info) -> UserRef:
         return await info.context.loaders.users.by_id.load(root.buyer_id)  # type: ignore[return-value]
 
-    @strawberry.field(directives=[cost(1, assumed_size=10)], metadata=PREFETCHED)
+    @strawberry.field(directives=[cost(1), list_size(assumed_size=10)], metadata=PREFETCHED)
     async def items(self, root: strawberry.Parent[OrderModel], info: Info) -> list[OrderItem]:
         return await info.context.loaders.orders.items_by_order.load(root.id)  # type: ignore[return-value]
 

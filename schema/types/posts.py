@@ -15,7 +15,7 @@ from resolvers.prefetch import PREFETCHED
 from schema.arguments import page_args
 from schema.connections import Connection
 from schema.context import Info
-from schema.cost import cost
+from schema.cost import connection_size, cost
 from schema.enums import PostStatus
 from schema.relay import Node, to_global_id
 
@@ -53,7 +53,9 @@ class Post(Node):
     async def comment_count(self, root: strawberry.Parent[PostModel], info: Info) -> int:
         return await info.context.loaders.posts.comment_count.load(root.id)
 
-    @strawberry.field(description="Comments, oldest first.", metadata=PREFETCHED)
+    @strawberry.field(
+        directives=[connection_size()], description="Comments, oldest first.", metadata=PREFETCHED
+    )
     async def comments(
         self,
         root: strawberry.Parent[PostModel],

@@ -14,7 +14,7 @@ from resolvers.prefetch import PREFETCHED
 from schema.arguments import given, page_args
 from schema.connections import Connection
 from schema.context import Info
-from schema.cost import cost
+from schema.cost import connection_size, cost
 from schema.enums import Permission, PostStatus, Role, UserStatus
 from schema.relay import Node, to_global_id
 from services.permissions import is_self_or, sorted_permissions
@@ -85,6 +85,7 @@ class User(Node):
         return await info.context.loaders.posts.published_count_by_author.load(root.id)
 
     @strawberry.field(
+        directives=[connection_size()],
         description=(
             "Posts by this user, newest first: published ones for everyone; every status for "
             "the user themself and MODERATE_POSTS."
@@ -107,6 +108,7 @@ class User(Node):
         return await posts_of(info, root, args, given(status))
 
     @strawberry.field(
+        directives=[connection_size()],
         description="Orders of this user, newest first: for the user themself or MANAGE_ORDERS "
         "(empty for everyone else).",
         metadata=PREFETCHED,
