@@ -1,7 +1,10 @@
-// Relay's network layer (relay-runtime): the fetch function a Relay Environment uses. The
-// compiler's artifacts carry `params.text` (or `params.id` with persisted queries); this runs
-// the network layer directly with such parameters.
-import { API_URL, fail, login, report } from "./lib.mjs";
+// Relay's network layer (relay-runtime): the fetch function of a Relay Environment. The
+// compiler's artifacts carry the operation's `text`, or with persisted queries
+// (`persistConfig` in relay.config.json) only its `id`, the key of the manifest it writes:
+// persisted_queries.json here, which the server under test trusts. This runs the network layer
+// with both kinds of parameters.
+import { readFileSync } from "node:fs";
+import { API_URL, fail, login, report, wire } from "./lib.mjs";
 
 const accessToken = await login("uma@agora.test");
 const getAccessToken = () => accessToken;
@@ -17,26 +20,31 @@ async function fetchGraphQL(params, variables) {
       Accept: "application/graphql-response+json",
       Authorization: `Bearer ${getAccessToken()}`,
     },
-    body: JSON.stringify({ query: params.text, operationName: params.name, variables }),
+    // A persisted operation travels as its id (doc_id), anything else as its text.
+    body: JSON.stringify(
+      params.id ? { doc_id: params.id, variables } : { query: params.text, variables },
+    ),
   });
   return response.json(); // GraphQL errors stay in the payload: Relay reports them per field
 }
 
-const network = Network.create(fetchGraphQL);
-const environment = new Environment({ network, store: new Store(new RecordSource()) });
+const environment = new Environment({
+  network: Network.create(fetchGraphQL),
+  store: new Store(new RecordSource()),
+});
 // README:end
 
 try {
-  const params = {
-    id: null,
-    cacheID: "relay-test-viewer",
-    name: "ViewerQuery",
-    operationKind: "query",
-    text: "query ViewerQuery { me { id name } posts(first: 2) { edges { cursor node { id title } } pageInfo { hasNextPage endCursor } } }",
-    metadata: {},
-  };
-  const payload = await network.execute(params, {}, {}).toPromise();
-  report({ payload, store: environment.getStore() instanceof Store });
+  const [[id, text]] = Object.entries(JSON.parse(readFileSync("persisted_queries.json", "utf8")));
+  const operation = (params) => ({ cacheID: "ViewerQuery", name: "ViewerQuery", operationKind: "query", metadata: {}, ...params });
+  const network = environment.getNetwork();
+  const byText = await network.execute(operation({ id: null, text }), {}, {}).toPromise();
+  const byId = await network.execute(operation({ id, text: null }), {}, {}).toPromise();
+  report({
+    byText,
+    byId,
+    bodies: wire.map((request) => Object.keys(JSON.parse(request.body)).sort()),
+  });
 } catch (error) {
   fail(error);
 }

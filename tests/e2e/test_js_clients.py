@@ -68,6 +68,10 @@ async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Serv
         f"sqlite://{directory}/agora.sqlite3",
         APP_URL=f"http://127.0.0.1:{port}",
         CORS_ALLOWED_ORIGINS=ALLOWED_ORIGIN,
+        # What a relay-compiler build with persistConfig writes (relay.mjs sends its ids);
+        # audit mode also runs every other document.
+        TRUSTED_DOCUMENTS_MODE="audit",
+        TRUSTED_DOCUMENTS_MANIFEST=str(CLIENTS_DIR / "persisted_queries.json"),
     )
     await run_cli(env, "migrate")
     await run_cli(env, "seed")
@@ -191,16 +195,18 @@ async def test_a_file_uploaded_by_the_multipart_spec_downloads_unchanged(server,
     assert upload_request["form"] == ["operations", "map", "0"]
 
 
-async def test_relay_network_layer_fetches_a_connection(server):
+async def test_relay_network_layer_fetches_by_text_and_by_persisted_id(server):
     report = await run_scenario(server, "relay.mjs")
 
-    payload = report["payload"]
-    assert "errors" not in payload, payload
-    assert payload["data"]["me"]["name"] == "Uma User"
-    posts = payload["data"]["posts"]
+    assert report["bodies"] == [["query", "variables"], ["doc_id", "variables"]]
+    by_text, by_id = report["byText"], report["byId"]
+    assert "errors" not in by_text, by_text
+    assert by_text["data"]["me"]["name"] == "Uma User"
+    posts = by_text["data"]["posts"]
     assert len(posts["edges"]) == 2
     assert posts["pageInfo"]["endCursor"] == posts["edges"][-1]["cursor"]
-    assert report["store"] is True
+    # The id alone runs the manifest's document: the same answer.
+    assert by_id["data"] == by_text["data"]
 
 
 # The features of issue 11.
