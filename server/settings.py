@@ -169,7 +169,7 @@ class Settings(BaseSettings):
     # number.
     apq_enabled: bool = True
     apq_max_document_bytes: int = Field(default=16_384, ge=64, le=1_048_576)
-    apq_max_entries: int = Field(default=5_000, ge=1, le=1_000_000)
+    apq_max_entries: int = Field(default=2_000, ge=1, le=1_000_000)
     apq_ttl_seconds: int = Field(default=24 * 3600, ge=1, le=30 * 24 * 3600)
     # Trusted documents: `allow-list` runs only the manifest's documents; `audit` serves them
     # by id and runs anything else too, counting and logging what is not in the manifest.
