@@ -16,7 +16,7 @@ import pytest
 from models.notifications import NotificationKind
 from models.posts import PostStatus
 from models.user import User
-from server.metrics import HTTP_STREAMS
+from server.metrics import REGISTRY
 from services import events, notifications
 from services.tokens import issue_access_token
 from tests.e2e.conftest import LiveServer
@@ -159,6 +159,17 @@ async def test_a_query_asking_for_multipart_subscriptions_is_answered_as_json(se
         assert (await stream.json())["data"] == {"me": None}
 
 
+async def test_a_stream_is_asked_for_with_a_json_body(server):
+    async with httpx.AsyncClient(base_url=server.base_url) as http:
+        response = await http.post(
+            "/graphql",
+            content=POST_PUBLISHED,
+            headers={"Accept": SSE_ACCEPT, "Content-Type": "application/graphql"},
+        )
+    assert response.status_code == 415
+    assert first_code(response.json()["errors"]) == "UNSUPPORTED_MEDIA_TYPE"
+
+
 async def test_a_batch_cannot_be_streamed(server):
     async with httpx.AsyncClient(base_url=server.base_url) as http:
         response = await http.post(
@@ -283,34 +294,38 @@ async def test_connections_per_user_count_websockets_and_streams(live_server_fac
 
 
 async def test_streams_and_websockets_share_one_execution_per_viewer(server):
-    async with (
-        open_stream(server.base_url, POST_PUBLISHED) as sse,
-        open_stream(server.base_url, POST_PUBLISHED, accept=MULTIPART_ACCEPT) as multipart,
-        connect(server.ws_url) as socket,
-    ):
+    async with connect(server.ws_url) as socket:
         await socket.init()
         await socket.subscribe("feed", POST_PUBLISHED)
-        await asyncio.sleep(0.2)  # let all three join
-        await subscribers(server, events.POST_PUBLISHED, 1)  # one group, one listener
+        await subscribers(server, events.POST_PUBLISHED, 1)  # the socket's group listens
+        # A stream's response starts once its subscription has joined its group.
+        async with (
+            open_stream(server.base_url, POST_PUBLISHED) as sse,
+            open_stream(server.base_url, POST_PUBLISHED, accept=MULTIPART_ACCEPT) as multipart,
+        ):
+            assert server.container.pubsub.subscriber_count(events.POST_PUBLISHED) == 1
 
-        post_id, _ = await publish(server)
+            post_id, _ = await publish(server)
 
-        for stream in (sse, multipart):
-            assert (await stream.receive()).data["data"]["postPublished"]["id"] == post_id
-        assert (await socket.receive())["payload"]["data"]["postPublished"]["id"] == post_id
+            for stream in (sse, multipart):
+                assert (await stream.receive()).data["data"]["postPublished"]["id"] == post_id
+            assert (await socket.receive())["payload"]["data"]["postPublished"]["id"] == post_id
 
 
 @pytest.mark.parametrize("accept", TRANSPORTS)
 async def test_a_client_that_leaves_frees_its_subscription(server, accept):
-    transport = "sse" if accept == SSE_ACCEPT else "multipart"
-    gauge = HTTP_STREAMS.labels(transport)
-    before = gauge._value.get()
+    labels = {"transport": "sse" if accept == SSE_ACCEPT else "multipart"}
+
+    def open_streams() -> float:
+        return REGISTRY.get_sample_value("graphql_http_streams", labels) or 0.0
+
+    before = open_streams()
     async with open_stream(server.base_url, POST_PUBLISHED, accept=accept):
         await subscribers(server, events.POST_PUBLISHED, 1)
-        assert gauge._value.get() == before + 1
+        assert open_streams() == before + 1
     await subscribers(server, events.POST_PUBLISHED, 0)
     async with asyncio.timeout(5):
-        while gauge._value.get() != before:  # noqa: ASYNC110 - polls the server's state
+        while open_streams() != before:  # noqa: ASYNC110 - polls the server's state
             await asyncio.sleep(0.01)
 
 
