@@ -155,4 +155,3 @@ def test_the_command_exits_2_on_a_missing_file(
 ) -> None:
     assert main(["schema-diff", str(tmp_path / "none.graphql"), str(tmp_path / "x")]) == 2
     assert "schema-diff:" in capsys.readouterr().err
-
