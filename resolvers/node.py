@@ -136,7 +136,7 @@ async def resolve_node(info: Info, global_id: str) -> Any:
     return node
 
 
-async def resolve_nodes(info: Info, global_ids: list[str]) -> list[Any]:
+async def resolve_nodes(info: Info, global_ids: Sequence[str]) -> list[Any]:
     limit = info.context.settings.nodes_max_ids
     if len(global_ids) > limit:
         raise BadUserInput(
