@@ -8,13 +8,16 @@ refusal where incremental delivery cannot be answered."""
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 import pytest
 
+from models.user import User
+from schema.errors import MASKED_MESSAGE
 from tests import factories
-from tests.conftest import AppFactory, StatementCounter, graphql
+from tests.conftest import DATABASE_URL, AppFactory, StatementCounter, graphql
 from tests.incremental import (
     DEFER_SPEC,
     INCREMENTAL_SPEC,
@@ -252,3 +255,90 @@ async def test_a_deferred_fragment_over_the_cost_limit_is_refused_before_anythin
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
     assert sql_statements.count == 0
+
+
+# --- errors of deferred parts ------------------------------------------------------------
+
+ANONYMOUS_ORDERS = """
+{
+  posts(first: 1) { nodes { title } }
+  ... @defer(label: "mine") { orders(first: 1) { totalCount } }
+}
+"""
+
+
+async def test_a_deferred_fragment_that_fails_arrives_as_null_with_its_coded_errors(
+    client_factory: AppFactory, feed: None
+) -> None:
+    client = client_factory()
+
+    response = await graphql(client, ANONYMOUS_ORDERS, headers={"Accept": DEFER_SPEC})
+
+    initial, final = payloads_of(response)
+    assert len(initial["data"]["posts"]["nodes"]) == 1
+    assert "errors" not in initial
+    [entry] = final["incremental"]
+    assert entry["data"] is None
+    assert entry["path"] == []
+    assert entry["label"] == "mine"
+    [error] = entry["errors"]
+    assert error["path"] == ["orders"]
+    assert error["extensions"] == {
+        "code": "UNAUTHENTICATED",
+        "requestId": response.headers["x-request-id"],
+    }
+
+
+async def test_a_failed_deferred_fragment_is_completed_with_its_errors_in_the_incremental_spec(
+    client_factory: AppFactory, feed: None
+) -> None:
+    client = client_factory()
+
+    response = await graphql(client, ANONYMOUS_ORDERS, headers={"Accept": INCREMENTAL_SPEC})
+
+    initial, final = payloads_of(response)
+    assert "incremental" not in final
+    [completed] = final["completed"]
+    assert completed["id"] == initial["pending"][0]["id"]
+    assert completed["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+@pytest.fixture
+def broken_user_lookups(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any user lookup fails the way a bug deep in a data path would."""
+
+    def explode(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(User, "filter", explode)
+
+
+async def test_an_unexpected_error_in_a_deferred_part_is_masked_in_production_and_logged(
+    client_factory: AppFactory,
+    feed: None,
+    broken_user_lookups: None,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = client_factory(
+        app_env="production",
+        database_url=DATABASE_URL,
+        jwt_secret="j" * 40,
+        refresh_token_secret="r" * 40,
+        metrics_token="m" * 40,
+    )
+    query = '{ posts(first: 1) { nodes { title } } ... @defer { user(id: "VXNlcjox") { name } } }'
+
+    with caplog.at_level(logging.ERROR, logger="agora.graphql"):
+        response = await graphql(client, query, headers={"Accept": DEFER_SPEC})
+
+    _, final = payloads_of(response)
+    [entry] = final["incremental"]
+    assert entry["data"] == {"user": None}
+    [error] = entry["errors"]
+    assert error["message"] == MASKED_MESSAGE
+    assert error["extensions"] == {
+        "code": "INTERNAL_SERVER_ERROR",
+        "requestId": response.headers["x-request-id"],
+    }
+    logged = [record for record in caplog.records if record.name == "agora.graphql"]
+    assert [record.getMessage() for record in logged] == ["unexpected error: boom"]
