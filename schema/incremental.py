@@ -23,6 +23,7 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLBoolean,
     GraphQLIncludeDirective,
+    GraphQLInt,
     GraphQLSkipDirective,
     InlineFragmentNode,
     OperationDefinitionNode,
@@ -124,25 +125,50 @@ def _variables(operation: OperationDefinitionNode, given: Mapping[str, Any]) -> 
     return values
 
 
-def uses_incremental_delivery(
+def _active(
     document: DocumentNode, operation_name: str | None, variables: Mapping[str, Any]
-) -> bool:
-    """Whether the operation has a ``@defer`` or ``@stream`` graphql-core would honour."""
+) -> tuple[list[SelectionNode], dict[str, Any]]:
+    """The selections with a ``@defer`` or ``@stream`` graphql-core would honour, and the
+    variables with the operation's defaults."""
     operation = get_operation_ast(document, operation_name)
     if operation is None:
-        return False
+        return [], {}
     fragments = {
         definition.name.value: definition.selection_set
         for definition in document.definitions
         if isinstance(definition, FragmentDefinitionNode)
     }
     values = _variables(operation, variables)
-    return any(
-        _condition(selection, directive, values)
+    active = [
+        selection
         for selection in _selection_sets(operation.selection_set, fragments, values, set())
         if selection.directives
-        for directive in INCREMENTAL_DIRECTIVES
-    )
+        and any(_condition(selection, name, values) for name in INCREMENTAL_DIRECTIVES)
+    ]
+    return active, values
+
+
+def uses_incremental_delivery(
+    document: DocumentNode, operation_name: str | None, variables: Mapping[str, Any]
+) -> bool:
+    """Whether the operation has a ``@defer`` or ``@stream`` graphql-core would honour."""
+    return bool(_active(document, operation_name, variables)[0])
+
+
+def check_initial_counts(selections: list[SelectionNode], variables: dict[str, Any]) -> None:
+    """graphql-core refuses a negative ``@stream(initialCount:)`` with a plain ValueError
+    while executing (an internal error, and no data); it is the client's input."""
+    for selection in selections:
+        for directive in selection.directives or ():
+            if directive.name.value != "stream":
+                continue
+            for argument in directive.arguments or ():
+                if argument.name.value == "initialCount":
+                    count = value_from_ast(argument.value, GraphQLInt, variables)
+                    if isinstance(count, int) and count < 0:
+                        raise BadUserInput(
+                            f"@stream(initialCount: {count}): initialCount must be 0 or more"
+                        )
 
 
 class IncrementalDeliveryGate(SchemaExtension):
@@ -152,11 +178,12 @@ class IncrementalDeliveryGate(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         ctx = self.execution_context
         context: Context = ctx.context
-        delivery = context.incremental_delivery
-        if delivery is not IncrementalDelivery.ACCEPTED:
-            document = ctx.graphql_document
-            assert document is not None, "execution starts with a parsed document"
-            variables = ctx.variables if isinstance(ctx.variables, dict) else {}
-            if uses_incremental_delivery(document, ctx.operation_name, variables):
-                raise refusal(delivery)
+        document = ctx.graphql_document
+        assert document is not None, "execution starts with a parsed document"
+        variables = ctx.variables if isinstance(ctx.variables, dict) else {}
+        active, values = _active(document, ctx.operation_name, variables)
+        if active:
+            check_initial_counts(active, values)
+            if context.incremental_delivery is not IncrementalDelivery.ACCEPTED:
+                raise refusal(context.incremental_delivery)
         yield

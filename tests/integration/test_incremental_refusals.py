@@ -143,3 +143,27 @@ async def test_a_deferring_operation_of_a_batch_is_refused_and_the_others_run(
     error = error_of(deferred)
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["reason"] == "INCREMENTAL_DELIVERY_IN_BATCH"
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        ("{ posts(first: 2) { nodes @stream(initialCount: -1) { title } } }", None),
+        (
+            "query($n: Int!) { posts(first: 2) { nodes @stream(initialCount: $n) { title } } }",
+            {"n": -3},
+        ),
+    ],
+    ids=["literal", "variable"],
+)
+async def test_a_negative_initial_count_is_bad_input_not_an_internal_error(
+    client_factory: AppFactory, posts: None, query: str, variables: dict[str, int] | None
+) -> None:
+    client = client_factory()
+
+    response = await graphql(client, query, variables, headers={"Accept": DEFER_SPEC})
+
+    assert response.status_code == 400
+    error = error_of(response.json())
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "initialCount must be 0 or more" in error["message"]
