@@ -12,6 +12,7 @@ from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
 from loaders import Loaders
+from schema.incremental import IncrementalDelivery
 from services.errors import Unauthenticated
 from services.sessions import ClientInfo
 
@@ -38,6 +39,8 @@ class Context:
     connection_params: dict[str, Any] | None = None
     # Set on every operation of a batched HTTP request (one object for the whole batch).
     batch_cost: BatchCost | None = None
+    # Set by the HTTP view; @defer/@stream are refused unless ACCEPTED.
+    incremental_delivery: IncrementalDelivery = IncrementalDelivery.NOT_HTTP
 
     @property
     def settings(self) -> Settings:
