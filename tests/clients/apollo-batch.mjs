@@ -11,7 +11,7 @@ import { BatchHttpLink } from "@apollo/client/link/batch-http";
 
 const client = new ApolloClient({
   // Operations issued within 10 ms of each other share one POST, at most 10 per batch (the
-  // server's QUERY_MAX_BATCH_SIZE); the whole batch is charged to one cost budget.
+  // server's QUERY_MAX_BATCH); together they stay within QUERY_MAX_COST.
   link: new BatchHttpLink({
     uri: API_URL,
     batchMax: 10,
