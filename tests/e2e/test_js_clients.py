@@ -239,6 +239,27 @@ async def test_apollo_persisted_queries_register_once_then_send_only_the_hash(se
     ]
 
 
+async def test_urql_persisted_exchange_registers_once_then_sends_only_the_hash(server):
+    report = await run_scenario(server, "urql-persisted.mjs")
+
+    names = report["results"][0]
+    assert isinstance(names, list), names
+    assert report["results"] == [names] * 3
+    miss, registration, *hits = report["requests"]
+    document = registration["query"]
+    digest = hashlib.sha256(document.encode()).hexdigest()
+    assert (miss["method"], miss["query"]) == ("GET", None)
+    assert miss["persistedQuery"] == {"version": 1, "sha256Hash": digest}
+    assert (registration["method"], registration["status"]) == ("GET", 200)
+    assert registration["persistedQuery"]["sha256Hash"] == digest
+    assert [(hit["method"], hit["status"], hit["query"]) for hit in hits] == [
+        ("GET", 200, None)
+    ] * 2
+    assert {hit["contentType"].split(";")[0] for hit in hits} == {
+        "application/graphql-response+json"
+    }
+
+
 async def test_apollo_batch_http_link_sends_ten_operations_in_one_request(server):
     report = await run_scenario(server, "apollo-batch.mjs")
 
