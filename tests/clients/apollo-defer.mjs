@@ -15,7 +15,7 @@ const client = new ApolloClient({
 
 const FEED = gql`
   query FeedWithComments {
-    posts(first: 3) {
+    posts(first: 3, orderBy: PUBLISHED_AT, direction: ASC) {
       nodes {
         id
         title
