@@ -148,7 +148,8 @@ class PersistedDocuments:
             return await self._by_id(document_id, document_id.removeprefix(SHA256_PREFIX))
         if reference is None:
             return Resolved(request.query)
-        if not self.apq_enabled and not self.allow_list:
+        if not self.apq_enabled and self.manifest is None:
+            # With a manifest, hashes still name its documents (Apollo's manifest ids).
             raise PersistedQueryNotSupported()
         if reference.version != APQ_VERSION:
             raise BadUserInput(

@@ -243,3 +243,20 @@ async def test_the_server_refuses_to_start_with_a_manifest_that_does_not_verify(
     assert "Cannot query field 'nope' on type 'Query'" in problems
     assert "the id is not the SHA-256 digest of its document" in problems
     assert sha256(POSTS) not in problems
+
+
+async def test_with_apq_off_a_hash_still_names_a_manifest_document_and_stores_nothing(
+    client_factory: AppFactory, codegen_manifest: str
+):
+    client = client_factory(
+        trusted_documents_mode="audit",
+        trusted_documents_manifest=codegen_manifest,
+        apq_enabled=False,
+    )
+    trusted = await post(client, {"extensions": apq(POSTS)})
+    await post(client, {"query": UNLISTED, "extensions": apq(UNLISTED)})
+
+    unlisted = await post(client, {"extensions": apq(UNLISTED)})
+
+    assert data(trusted) == {"posts": {"totalCount": 0}}
+    assert error_of(unlisted.json())["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
