@@ -172,6 +172,38 @@ async def test_a_stream_inside_a_deferred_fragment_continues_after_the_fragments
         assert ["posts", "edges", 0, "node", "comments", "edges", 1] in streamed
 
 
+DEFER_IN_STREAM = """
+query {
+  posts(first: 4) {
+    edges @stream(initialCount: 1) {
+      cursor
+      node { title ... @defer(label: "details") { author { name } commentCount } }
+    }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("accept", "merge"),
+    [(DEFER_SPEC, merged_defer_spec), (INCREMENTAL_SPEC, merged_incremental_spec)],
+    ids=["deferSpec", "incrementalSpec"],
+)
+async def test_fragments_deferred_inside_streamed_items_land_after_their_items(
+    client_factory: AppFactory, feed: None, accept: str, merge: Any
+) -> None:
+    """One payload brings the streamed items and the fragments deferred inside them: each
+    fragment comes after the item it lands in (Apollo Client merges in array order)."""
+    client = client_factory(query_max_cost=5000)
+
+    payloads = payloads_of(await graphql(client, DEFER_IN_STREAM, headers={"Accept": accept}))
+
+    assert merge(payloads) == {
+        "data": await plain_result(client_factory, DEFER_IN_STREAM, {}),
+        "errors": [],
+    }
+
+
 async def statements_of(
     client_factory: AppFactory,
     sql_statements: StatementCounter,
