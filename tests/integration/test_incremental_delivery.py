@@ -204,6 +204,39 @@ async def test_fragments_deferred_inside_streamed_items_land_after_their_items(
     }
 
 
+NESTED_DEFERS = """
+query {
+  posts(first: 3) {
+    nodes {
+      title
+      ... @defer(label: "outer") { author { name ... @defer(label: "inner") { postCount } } }
+    }
+  }
+  ... @defer(label: "root") { products(first: 2) { nodes { name } } }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("accept", "merge"),
+    [(DEFER_SPEC, merged_defer_spec), (INCREMENTAL_SPEC, merged_incremental_spec)],
+    ids=["deferSpec", "incrementalSpec"],
+)
+async def test_nested_and_root_deferred_fragments_merge_into_the_full_result(
+    client_factory: AppFactory, feed: None, accept: str, merge: Any
+) -> None:
+    seller = await factories.create_user()
+    await factories.create_product(seller)
+    client = client_factory(query_max_cost=5000)
+
+    payloads = payloads_of(await graphql(client, NESTED_DEFERS, headers={"Accept": accept}))
+
+    assert merge(payloads) == {
+        "data": await plain_result(client_factory, NESTED_DEFERS, {}),
+        "errors": [],
+    }
+
+
 async def statements_of(
     client_factory: AppFactory,
     sql_statements: StatementCounter,
