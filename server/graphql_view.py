@@ -2,7 +2,9 @@
 
 What it adds: content negotiation with the GraphQL-over-HTTP status codes, the CSRF guard,
 405 for mutations over GET, a cap on batched operations, one error format (codes and
-request id) for refusals made before execution, orjson, and GraphiQL under its own CSP.
+request id) for refusals made before execution, orjson, ``@defer``/``@stream`` answered as
+``multipart/mixed`` in the format the client reads (``server/incremental/``), and GraphiQL
+under its own CSP.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import base64
 import dataclasses
 import hashlib
 import re
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -581,7 +583,7 @@ class GraphQLView(GraphQL[Context, None]):
         request_id = getattr(request.state, "request_id", None) or current_request_id()
         mask = self.settings.is_production
 
-        def format_errors(errors: Any) -> list[dict[str, Any]]:
+        def format_errors(errors: Sequence[GraphQLError]) -> list[dict[str, Any]]:
             return [format_error(error, mask=mask, request_id=request_id) for error in errors]
 
         def log_errors(errors: list[GraphQLError]) -> None:

@@ -136,43 +136,31 @@ def _nested(sub_path: Sequence[str | int], data: dict[str, Any]) -> dict[str, An
     return data
 
 
+Delivery = tuple[PendingResult, list[IncrementalDeferResult]] | IncrementalStreamResult
+
+
 class Defer20220824Payloads:
     def __init__(self, format_errors: ErrorFormatter) -> None:
         self.format_errors = format_errors
         self.pending: dict[str, PendingResult] = {}
         # Streams by id: the index the next streamed item takes in its list.
         self.next_index: dict[str, int] = {}
-        # The data delivered so far, merged: where a stream's list starts.
+        # The data delivered so far, merged: where each delivery lands, where a stream's
+        # list starts.
         self.data: dict[str, Any] = {}
 
     def initial(
         self, result: InitialIncrementalExecutionResult, extensions: dict[str, Any]
     ) -> dict[str, Any]:
         self.data = _copied(result.data) or {}
-        self._announce(result.pending)
+        for record in result.pending:
+            self.pending[record.id] = record
         return _initial(result, extensions, self.format_errors)
 
-    def _announce(self, pending: Sequence[PendingResult] | None) -> None:
-        for record in pending or ():
-            self.pending[record.id] = record
-            value = _at(self.data, record.path)
-            if isinstance(value, list):  # @stream: its list, with the initial items
-                self.next_index[record.id] = len(value)
-
     def subsequent(self, result: SubsequentIncrementalExecutionResult) -> dict[str, Any] | None:
-        incremental: list[dict[str, Any]] = []
-        entries = result.incremental or ()
-        deferred: dict[str, list[IncrementalDeferResult]] = {}
-        for entry in entries:
-            if isinstance(entry, IncrementalDeferResult):
-                deferred.setdefault(entry.id, []).append(entry)
-        for delivery_id, parts in deferred.items():
-            incremental.append(self._deferred(delivery_id, parts))
-        # New deliveries (a stream inside deferred data) start from the data merged above.
-        self._announce(result.pending)
-        for entry in entries:
-            if isinstance(entry, IncrementalStreamResult):
-                incremental.append(self._streamed(entry))
+        for record in result.pending or ():
+            self.pending[record.id] = record
+        incremental = [self._emit(delivery) for delivery in self._in_order(result)]
         for completed in result.completed or ():
             failed = self._failed(completed)
             if failed is not None:
@@ -188,21 +176,72 @@ class Defer20220824Payloads:
             payload["extensions"] = result.extensions
         return payload
 
+    def _in_order(self, result: SubsequentIncrementalExecutionResult) -> list[Delivery]:
+        """The payload's deliveries (a deferred fragment's entries together), each after
+        the one that delivers the place it lands in: a client merges them in array order,
+        and one payload may bring streamed items and the fragments deferred inside them,
+        or a deferred fragment and the list streamed inside it."""
+        deliveries: list[Delivery] = []
+        deferred: dict[str, list[IncrementalDeferResult]] = {}
+        for entry in result.incremental or ():
+            if isinstance(entry, IncrementalStreamResult):
+                deliveries.append(entry)
+            elif entry.id in deferred:
+                deferred[entry.id].append(entry)
+            else:
+                deferred[entry.id] = [entry]
+                deliveries.append((self.pending[entry.id], deferred[entry.id]))
+        ordered: list[Delivery] = []
+        while deliveries:
+            waiting: list[Delivery] = []
+            for delivery in deliveries:
+                if self._lands(delivery):
+                    ordered.append(delivery)
+                    self._merge_delivery(delivery)
+                else:
+                    waiting.append(delivery)
+            if len(waiting) == len(deliveries):  # nowhere to land: as graphql-core sent them
+                return [*ordered, *waiting]
+            deliveries = waiting
+        return ordered
+
+    def _lands(self, delivery: Delivery) -> bool:
+        if isinstance(delivery, IncrementalStreamResult):
+            record = self.pending[delivery.id]
+            return isinstance(_at(self.data, [*record.path, *(delivery.sub_path or ())]), list)
+        return isinstance(_at(self.data, delivery[0].path), dict)
+
+    def _merge_delivery(self, delivery: Delivery) -> None:
+        """Keeps ``self.data`` what a client has once it merged ``delivery``."""
+        if isinstance(delivery, IncrementalStreamResult):
+            record = self.pending[delivery.id]
+            target = _at(self.data, [*record.path, *(delivery.sub_path or ())])
+            self.next_index.setdefault(delivery.id, len(target))
+            target.extend(_copied(delivery.items))
+            return
+        record, parts = delivery
+        target = _at(self.data, record.path)
+        for part in parts:
+            _merge(target, _nested(part.sub_path or (), part.data))
+
+    def _emit(self, delivery: Delivery) -> dict[str, Any]:
+        if isinstance(delivery, IncrementalStreamResult):
+            return self._streamed(delivery)
+        return self._deferred(*delivery)
+
     def _labelled(self, record: PendingResult, entry: dict[str, Any]) -> dict[str, Any]:
         if record.label is not None:
             entry["label"] = record.label
         return entry
 
-    def _deferred(self, delivery_id: str, parts: list[IncrementalDeferResult]) -> dict[str, Any]:
-        record = self.pending[delivery_id]
+    def _deferred(
+        self, record: PendingResult, parts: list[IncrementalDeferResult]
+    ) -> dict[str, Any]:
         data: dict[str, Any] = {}
         errors: list[GraphQLError] = []
         for part in parts:
             _merge(data, _nested(part.sub_path or (), part.data))
             errors.extend(part.errors or ())
-        target = _at(self.data, record.path)
-        if isinstance(target, dict):
-            _merge(target, data)
         entry: dict[str, Any] = {"data": data, "path": list(record.path)}
         if errors:
             entry["errors"] = self.format_errors(errors)
@@ -210,6 +249,7 @@ class Defer20220824Payloads:
 
     def _streamed(self, entry: IncrementalStreamResult) -> dict[str, Any]:
         record = self.pending[entry.id]
+        # Set when its items were merged (the index of its first item), then moved on.
         index = self.next_index.get(entry.id, 0)
         self.next_index[entry.id] = index + len(entry.items)
         streamed: dict[str, Any] = {
@@ -226,7 +266,10 @@ class Defer20220824Payloads:
         if not completed.errors or record is None:
             return None
         errors = self.format_errors(completed.errors)
-        if completed.id in self.next_index:
-            path = [*record.path, self.next_index[completed.id]]
-            return self._labelled(record, {"items": None, "path": path, "errors": errors})
+        target = _at(self.data, record.path)
+        if isinstance(target, list):  # a stream: its next item is where it stopped
+            index = self.next_index.get(completed.id, len(target))
+            return self._labelled(
+                record, {"items": None, "path": [*record.path, index], "errors": errors}
+            )
         return self._labelled(record, {"data": None, "path": list(record.path), "errors": errors})

@@ -172,6 +172,71 @@ async def test_a_stream_inside_a_deferred_fragment_continues_after_the_fragments
         assert ["posts", "edges", 0, "node", "comments", "edges", 1] in streamed
 
 
+DEFER_IN_STREAM = """
+query {
+  posts(first: 4) {
+    edges @stream(initialCount: 1) {
+      cursor
+      node { title ... @defer(label: "details") { author { name } commentCount } }
+    }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("accept", "merge"),
+    [(DEFER_SPEC, merged_defer_spec), (INCREMENTAL_SPEC, merged_incremental_spec)],
+    ids=["deferSpec", "incrementalSpec"],
+)
+async def test_fragments_deferred_inside_streamed_items_land_after_their_items(
+    client_factory: AppFactory, feed: None, accept: str, merge: Any
+) -> None:
+    """One payload brings the streamed items and the fragments deferred inside them: each
+    fragment comes after the item it lands in (Apollo Client merges in array order)."""
+    client = client_factory(query_max_cost=5000)
+
+    payloads = payloads_of(await graphql(client, DEFER_IN_STREAM, headers={"Accept": accept}))
+
+    assert merge(payloads) == {
+        "data": await plain_result(client_factory, DEFER_IN_STREAM, {}),
+        "errors": [],
+    }
+
+
+NESTED_DEFERS = """
+query {
+  posts(first: 3) {
+    nodes {
+      title
+      ... @defer(label: "outer") { author { name ... @defer(label: "inner") { postCount } } }
+    }
+  }
+  ... @defer(label: "root") { products(first: 2) { nodes { name } } }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("accept", "merge"),
+    [(DEFER_SPEC, merged_defer_spec), (INCREMENTAL_SPEC, merged_incremental_spec)],
+    ids=["deferSpec", "incrementalSpec"],
+)
+async def test_nested_and_root_deferred_fragments_merge_into_the_full_result(
+    client_factory: AppFactory, feed: None, accept: str, merge: Any
+) -> None:
+    seller = await factories.create_user()
+    await factories.create_product(seller)
+    client = client_factory(query_max_cost=5000)
+
+    payloads = payloads_of(await graphql(client, NESTED_DEFERS, headers={"Accept": accept}))
+
+    assert merge(payloads) == {
+        "data": await plain_result(client_factory, NESTED_DEFERS, {}),
+        "errors": [],
+    }
+
+
 async def statements_of(
     client_factory: AppFactory,
     sql_statements: StatementCounter,

@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import zlib
 from typing import Any
 
 import httpx
+import pytest
 
+from schema.errors import MASKED_MESSAGE
+from server.incremental.payloads import Defer20220824Payloads
 from tests import factories
-from tests.conftest import AppFactory
-from tests.incremental import DEFER_SPEC, payloads_of_body
+from tests.conftest import DATABASE_URL, AppFactory, graphql
+from tests.incremental import DEFER_SPEC, payloads_of, payloads_of_body
 
 DEFERRED = """
 query {
@@ -104,3 +108,41 @@ async def test_gzip_compresses_each_payload_without_holding_it_back(
     assert json.loads(texts[0].split("\r\n\r\n", 1)[1].removesuffix("\r\n---"))["hasNext"]
     assert sum(len(message) for message in messages) < len("".join(texts))  # compressed
     assert payloads_of_body("".join(texts))[-1]["hasNext"] is False
+
+
+async def test_a_failure_of_the_stream_itself_ends_the_body_with_a_masked_error(
+    client_factory: AppFactory,
+    db: None,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A bug after the first part was sent (here: in writing a later payload) cannot
+    change the status any more: the body still ends as a multipart body, with a last
+    payload carrying the error in the contract, and the error is logged with its stack."""
+    author = await factories.create_user()
+    await factories.create_post(author)
+
+    def explode(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Defer20220824Payloads, "subsequent", explode)
+    client = client_factory(
+        app_env="production",
+        database_url=DATABASE_URL,
+        jwt_secret="j" * 40,
+        refresh_token_secret="r" * 40,
+        metrics_token="m" * 40,
+    )
+
+    with caplog.at_level(logging.ERROR, logger="agora.graphql"):
+        response = await graphql(client, DEFERRED, headers={"Accept": DEFER_SPEC})
+
+    initial, last = payloads_of(response)
+    assert initial["hasNext"] is True
+    assert last["hasNext"] is False
+    [error] = last["errors"]
+    assert error["message"] == MASKED_MESSAGE
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    [record] = [record for record in caplog.records if record.name == "agora.graphql"]
+    assert record.getMessage() == "incremental delivery failed"
+    assert record.exc_info is not None
