@@ -4,13 +4,14 @@
 // persisted_queries.json here, which the server under test trusts. This runs the network layer
 // with both kinds of parameters.
 import { readFileSync } from "node:fs";
-import { API_URL, fail, login, report, wire } from "./lib.mjs";
+import { API_URL, fail, login, publishUntil, report, wire } from "./lib.mjs";
 
 const accessToken = await login("uma@agora.test");
 const getAccessToken = () => accessToken;
 
 // README:start relay
-import { Environment, Network, RecordSource, Store } from "relay-runtime";
+import { createClient } from "graphql-sse";
+import { Environment, Network, Observable, RecordSource, Store } from "relay-runtime";
 
 async function fetchGraphQL(params, variables) {
   const response = await fetch(API_URL, {
@@ -28,8 +29,20 @@ async function fetchGraphQL(params, variables) {
   return response.json(); // GraphQL errors stay in the payload: Relay reports them per field
 }
 
+// Subscriptions over HTTP with graphql-sse (or a graphql-ws client the same way).
+const sse = createClient({
+  url: API_URL,
+  headers: () => ({ Authorization: `Bearer ${getAccessToken()}` }),
+});
+
+function subscribe(params, variables) {
+  return Observable.create((sink) =>
+    sse.subscribe({ operationName: params.name, query: params.text, variables }, sink),
+  );
+}
+
 const environment = new Environment({
-  network: Network.create(fetchGraphQL),
+  network: Network.create(fetchGraphQL, subscribe),
   store: new Store(new RecordSource()),
 });
 // README:end
@@ -40,11 +53,25 @@ try {
   const network = environment.getNetwork();
   const byText = await network.execute(operation({ id: null, text }), {}, {}).toPromise();
   const byId = await network.execute(operation({ id, text: null }), {}, {}).toPromise();
-  report({
-    byText,
-    byId,
-    bodies: wire.map((request) => Object.keys(JSON.parse(request.body)).sort()),
-  });
+  const bodies = wire.map((request) => Object.keys(JSON.parse(request.body)).sort());
+
+  const received = [];
+  const subscription = network
+    .execute(
+      operation({
+        id: null,
+        name: "PostPublishedSubscription",
+        operationKind: "subscription",
+        text: "subscription PostPublishedSubscription { postPublished { id title } }",
+      }),
+      {},
+      {},
+    )
+    .subscribe({ next: (payload) => received.push(payload), error: (error) => received.push({ error: String(error) }) });
+  const published = await publishUntil(() => received.length > 0, accessToken);
+  subscription.unsubscribe();
+  sse.dispose();
+  report({ byText, byId, bodies, received, published });
 } catch (error) {
   fail(error);
 }

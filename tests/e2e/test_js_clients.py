@@ -209,6 +209,14 @@ async def test_relay_network_layer_fetches_by_text_and_by_persisted_id(server):
     assert by_id["data"] == by_text["data"]
 
 
+async def test_relay_subscribes_over_graphql_sse(server):
+    report = await run_scenario(server, "relay.mjs")
+
+    event = report["received"][0]
+    assert "errors" not in event, event
+    assert event["data"]["postPublished"]["id"] in report["published"]
+
+
 # The features of issue 11.
 
 
