@@ -18,6 +18,8 @@ const authLink = new SetContextLink(({ headers }) => {
 const client = new ApolloClient({
   link: authLink.concat(new HttpLink({ uri: API_URL })),
   cache: new InMemoryCache(), // ids are global (Relay), so `__typename:id` keys are unique
+  // Sent as apollographql-client-name/-version headers (a browser preflights them: allowed).
+  clientAwareness: { name: "agora-web", version: "1.4.2" },
 });
 
 const FEED = gql`

@@ -155,6 +155,9 @@ async def test_apollo_client_cache_normalises_an_author_shared_by_posts(server):
     query, mutation = report["wire"]
     assert "authorization" not in query["headers"]
     assert mutation["headers"]["authorization"].startswith("Bearer ")
+    for request in report["wire"]:
+        assert request["headers"]["apollographql-client-name"] == "agora-web"
+        assert request["headers"]["apollographql-client-version"] == "1.4.2"
 
 
 async def test_graphql_request_sends_the_token_and_reads_error_codes(server):
