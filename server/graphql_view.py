@@ -419,7 +419,9 @@ class GraphQLView(GraphQL[Context, None]):
             if exc.operation_type is OperationType.SUBSCRIPTION:
                 raise BadUserInput(SUBSCRIPTION_OVER_HTTP, reason="SUBSCRIPTION_OVER_HTTP") from exc
             raise HTTPException(405, "Only queries can be sent with GET; use POST") from exc
-        await self.persisted.remember(persisted, ran=not _is_request_error(result))
+        # Anything but a refused ExecutionResult ran (incremental results included).
+        refused = isinstance(result, ExecutionResult) and _is_request_error(result)
+        await self.persisted.remember(persisted, ran=not refused)
         return result
 
     async def process_result(
