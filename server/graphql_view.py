@@ -81,6 +81,9 @@ SUBSCRIPTION_OVER_HTTP = (
     "(subprotocol graphql-transport-ws) and subscribe there"
 )
 
+# GET parameters that name a stored document instead of sending `query`.
+PERSISTED_DOCUMENT_PARAMETERS = ("extensions", "documentId", "doc_id")
+
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
 
@@ -219,6 +222,14 @@ class GraphQLView(GraphQL[Context, None]):
         except AppError as exc:
             response = error_response([exc], media_type=request.state.response_format.error_type)
         await response(scope, receive, send)
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # Strawberry renders GraphiQL for a GET without `query` that accepts */* (Apollo
+        # Client 3's default Accept): a GET naming a persisted document is an operation.
+        params = request.query_params
+        return super().should_render_graphql_ide(request) and not any(
+            params.get(name) for name in PERSISTED_DOCUMENT_PARAMETERS
+        )
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = SubResponse(getattr(request.state, "response_format", MODERN))
