@@ -154,7 +154,7 @@ class PersistedDocuments:
         if not self.apq_enabled and self.manifest is None:
             # With a manifest, hashes still name its documents (Apollo's manifest ids).
             raise PersistedQueryNotSupported()
-        if reference.version != APQ_VERSION:
+        if reference.version != APQ_VERSION or isinstance(reference.version, bool):
             raise BadUserInput(
                 f"Unsupported persisted query version {reference.version!r}: this server "
                 f"speaks version {APQ_VERSION}"
