@@ -97,6 +97,9 @@ SUBSCRIPTION_OVER_HTTP = (
     "websocket to this same URL (subprotocol graphql-transport-ws)"
 )
 
+# GET parameters that name a stored document instead of sending `query`.
+PERSISTED_DOCUMENT_PARAMETERS = ("extensions", "documentId", "doc_id")
+
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
 
@@ -255,6 +258,14 @@ class GraphQLView(GraphQL[Context, None]):
         except AppError as exc:
             response = error_response([exc], media_type=request.state.response_format.error_type)
         await response(scope, receive, send)  # a stream lasts until it ends or the client leaves
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # Strawberry renders GraphiQL for a GET without `query` that accepts */* (Apollo
+        # Client 3's default Accept): a GET naming a persisted document is an operation.
+        params = request.query_params
+        return super().should_render_graphql_ide(request) and not any(
+            params.get(name) for name in PERSISTED_DOCUMENT_PARAMETERS
+        )
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = SubResponse(getattr(request.state, "response_format", MODERN))
@@ -489,9 +500,9 @@ class GraphQLView(GraphQL[Context, None]):
             if exc.operation_type is OperationType.SUBSCRIPTION:
                 raise BadUserInput(SUBSCRIPTION_OVER_HTTP, reason="SUBSCRIPTION_OVER_HTTP") from exc
             raise HTTPException(405, "Only queries can be sent with GET; use POST") from exc
-        incremental = isinstance(result, ExperimentalIncrementalExecutionResults)
-        # An incremental result started executing: its document passed every check.
-        await self.persisted.remember(persisted, ran=incremental or not _is_request_error(result))
+        # Anything but a refused ExecutionResult ran (incremental results included).
+        refused = isinstance(result, ExecutionResult) and _is_request_error(result)
+        await self.persisted.remember(persisted, ran=not refused)
         if isinstance(result, ExperimentalIncrementalExecutionResults):
             # Strawberry's ``run`` hands it to ``create_streaming_response``, which streams it.
             assert isinstance(sub_response, SubResponse)

@@ -91,10 +91,13 @@ def persisted_query(extensions: dict[str, object] | None) -> PersistedQuery | No
     if not isinstance(value, dict):
         raise BadUserInput("`extensions.persistedQuery` must be an object")
     sha256 = value.get("sha256Hash")
+    if isinstance(sha256, str):
+        # Apollo Client fed graphql-codegen's `__meta__.hash` (client preset 6) sends it so.
+        sha256 = sha256.removeprefix(SHA256_PREFIX)
     if not isinstance(sha256, str) or not _SHA256_HEX.fullmatch(sha256):
         raise BadUserInput(
             "`extensions.persistedQuery.sha256Hash` must be 64 lower-case hexadecimal "
-            "characters (the SHA-256 of the document)"
+            "characters (the SHA-256 of the document), optionally `sha256:`-prefixed"
         )
     return PersistedQuery(value.get("version"), sha256)
 
@@ -151,7 +154,7 @@ class PersistedDocuments:
         if not self.apq_enabled and self.manifest is None:
             # With a manifest, hashes still name its documents (Apollo's manifest ids).
             raise PersistedQueryNotSupported()
-        if reference.version != APQ_VERSION:
+        if reference.version != APQ_VERSION or isinstance(reference.version, bool):
             raise BadUserInput(
                 f"Unsupported persisted query version {reference.version!r}: this server "
                 f"speaks version {APQ_VERSION}"

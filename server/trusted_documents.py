@@ -3,9 +3,9 @@
 A manifest is the JSON a build tool writes, in one of two shapes:
 
 - an object of id → document: relay-compiler's ``persistConfig`` / ``--persist-output`` file
-  (ids are the MD5 of the document by default, SHA-1 or SHA-256 when configured) and
-  graphql-codegen's ``persisted-documents.json`` (client preset, ``persistedDocuments``;
-  SHA-256 by default, SHA-1 when configured);
+  (ids are the MD5 of the document by default, SHA-1 or SHA-256 when configured; verified
+  with relay-compiler 21) and graphql-codegen's ``persisted-documents.json`` (client preset,
+  ``persistedDocuments``; ``sha256:``-prefixed SHA-256 ids in client preset 6.2);
 - Apollo's persisted query manifest (``@apollo/generate-persisted-query-manifest``):
   ``{"format": "apollo-persisted-query-manifest", "version": 1, "operations": [{"id", "body",
   …}]}``, ids being SHA-256.
@@ -55,14 +55,16 @@ class Manifest:
 
     @classmethod
     def of(cls, documents: dict[str, str]) -> Manifest:
-        return cls(documents, frozenset(documents.values()))
+        # Ids without their ``sha256:`` prefix: graphql-codegen (client preset 6) writes it,
+        # Apollo's persistedQuery.sha256Hash never carries it.
+        return cls(
+            {key.removeprefix(SHA256_PREFIX): value for key, value in documents.items()},
+            frozenset(documents.values()),
+        )
 
     def find(self, document_id: str) -> str | None:
         """The document of ``document_id``, given with or without the ``sha256:`` prefix."""
-        document = self.documents.get(document_id)
-        if document is None and document_id.startswith(SHA256_PREFIX):
-            document = self.documents.get(document_id.removeprefix(SHA256_PREFIX))
-        return document
+        return self.documents.get(document_id.removeprefix(SHA256_PREFIX))
 
     def trusts(self, query: str) -> bool:
         return query in self.texts

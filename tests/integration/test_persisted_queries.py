@@ -115,6 +115,21 @@ async def test_a_registered_query_runs_by_hash_over_get(client: httpx.AsyncClien
     assert data(hit) == {"posts": {"totalCount": 0}}
 
 
+async def test_a_hash_over_get_from_a_client_accepting_anything_is_an_operation_not_graphiql(
+    client: httpx.AsyncClient,
+):
+    await register(client, POSTS)
+
+    response = await client.get(
+        "/graphql",
+        params={"extensions": orjson.dumps(persisted(POSTS)).decode()},
+        headers={"Accept": "*/*"},  # Apollo Client 3's default
+    )
+
+    assert_error_contract(response)
+    assert data(response) == {"posts": {"totalCount": 0}}
+
+
 async def test_a_hash_hit_takes_its_variables_and_operation_name(client: httpx.AsyncClient):
     document = "query A { me { id } } query B($n: Int!) { posts(first: $n) { totalCount } }"
     await register(client, document)  # runs nothing: no operationName

@@ -42,8 +42,12 @@ def write(path: Path, content: object) -> str:
 
 @pytest.fixture
 def codegen_manifest(tmp_path: Path) -> str:
-    """graphql-codegen's persisted-documents.json: SHA-256 → document."""
-    return write(tmp_path / "persisted-documents.json", {sha256(POSTS): POSTS, sha256(ME): ME})
+    """graphql-codegen's persisted-documents.json as client preset 6.2 writes it:
+    ``sha256:``-prefixed SHA-256 → document."""
+    return write(
+        tmp_path / "persisted-documents.json",
+        {f"sha256:{sha256(POSTS)}": POSTS, f"sha256:{sha256(ME)}": ME},
+    )
 
 
 @pytest.fixture
@@ -145,6 +149,29 @@ async def test_allow_list_refuses_an_untrusted_document_in_a_batch_and_runs_the_
     refused, allowed = response.json()
     assert error_of(refused)["extensions"]["code"] == "PERSISTED_QUERY_NOT_ALLOWED"
     assert allowed["data"] == {"me": None}
+
+
+async def test_a_manifest_of_unprefixed_sha256_ids_runs_by_prefixed_document_id(
+    client_factory: AppFactory, tmp_path: Path
+):
+    manifest = write(tmp_path / "persisted-documents.json", {sha256(POSTS): POSTS})
+    client = client_factory(
+        trusted_documents_mode="allow-list", trusted_documents_manifest=manifest
+    )
+
+    response = await post(client, {"documentId": f"sha256:{sha256(POSTS)}"})
+
+    assert data(response) == {"posts": {"totalCount": 0}}
+
+
+async def test_a_prefixed_persisted_query_hash_names_a_manifest_document(
+    allow_list: httpx.AsyncClient,
+):
+    extensions = {"persistedQuery": {"version": 1, "sha256Hash": f"sha256:{sha256(ME)}"}}
+
+    response = await post(allow_list, {"extensions": extensions})
+
+    assert data(response) == {"me": None}
 
 
 async def test_a_relay_manifest_of_md5_ids_runs_by_doc_id(

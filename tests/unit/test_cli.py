@@ -250,3 +250,18 @@ def test_check_config_names_the_problems_of_a_broken_manifest(tmp_path: Path) ->
     assert result.returncode == 2
     assert "valid" not in result.stdout
     assert f"TRUSTED_DOCUMENTS_MANIFEST {manifest}: '{'0' * 64}': the id is not" in result.stderr
+
+
+def test_serve_refuses_to_start_with_a_broken_manifest(tmp_path: Path) -> None:
+    manifest = _manifest(tmp_path / "persisted-documents.json", {"0" * 64: "{ me { id } }"})
+
+    result = run_cli(
+        "serve",
+        "--port",
+        str(free_port()),
+        cwd=tmp_path,
+        env={"TRUSTED_DOCUMENTS_MODE": "allow-list", "TRUSTED_DOCUMENTS_MANIFEST": str(manifest)},
+    )
+
+    assert result.returncode == 2
+    assert "the id is not the SHA-256 digest of its document" in result.stderr
