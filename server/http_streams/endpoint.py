@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cross_web import HTTPException
-from graphql import GraphQLError, OperationType, get_operation_ast
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, get_operation_ast
 from starlette.requests import Request
 from strawberry.http import GraphQLRequestData
 from strawberry.types.graphql import OperationType as StrawberryOperationType
@@ -21,6 +21,7 @@ from schema.extensions import parse_document
 from server.http_streams.formats import FORMATS, Transport
 from server.http_streams.stream import HTTPStream
 from server.negotiation import JSON_BODY_TYPES, body_type
+from server.request_context import operation_name_var
 from services.errors import BadUserInput, RateLimited, ServiceUnavailable, UnsupportedMediaType
 
 if TYPE_CHECKING:
@@ -35,17 +36,18 @@ STREAMED_OPERATION_TYPES = {
 CONNECTIONS_RETRY_AFTER_SECONDS = 5
 
 
-def operation_type(data: GraphQLRequestData, max_tokens: int) -> OperationType | None:
-    """The type of the operation the request names; None when its document does not parse
-    or names no such operation (the stream then answers the error)."""
+def requested_operation(
+    data: GraphQLRequestData, max_tokens: int
+) -> OperationDefinitionNode | None:
+    """The operation the request names; None when its document does not parse or names no
+    such operation (the stream then answers the error)."""
     if not data.query:
         return None
     try:
         document = parse_document(data.query, max_tokens)
     except GraphQLError:
         return None
-    operation = get_operation_ast(document, data.operation_name)
-    return operation.operation if operation is not None else None
+    return get_operation_ast(document, data.operation_name)
 
 
 async def open_stream(
@@ -59,11 +61,14 @@ async def open_stream(
     data = await view.parse_http_body(view.request_adapter_class(request))
     if isinstance(data, list):
         raise BadUserInput("A batch cannot be streamed: send one operation per request")
-    kind = operation_type(data, view.settings.query_max_tokens)
+    operation = requested_operation(data, view.settings.query_max_tokens)
+    kind = operation.operation if operation is not None else None
     if transport is Transport.MULTIPART and kind is not OperationType.SUBSCRIPTION:
         return None
     if request.method == "GET" and kind is OperationType.MUTATION:
         raise HTTPException(405, "Only queries and subscriptions can be sent with GET; use POST")
+    # For the access log (the operation itself runs in the stream's own task).
+    operation_name_var.set(operation.name.value if operation and operation.name else None)
     sub_response = await view.get_sub_response(request)
     context = await view.get_context(request, sub_response)  # a bad token: 401
     registry = view.websockets
