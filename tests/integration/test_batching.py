@@ -131,6 +131,30 @@ async def test_an_operation_reads_what_an_earlier_mutation_of_the_batch_wrote(
     ]
 
 
+async def test_a_cached_user_changed_by_an_earlier_operation_is_read_anew(
+    client: httpx.AsyncClient,
+) -> None:
+    # Users are read through the shared model cache as well as the request's loaders.
+    viewer = await create_user(name="Old name")
+    user_name = "query($id: ID!) { user(id: $id) { name } }"
+    results = await batch(
+        client,
+        [
+            operation(user_name, id=gid("User", viewer.id)),
+            operation('mutation { updateProfile(input: {name: "New name"}) { name } }'),
+            operation(user_name, id=gid("User", viewer.id)),
+            operation("{ me { name } }"),
+        ],
+        **bearer(client, viewer),
+    )
+    assert [result["data"] for result in results] == [
+        {"user": {"name": "Old name"}},
+        {"updateProfile": {"name": "New name"}},
+        {"user": {"name": "New name"}},
+        {"me": {"name": "New name"}},
+    ]
+
+
 async def test_each_operation_of_a_batch_sees_the_viewer(client: httpx.AsyncClient) -> None:
     viewer = await create_user(name="Ada")
     results = await batch(client, [operation("{ me { name } }")] * 3, **bearer(client, viewer))
