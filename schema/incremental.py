@@ -204,13 +204,14 @@ class IncrementalDeliveryGate(SchemaExtension):
 
     def on_execute(self) -> Iterator[None]:
         ctx = self.execution_context
-        context: Context = ctx.context
         document = ctx.graphql_document
         assert document is not None, "execution starts with a parsed document"
         variables = ctx.variables if isinstance(ctx.variables, dict) else {}
         active, values = _active(document, ctx.operation_name, variables)
         if active:
             check_initial_counts(active, values)
-            if context.incremental_delivery is not IncrementalDelivery.ACCEPTED:
-                raise refusal(context.incremental_delivery)
+            context: Context | None = ctx.context
+            delivery = getattr(context, "incremental_delivery", IncrementalDelivery.NOT_HTTP)
+            if delivery is not IncrementalDelivery.ACCEPTED:
+                raise refusal(delivery)
         yield
