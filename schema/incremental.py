@@ -35,6 +35,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from schema.node_memo import NodeMemo
 from services.errors import BadUserInput, NotAcceptable
 
 if TYPE_CHECKING:
@@ -125,11 +126,37 @@ def _variables(operation: OperationDefinitionNode, given: Mapping[str, Any]) -> 
     return values
 
 
+def _directive_names(selection_set: SelectionSetNode | None) -> Iterator[str]:
+    for selection in selection_set.selections if selection_set else ():
+        for directive in selection.directives or ():
+            yield directive.name.value
+        if isinstance(selection, FieldNode | InlineFragmentNode):
+            yield from _directive_names(selection.selection_set)
+
+
+# Per parsed document (the parse cache hands a repeated query the same one): whether it
+# names @defer or @stream anywhere, so that most operations skip the walk below.
+_MENTIONS: NodeMemo[DocumentNode, bool] = NodeMemo(512)
+
+
+def _mentions_incremental(document: DocumentNode) -> bool:
+    def compute() -> bool:
+        return any(
+            name in INCREMENTAL_DIRECTIVES
+            for definition in document.definitions
+            for name in _directive_names(getattr(definition, "selection_set", None))
+        )
+
+    return _MENTIONS.get(document, compute)
+
+
 def _active(
     document: DocumentNode, operation_name: str | None, variables: Mapping[str, Any]
 ) -> tuple[list[SelectionNode], dict[str, Any]]:
     """The selections with a ``@defer`` or ``@stream`` graphql-core would honour, and the
     variables with the operation's defaults."""
+    if not _mentions_incremental(document):
+        return [], {}
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         return [], {}
@@ -177,13 +204,14 @@ class IncrementalDeliveryGate(SchemaExtension):
 
     def on_execute(self) -> Iterator[None]:
         ctx = self.execution_context
-        context: Context = ctx.context
         document = ctx.graphql_document
         assert document is not None, "execution starts with a parsed document"
         variables = ctx.variables if isinstance(ctx.variables, dict) else {}
         active, values = _active(document, ctx.operation_name, variables)
         if active:
             check_initial_counts(active, values)
-            if context.incremental_delivery is not IncrementalDelivery.ACCEPTED:
-                raise refusal(context.incremental_delivery)
+            context: Context | None = ctx.context
+            delivery = getattr(context, "incremental_delivery", IncrementalDelivery.NOT_HTTP)
+            if delivery is not IncrementalDelivery.ACCEPTED:
+                raise refusal(delivery)
         yield

@@ -277,6 +277,51 @@ async def test_a_deferred_fragment_over_a_list_loads_its_relations_a_level_at_a_
     assert small == large == plain == 5
 
 
+OVERLAPPING = """
+query($n: Int) {
+  posts(first: $n) {
+    edges { node {
+      title
+      author { name }
+      ... @defer { author { postCount posts(first: 2) { nodes { title } } } }
+    } }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("shortcuts", [True, False], ids=["shortcuts", "stock"])
+async def test_a_relation_selected_inside_and_outside_a_deferred_fragment_is_loaded_once(
+    client_factory: AppFactory, sql_statements: StatementCounter, feed: None, shortcuts: bool
+) -> None:
+    """graphql-core delivers the deferred sub-fields of ``author`` with a ``subPath``
+    below the author the initial payload has: they still read what the level loaded."""
+    small = await statements_of(
+        client_factory, sql_statements, OVERLAPPING, 3, DEFER_SPEC, shortcuts
+    )
+    large = await statements_of(
+        client_factory, sql_statements, OVERLAPPING, 12, DEFER_SPEC, shortcuts
+    )
+    plain = await statements_of(
+        client_factory,
+        sql_statements,
+        without_directives(OVERLAPPING),
+        12,
+        "application/json",
+        shortcuts,
+    )
+
+    # posts page, authors, their post counts, their first posts (one window)
+    assert small == large == plain == 4
+    client = client_factory(library_shortcuts=shortcuts, query_max_cost=5000)
+    payloads = payloads_of(
+        await graphql(client, OVERLAPPING, {"n": 5}, headers={"Accept": DEFER_SPEC})
+    )
+    assert merged_defer_spec(payloads)["data"] == await plain_result(
+        client_factory, OVERLAPPING, {"n": 5}
+    )
+
+
 async def test_a_streamed_list_loads_its_relations_a_level_at_a_time(
     client_factory: AppFactory, sql_statements: StatementCounter, feed: None
 ) -> None:

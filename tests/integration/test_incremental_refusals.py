@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from models.posts import Post
 from tests import factories
 from tests.conftest import AppFactory, StatementCounter, error_of, graphql
 from tests.incremental import DEFER_SPEC, payloads_of
@@ -167,3 +168,44 @@ async def test_a_negative_initial_count_is_bad_input_not_an_internal_error(
     error = error_of(response.json())
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert "initialCount must be 0 or more" in error["message"]
+
+
+CREATE_DEFERRED = """
+mutation($input: CreatePostInput!) {
+  createPost(input: $input) { title ... @defer { author { name } } }
+}
+"""
+
+
+async def test_a_refused_mutation_with_defer_changes_nothing(
+    client_factory: AppFactory, db: None
+) -> None:
+    author = await factories.create_user(name="Author")
+    client = client_factory()
+    headers = {**factories.bearer(client, author), "Accept": "application/json"}
+
+    response = await graphql(
+        client, CREATE_DEFERRED, {"input": {"title": "Hi", "body": "Text."}}, headers
+    )
+
+    assert response.status_code == 406
+    assert await Post.filter(author_id=author.id).count() == 0
+
+
+async def test_a_mutation_with_defer_runs_once_and_streams_its_deferred_selection(
+    client_factory: AppFactory, db: None
+) -> None:
+    author = await factories.create_user(name="Author")
+    client = client_factory()
+    headers = {**factories.bearer(client, author), "Accept": DEFER_SPEC}
+
+    response = await graphql(
+        client, CREATE_DEFERRED, {"input": {"title": "Hi", "body": "Text."}}, headers
+    )
+
+    initial, final = payloads_of(response)
+    assert initial["data"] == {"createPost": {"title": "Hi"}}
+    assert final["incremental"] == [
+        {"data": {"author": {"name": "Author"}}, "path": ["createPost"]}
+    ]
+    assert await Post.filter(author_id=author.id).count() == 1
