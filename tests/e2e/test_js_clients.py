@@ -168,6 +168,17 @@ async def test_graphql_request_sends_the_token_and_reads_error_codes(server):
     assert report["ordered"]["status"] == "PAID"
 
 
+async def test_apollo_client_subscribes_over_the_websocket_and_queries_over_http(server):
+    report = await run_scenario(server, "apollo-websocket.mjs")
+
+    assert report["me"]["email"] == "uma@agora.test"
+    assert report["errors"] == []
+    assert report["received"][0]["id"] in report["published"]
+    assert report["received"][0]["author"]["name"] == "Uma User"
+    # Only the query went over HTTP: the subscription took the websocket.
+    assert report["httpRequests"] == ["Me"]
+
+
 async def test_urql_receives_post_published_over_graphql_ws(server):
     report = await run_scenario(server, "urql-websocket.mjs")
 
