@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,22 +57,14 @@ class Server:
     log: Path
 
 
-@pytest.fixture(scope="module")
-async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Server]:
-    """One server for the module, on its own SQLite file with the demo data. The scenarios
-    only add rows (posts, orders, files) and rename Bo, which none of the others reads."""
+@asynccontextmanager
+async def demo_server(directory: Path, **settings: str) -> AsyncIterator[Server]:
+    """``python -m server serve`` on its own SQLite file with the demo data."""
     assert NODE is not None, "CLIENT_TESTS=1 needs node on the PATH"
     assert (CLIENTS_DIR / "node_modules").is_dir(), "run `make client-deps` first"
-    directory = tmp_path_factory.mktemp("js-clients")
     port = free_port()
     env = server_env(
-        f"sqlite://{directory}/agora.sqlite3",
-        APP_URL=f"http://127.0.0.1:{port}",
-        CORS_ALLOWED_ORIGINS=ALLOWED_ORIGIN,
-        # What a relay-compiler build with persistConfig writes (relay.mjs sends its ids);
-        # audit mode also runs every other document.
-        TRUSTED_DOCUMENTS_MODE="audit",
-        TRUSTED_DOCUMENTS_MANIFEST=str(CLIENTS_DIR / "persisted_queries.json"),
+        f"sqlite://{directory}/agora.sqlite3", APP_URL=f"http://127.0.0.1:{port}", **settings
     )
     await run_cli(env, "migrate")
     await run_cli(env, "seed")
@@ -83,6 +76,32 @@ async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Serv
             yield Server(f"http://127.0.0.1:{port}/graphql", log)
         finally:
             await stop_server(process)
+
+
+@pytest.fixture(scope="module")
+async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Server]:
+    """One server for the module's scenarios. They only add rows (posts, orders, files) and
+    rename Bo, which none of the others reads."""
+    async with demo_server(
+        tmp_path_factory.mktemp("js-clients"),
+        CORS_ALLOWED_ORIGINS=ALLOWED_ORIGIN,
+        # What a relay-compiler build with persistConfig writes (relay.mjs sends its ids);
+        # audit mode also runs every other document.
+        TRUSTED_DOCUMENTS_MODE="audit",
+        TRUSTED_DOCUMENTS_MANIFEST=str(CLIENTS_DIR / "persisted_queries.json"),
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+async def trusted_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Server]:
+    """A server that runs only the documents of the Apollo manifest in tests/clients."""
+    async with demo_server(
+        tmp_path_factory.mktemp("js-clients-trusted"),
+        TRUSTED_DOCUMENTS_MODE="allow-list",
+        TRUSTED_DOCUMENTS_MANIFEST=str(CLIENTS_DIR / "persisted-query-manifest.json"),
+    ) as running:
+        yield running
 
 
 async def run_scenario(server: Server, script: str, *args: str) -> dict[str, Any]:
@@ -280,6 +299,25 @@ async def test_urql_persisted_exchange_registers_once_then_sends_only_the_hash(s
     assert {hit["contentType"].split(";")[0] for hit in hits} == {
         "application/graphql-response+json"
     }
+
+
+async def test_apollo_client_sends_manifest_ids_to_a_trusted_documents_server(trusted_server):
+    report = await run_scenario(trusted_server, "apollo-trusted.mjs")
+
+    manifest = json.loads((CLIENTS_DIR / "persisted-query-manifest.json").read_text())
+    [operation] = manifest["operations"]
+    assert len(report["trusted"]) == 2
+    # One request, the manifest's id alone, answered from the manifest's document.
+    [request] = report["trustedWire"]
+    assert request["status"] == 200
+    assert "query" not in request["body"]
+    assert request["body"]["extensions"]["persistedQuery"]["sha256Hash"] == operation["id"]
+
+
+async def test_a_document_outside_the_manifest_is_refused_to_apollo_client(trusted_server):
+    report = await run_scenario(trusted_server, "apollo-trusted.mjs")
+
+    assert report["unlisted"]["codes"] == ["PERSISTED_QUERY_NOT_ALLOWED"]
 
 
 async def test_apollo_batch_http_link_sends_ten_operations_in_one_request(server):
