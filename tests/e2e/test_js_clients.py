@@ -379,6 +379,20 @@ async def test_apollo_client_reads_a_deferred_fragment(server):
     assert any(post["comments"] for post in last["posts"])
 
 
+async def test_apollo_client_reads_a_streamed_list(server):
+    report = await run_scenario(server, "apollo-stream.mjs")
+
+    (request,) = report["requests"]
+    assert request["contentType"].startswith("multipart/mixed")
+    assert "incrementalSpec=v0.2" in request["contentType"]
+    first, *_, last = report["states"]
+    # One post at once, the rest streamed after it, in order.
+    assert (first["loading"], len(first["ids"])) == (True, 1)
+    assert last["loading"] is False
+    assert len(last["ids"]) == 4
+    assert last["ids"][0] == first["ids"][0]
+
+
 async def test_a_browser_preflight_may_ask_for_apollo_and_trace_context_headers(server):
     report = await run_scenario(server, "preflight.mjs", ALLOWED_ORIGIN)
 
