@@ -30,12 +30,14 @@ logger = logging.getLogger(__name__)
 
 # KEYS[1]: the index (sorted set of hashes by store time); ARGV: key prefix, hash, document,
 # ttl, now, max entries. Trims expired members, then the oldest beyond the maximum (their
-# documents with them), in one step so concurrent stores cannot overshoot the bound.
+# documents with them), in one step so concurrent stores cannot overshoot the bound. The index
+# expires with its newest document.
 _STORE_SCRIPT = """
 local prefix, hash, document = ARGV[1], ARGV[2], ARGV[3]
 local ttl, now, limit = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 redis.call('SET', prefix .. hash, document, 'EX', ttl)
 redis.call('ZADD', KEYS[1], now, hash)
+redis.call('EXPIRE', KEYS[1], ttl)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ttl)
 local excess = redis.call('ZCARD', KEYS[1]) - limit
 if excess > 0 then
