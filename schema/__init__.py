@@ -13,6 +13,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 import resolvers.relations  # noqa: F401  (registers what `prefetch` loads)
+from core.settings import Settings
 from resolvers.prefetch import read_prefetched_first
 from schema.errors import ErrorCodeEnum, log_unexpected_errors
 from schema.execution import ModelAwareExecutionContext, StockExecutionContext
@@ -23,7 +24,6 @@ from schema.roots import MUTATION_TYPES, QUERY_TYPES, SUBSCRIPTION_TYPES
 from schema.scalars import SCALAR_MAP
 from schema.types.user import User
 from schema.validation import CappedValidation
-from server.settings import Settings
 from services.rate_limit import BucketPolicy, OutagePolicy
 
 # Strawberry's own batch cap is set out of reach; the view enforces QUERY_MAX_OPERATIONS

@@ -16,9 +16,9 @@ from services.errors import Unauthenticated
 from services.sessions import ClientInfo
 
 if TYPE_CHECKING:
+    from core.settings import Settings
     from models.user import User
     from server.container import Container
-    from server.settings import Settings
     from services.tokens import AccessClaims
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from server.faults import dependency_failed
+from core.faults import dependency_failed
 from services.jobs import enqueue_email
 from services.mail import build_link, render_email
 

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
 
+from core.faults import dependency_failed
 from models.notifications import Device, DevicePlatform, Notification, NotificationKind
 from models.orders import Order, OrderStatus
 from models.posts import Comment, Post
 from models.user import User
 from models.wallet import Transfer
-from server.faults import dependency_failed
 from services.errors import NotFound
 from services.global_ids import global_id
 from services.money import to_decimal

@@ -13,8 +13,8 @@ from services.errors import ServiceUnavailable
 if TYPE_CHECKING:
     from strawberry.types.execution import ExecutionResult
 
+    from core.settings import Settings
     from schema.context import Context
-    from server.settings import Settings
     from server.websocket.registry import WebSocketRegistry
     from server.websocket.shared import SharedSubscriptions
 
