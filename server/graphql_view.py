@@ -239,7 +239,7 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def authenticate(self, context: Context, authorization: str) -> None:
         with outage_as_service_unavailable():
-            user, claims = await authenticate(self.container, authorization)
+            user, claims = await authenticate(self.container.settings, authorization)
         context.user = user
         context.session_id = claims.session_id
         context.claims = claims
