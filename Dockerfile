@@ -12,6 +12,7 @@ COPY pyproject.toml README.md ./
 COPY server ./server
 COPY schema ./schema
 COPY resolvers ./resolvers
+COPY vocabulary ./vocabulary
 COPY models ./models
 COPY loaders ./loaders
 COPY services ./services

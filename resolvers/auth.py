@@ -8,12 +8,12 @@ from starlette.websockets import WebSocket
 
 from models.user import User
 from resolvers.invalidation import users_changed
-from schema.context import Context, Info
-from schema.inputs import RegisterInput
 from schema.types.auth import AuthPayload
 from services import accounts, notifications, sessions
 from services.errors import BadUserInput
 from services.sessions import IssuedSession
+from vocabulary.context import Context, Info
+from vocabulary.inputs import RegisterInput
 
 
 def _cookie_response(context: Context) -> Response:

@@ -12,10 +12,10 @@ from resolvers.attachments import attach, slot
 from resolvers.invalidation import users_changed
 from resolvers.prefetch import current_field, fields_of, prefetch, prefetch_one
 from resolvers.selection import FieldSelection
-from schema.context import Context, Info
-from schema.relay import int_pk, optional_int_pk
 from services.errors import BadUserInput
 from services.files import DirectUpload, FileService, IncomingFile, can_manage
+from vocabulary.context import Context, Info
+from vocabulary.relay import int_pk, optional_int_pk
 
 
 def file_service(info: Info) -> FileService:

@@ -30,11 +30,11 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 from loaders.level import load_level
 from resolvers.attachments import MISSING, PREFETCHED_FIELD, attach, attached, slot
 from resolvers.selection import FieldSelection, field_nodes, selected_field
-from schema.connections import Connection, connection_from_page
 from services.pagination import Page
+from vocabulary.connections import Connection, connection_from_page
 
 if TYPE_CHECKING:
-    from schema.context import Context, Info
+    from vocabulary.context import Context, Info
 
 PREFETCHED: dict[str, object] = {"agora.prefetched": True}
 """``strawberry.field(metadata=PREFETCHED)``: the field's value may come from ``prefetch``."""

@@ -22,10 +22,10 @@ from resolvers.files import prefetch_avatars
 from resolvers.orders import ORDER_ORDER
 from resolvers.posts import COMMENT_ORDER, USER_POSTS_ORDER
 from resolvers.prefetch import RELATIONS, per_item, to_connection, to_many, to_one
-from schema.context import Context
 from services import orders, posts
 from services.pagination import Page, PageArgs, page_of
 from services.stats import CustomerStats
+from vocabulary.context import Context
 
 
 def _int_argument(arguments: dict[str, Any], name: str) -> int | None:

@@ -41,7 +41,7 @@ from strawberry.types.nodes import (
 if TYPE_CHECKING:
     from graphql import GraphQLResolveInfo
 
-    from schema.context import Info
+    from vocabulary.context import Info
 
 
 @dataclasses.dataclass

@@ -12,14 +12,14 @@ from models.user import User
 from models.wallet import Transfer
 from resolvers.invalidation import users_changed
 from resolvers.prefetch import current_field, fields_of, prefetch, prefetch_one, prefetch_page
-from schema.arguments import given
-from schema.connections import Connection
-from schema.context import Info
-from schema.inputs import TransferInput
-from schema.relay import int_pk
 from services import notifications, stats, wallet
 from services.errors import BadUserInput
 from services.pagination import Ordering, PageArgs, paginate
+from vocabulary.arguments import given
+from vocabulary.connections import Connection
+from vocabulary.context import Info
+from vocabulary.inputs import TransferInput
+from vocabulary.relay import int_pk
 
 TRANSFER_ORDER = Ordering("created_at", descending=True)
 

@@ -20,11 +20,11 @@ from schema.extensions import CostLimiter, DocumentLimits, OperationObserver
 from schema.input_rules import InputRules
 from schema.limits import DocumentLimitSettings
 from schema.roots import MUTATION_TYPES, QUERY_TYPES, SUBSCRIPTION_TYPES
-from schema.scalars import SCALAR_MAP
 from schema.types.user import User
 from schema.validation import CappedValidation
 from server.settings import Settings
 from services.rate_limit import BucketPolicy, OutagePolicy
+from vocabulary.scalars import SCALAR_MAP
 
 # Strawberry's own batch cap is set out of reach; the view enforces QUERY_MAX_OPERATIONS
 # itself so that the refusal carries our error code.

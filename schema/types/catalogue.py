@@ -10,12 +10,12 @@ import strawberry
 
 from models.catalogue import Product as ProductModel
 from resolvers.prefetch import PREFETCHED
-from schema.context import Info
-from schema.cost import cost
-from schema.enums import ProductStatus
-from schema.relay import Node, to_global_id
 from services.files import MAX_PRODUCT_IMAGES
 from services.money import to_decimal
+from vocabulary.context import Info
+from vocabulary.directives import cost
+from vocabulary.enums import ProductStatus
+from vocabulary.relay import Node, to_global_id
 
 if TYPE_CHECKING:
     from schema.types.files import File

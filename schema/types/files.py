@@ -11,9 +11,9 @@ from strawberry.scalars import JSON
 from models.files import File as FileModel
 from models.files import FilePurpose, FileStatus
 from resolvers.prefetch import PREFETCHED
-from schema.context import Info
-from schema.relay import Node, to_global_id
 from services.files import FileService
+from vocabulary.context import Info
+from vocabulary.relay import Node, to_global_id
 
 if TYPE_CHECKING:
     from schema.types.user import User

@@ -11,12 +11,12 @@ import strawberry
 from models.orders import Order as OrderModel
 from models.orders import OrderItem as OrderItemModel
 from resolvers.prefetch import PREFETCHED
-from schema.context import Info
-from schema.cost import cost
-from schema.enums import OrderStatus
-from schema.relay import Node, to_global_id
 from schema.types.catalogue import Product
 from services.money import to_decimal
+from vocabulary.context import Info
+from vocabulary.directives import cost
+from vocabulary.enums import OrderStatus
+from vocabulary.relay import Node, to_global_id
 
 if TYPE_CHECKING:
     from schema.types.user import User

@@ -12,12 +12,12 @@ from strawberry import UNSET
 from models.posts import Comment as CommentModel
 from models.posts import Post as PostModel
 from resolvers.prefetch import PREFETCHED
-from schema.arguments import page_args
-from schema.connections import Connection
-from schema.context import Info
-from schema.cost import cost
-from schema.enums import PostStatus
-from schema.relay import Node, to_global_id
+from vocabulary.arguments import page_args
+from vocabulary.connections import Connection
+from vocabulary.context import Info
+from vocabulary.directives import cost
+from vocabulary.enums import PostStatus
+from vocabulary.relay import Node, to_global_id
 
 if TYPE_CHECKING:
     from schema.types.user import User

@@ -11,13 +11,13 @@ from strawberry import UNSET
 
 from models.user import User as UserModel
 from resolvers.prefetch import PREFETCHED
-from schema.arguments import given, page_args
-from schema.connections import Connection
-from schema.context import Info
-from schema.cost import cost
-from schema.enums import Permission, PostStatus, Role, UserStatus
-from schema.relay import Node, to_global_id
 from services.permissions import is_self_or, sorted_permissions
+from vocabulary.arguments import given, page_args
+from vocabulary.connections import Connection
+from vocabulary.context import Info
+from vocabulary.directives import cost
+from vocabulary.enums import Permission, PostStatus, Role, UserStatus
+from vocabulary.relay import Node, to_global_id
 
 if TYPE_CHECKING:
     from schema.types.files import File

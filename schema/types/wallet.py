@@ -10,10 +10,10 @@ import strawberry
 
 from models.wallet import Transfer as TransferModel
 from resolvers.prefetch import PREFETCHED
-from schema.context import Info
-from schema.relay import Node, to_global_id
 from services.money import to_decimal
 from services.stats import CustomerStats as CustomerStatsRow
+from vocabulary.context import Info
+from vocabulary.relay import Node, to_global_id
 
 if TYPE_CHECKING:
     from schema.types.user import User
