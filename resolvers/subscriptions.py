@@ -96,7 +96,7 @@ async def _follow(
                     continue
                 item = copy.copy(row)  # prefetch attaches to it: one copy per stream
                 context.loaders = Loaders(cache)  # fresh for this event's fields too
-                await prefetch(context, [item], fields)
+                await prefetch(info, [item], fields)
             except Exception:
                 logger.exception("could not load the event %s on %s: skipped", message, topic)
                 continue

@@ -36,7 +36,7 @@ async def resolve_top_customers(
     if not 1 <= limit <= stats.MAX_LIMIT:
         raise BadUserInput(f"`limit` must be between 1 and {stats.MAX_LIMIT}", argument="limit")
     rows = await stats.top_customers(limit, since)
-    await prefetch(info.context, rows, fields_of(current_field(info).selections))
+    await prefetch(info, rows, fields_of(current_field(info).selections))
     return rows
 
 

@@ -59,13 +59,13 @@ class Mutation:
     async def login(
         self, info: Info, email: Email, password: str, use_cookie: bool = False
     ) -> AuthPayload:
-        return await auth.login(info, email, password, use_cookie)
+        return await auth.login(info, email, password, use_cookie)  # type: ignore[return-value]
 
     @strawberry.mutation(
         description="Trade a refresh token (argument or cookie) for a new pair; single use."
     )
     async def refresh_token(self, info: Info, refresh_token: str | None = UNSET) -> AuthPayload:
-        return await auth.refresh_token(info, given(refresh_token))
+        return await auth.refresh_token(info, given(refresh_token))  # type: ignore[return-value]
 
     @strawberry.mutation(description="End the session of a refresh token (argument or cookie).")
     async def logout(self, info: Info, refresh_token: str | None = UNSET) -> bool:
