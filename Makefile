@@ -30,6 +30,7 @@ test: $(STAMP) lint typecheck pytest
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy .
@@ -53,7 +54,7 @@ check-config: $(STAMP)
 	$(BIN)/python -m server check-config
 
 clean:
-	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache .import_linter_cache
 
 # `make bench`: a throwaway PostgreSQL database (agora_bench on 127.0.0.1:5432), seeded with
 # `seed --scale $(BENCH_SCALE)`; our server, the N+1 baseline and the asyncpg floor loaded

@@ -91,9 +91,10 @@ def _parent_model(field: StrawberryField, where: str) -> type:
     return model
 
 
-def index_relations(schema: GraphQLSchema) -> Relations:
+def index_relations(schema: GraphQLSchema) -> None:
     """Read every field's ``prefetched(...)`` into the schema's ``Relations`` (what
-    ``prefetch`` looks up); a model with two different relations under one name is refused."""
+    ``prefetch`` looks up, ``relations_of``); a model with two different relations under one
+    name is refused."""
     by_model: dict[type, dict[str, Relation]] = {}
     for type_ in schema.type_map.values():
         if not isinstance(type_, GraphQLObjectType) or type_.name.startswith("__"):
@@ -108,13 +109,12 @@ def index_relations(schema: GraphQLSchema) -> Relations:
             if of_model.get(name, relation) is not relation:
                 raise TypeError(f"{where}: another type of the same model loads `{name}` otherwise")
             of_model[name] = relation
-    relations = Relations(by_model)
-    schema.extensions[_RELATIONS] = relations
-    return relations
+    schema.extensions[_RELATIONS] = Relations(by_model)
 
 
-def _relations(info: Info) -> Relations:
-    relations: Relations = graphql_schema(info).extensions[_RELATIONS]
+def relations_of(schema: GraphQLSchema) -> Relations:
+    """The relations ``index_relations`` kept in the schema."""
+    relations: Relations = schema.extensions[_RELATIONS]
     return relations
 
 
@@ -207,7 +207,7 @@ async def prefetch(info: Info, items: Sequence[Any], fields: list[FieldSelection
     """Load every selected relation of ``items`` (all of one model) a level at a time."""
     if not items:
         return
-    relations = _relations(info).of(type(items[0]))
+    relations = relations_of(graphql_schema(info)).of(type(items[0]))
     loads = [
         relation(info, list(items), field)
         for field in fields
