@@ -13,6 +13,7 @@ COPY core ./core
 COPY server ./server
 COPY schema ./schema
 COPY resolvers ./resolvers
+COPY vocabulary ./vocabulary
 COPY models ./models
 COPY loaders ./loaders
 COPY services ./services

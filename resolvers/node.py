@@ -11,9 +11,9 @@ from resolvers.orders import resolve_order
 from resolvers.posts import resolve_post
 from resolvers.prefetch import prefetch_one
 from resolvers.users import resolve_user
-from schema.context import Info
-from schema.relay import from_global_id, optional_int_pk
 from services import posts
+from vocabulary.context import Info
+from vocabulary.relay import from_global_id, optional_int_pk
 
 NodeFetcher = Callable[[Info, str], Awaitable[Any]]
 

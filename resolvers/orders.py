@@ -10,14 +10,14 @@ from models.user import User
 from resolvers.attachments import MISSING
 from resolvers.invalidation import products_changed, users_changed
 from resolvers.prefetch import attached_to, prefetch_one, prefetch_page
-from schema.arguments import given
-from schema.connections import Connection
-from schema.context import Info
-from schema.inputs import OrderFilter, PlaceOrderInput
-from schema.relay import int_pk, optional_int_pk
 from services import events, notifications, orders
 from services.errors import NotFound
 from services.pagination import Ordering, PageArgs, paginate
+from vocabulary.arguments import given
+from vocabulary.connections import Connection
+from vocabulary.context import Info
+from vocabulary.inputs import OrderFilter, PlaceOrderInput
+from vocabulary.relay import int_pk, optional_int_pk
 
 ORDER_ORDER = Ordering("created_at", descending=True)
 

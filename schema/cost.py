@@ -21,7 +21,6 @@ from dataclasses import field as dataclass_field
 from functools import cached_property
 from typing import Any
 
-import strawberry
 from graphql import (
     ArgumentNode,
     FieldNode,
@@ -44,10 +43,10 @@ from graphql import (
     value_from_ast,
     value_from_ast_untyped,
 )
-from strawberry.schema_directive import Location
 
 from schema.node_memo import NodeMemo
 from services.errors import BadUserInput
+from vocabulary.directives import Cost
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -56,25 +55,6 @@ INTROSPECTION_COST = 10
 MINIMUM_OPERATION_COST = 1
 SLICING_ARGUMENTS = ("first", "last")
 LIMIT_ARGUMENT = "limit"
-
-
-@strawberry.schema_directive(
-    locations=[Location.FIELD_DEFINITION],
-    description=(
-        "Query cost of this field: `weight` is charged once per resolved value; "
-        "`assumedSize` is the expected length of a list without first/last."
-    ),
-)
-class Cost:
-    weight: int
-    assumed_size: int | None = strawberry.UNSET
-
-
-def cost(weight: int, assumed_size: int | None = None) -> Cost:
-    """A field's cost, declared where the field is: ``strawberry.field(directives=[cost(3)])``."""
-    if assumed_size is None:
-        return Cost(weight=weight)
-    return Cost(weight=weight, assumed_size=assumed_size)
 
 
 _DECLARED = "agora-declared-cost"

@@ -34,7 +34,7 @@ from services.errors import QueryTooComplex, RateLimited
 from services.rate_limit import BucketPolicy, BucketState
 
 if TYPE_CHECKING:
-    from schema.context import Context
+    from vocabulary.context import Context
 
 
 CACHEABLE_QUERY_LENGTH = 16_384

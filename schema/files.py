@@ -15,14 +15,14 @@ from strawberry.scalars import JSON
 
 from models.files import FilePurpose
 from resolvers import files as file_resolvers
-from schema.context import Info
-from schema.cost import cost
-from schema.enums import Permission
 from schema.permissions import HasPermission, authenticated, requires
 from schema.types.catalogue import Product
 from schema.types.files import CreateUploadUrlInput, File, PresignedUpload
 from schema.types.user import User
 from services.files import MAX_PRODUCT_IMAGES
+from vocabulary.context import Info
+from vocabulary.directives import cost
+from vocabulary.enums import Permission
 
 
 @strawberry.type

@@ -6,12 +6,12 @@ import strawberry
 from strawberry import UNSET
 
 from resolvers import notifications
-from schema.arguments import page_args
-from schema.connections import Connection
-from schema.context import Info
-from schema.cost import cost
 from schema.permissions import authenticated
 from schema.types.notifications import DevicePlatform, Notification
+from vocabulary.arguments import page_args
+from vocabulary.connections import Connection
+from vocabulary.context import Info
+from vocabulary.directives import cost
 
 
 @strawberry.type

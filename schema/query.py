@@ -10,24 +10,24 @@ from strawberry import UNSET
 from resolvers import catalogue, orders, posts, wallet
 from resolvers import users as user_resolvers
 from resolvers.node import resolve_node
-from schema.arguments import given, page_args
-from schema.connections import Connection
-from schema.context import Info
-from schema.enums import (
+from schema.permissions import HasPermission, authenticated, requires
+from schema.types.catalogue import Product
+from schema.types.orders import Order
+from schema.types.posts import Post
+from schema.types.user import User
+from schema.types.wallet import CustomerStats, Transfer
+from vocabulary.arguments import given, page_args
+from vocabulary.connections import Connection
+from vocabulary.context import Info
+from vocabulary.enums import (
     OrderDirection,
     Permission,
     PostOrderField,
     ProductOrderField,
     UserOrderField,
 )
-from schema.inputs import OrderFilter, PostFilter, ProductFilter, UserFilter
-from schema.permissions import HasPermission, authenticated, requires
-from schema.relay import Node
-from schema.types.catalogue import Product
-from schema.types.orders import Order
-from schema.types.posts import Post
-from schema.types.user import User
-from schema.types.wallet import CustomerStats, Transfer
+from vocabulary.inputs import OrderFilter, PostFilter, ProductFilter, UserFilter
+from vocabulary.relay import Node
 
 
 @strawberry.type

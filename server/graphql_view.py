@@ -36,7 +36,6 @@ from strawberry.types.unset import UNSET, UnsetType
 from core.request_context import current_request_id, user_id_var
 from loaders import Loaders
 from schema import AgoraSchema
-from schema.context import Context
 from schema.errors import app_error, format_error, http_status, refusal_of
 from server.container import Container
 from server.graphql_request import graphql_requests, query_string_parameters
@@ -61,6 +60,7 @@ from services.errors import (
     UnsupportedMediaType,
 )
 from services.unavailable import outage_as_service_unavailable
+from vocabulary.context import Context
 
 # Statuses kept even for legacy application/json clients: they are HTTP-level refusals,
 # not GraphQL request errors (which the spec answers with 200 under application/json).

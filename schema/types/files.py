@@ -10,10 +10,11 @@ from strawberry.scalars import JSON
 
 from models.files import File as FileModel
 from models.files import FilePurpose, FileStatus
-from resolvers.prefetch import PREFETCHED
-from schema.context import Info
-from schema.relay import Node, to_global_id
+from resolvers.prefetch import prefetched, to_one
+from resolvers.relations import users_by_id
 from services.files import FileService
+from vocabulary.context import Info
+from vocabulary.relay import Node, to_global_id
 
 if TYPE_CHECKING:
     from schema.types.user import User
@@ -67,7 +68,7 @@ class File(Node):
         context = info.context
         return await FileService(context.container.storage, context.settings).url(root)
 
-    @strawberry.field(metadata=PREFETCHED)
+    @strawberry.field(metadata=prefetched(to_one("owner_id", users_by_id)))
     async def owner(self, root: strawberry.Parent[FileModel], info: Info) -> UserRef:
         return await info.context.loaders.users.by_id.load(root.owner_id)  # type: ignore[return-value]
 

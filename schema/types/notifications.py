@@ -9,7 +9,7 @@ from strawberry.scalars import JSON
 
 from models.notifications import DevicePlatform, NotificationKind
 from models.notifications import Notification as NotificationModel
-from schema.relay import Node, to_global_id
+from vocabulary.relay import Node, to_global_id
 
 strawberry.enum(NotificationKind, name="NotificationKind")
 strawberry.enum(DevicePlatform, name="DevicePlatform")

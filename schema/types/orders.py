@@ -10,13 +10,14 @@ import strawberry
 
 from models.orders import Order as OrderModel
 from models.orders import OrderItem as OrderItemModel
-from resolvers.prefetch import PREFETCHED
-from schema.context import Info
-from schema.cost import cost
-from schema.enums import OrderStatus
-from schema.relay import Node, to_global_id
+from resolvers.prefetch import prefetched, to_many, to_one
+from resolvers.relations import order_items, products_by_id, users_by_id
 from schema.types.catalogue import Product
 from services.money import to_decimal
+from vocabulary.context import Info
+from vocabulary.directives import cost
+from vocabulary.enums import OrderStatus
+from vocabulary.relay import Node, to_global_id
 
 if TYPE_CHECKING:
     from schema.types.user import User
@@ -28,7 +29,7 @@ UserRef = Annotated["User", strawberry.lazy("schema.types.user")]
 class OrderItem:
     quantity: int
 
-    @strawberry.field(metadata=PREFETCHED)
+    @strawberry.field(metadata=prefetched(to_one("product_id", products_by_id)))
     async def product(self, root: strawberry.Parent[OrderItemModel], info: Info) -> Product:
         return await info.context.loaders.catalogue.products_by_id.load(root.product_id)  # type: ignore[return-value]
 
@@ -55,11 +56,13 @@ class Order(Node):
     def id(self, root: strawberry.Parent[OrderModel]) -> strawberry.ID:  # type: ignore[override]
         return to_global_id("Order", root.id)
 
-    @strawberry.field(metadata=PREFETCHED)
+    @strawberry.field(metadata=prefetched(to_one("buyer_id", users_by_id)))
     async def buyer(self, root: strawberry.Parent[OrderModel], info: Info) -> UserRef:
         return await info.context.loaders.users.by_id.load(root.buyer_id)  # type: ignore[return-value]
 
-    @strawberry.field(directives=[cost(1, assumed_size=10)], metadata=PREFETCHED)
+    @strawberry.field(
+        directives=[cost(1, assumed_size=10)], metadata=prefetched(to_many(order_items))
+    )
     async def items(self, root: strawberry.Parent[OrderModel], info: Info) -> list[OrderItem]:
         return await info.context.loaders.orders.items_by_order.load(root.id)  # type: ignore[return-value]
 

@@ -10,14 +10,22 @@ import strawberry
 from strawberry import UNSET
 
 from models.user import User as UserModel
-from resolvers.prefetch import PREFETCHED
-from schema.arguments import given, page_args
-from schema.connections import Connection
-from schema.context import Info
-from schema.cost import cost
-from schema.enums import Permission, PostStatus, Role, UserStatus
-from schema.relay import Node, to_global_id
+from resolvers.orders import orders_of
+from resolvers.posts import posts_of
+from resolvers.prefetch import per_item, prefetched, to_connection
+from resolvers.relations import (
+    avatars,
+    published_post_counts,
+    user_orders_pages,
+    user_posts_pages,
+)
 from services.permissions import is_self_or, sorted_permissions
+from vocabulary.arguments import given, page_args
+from vocabulary.connections import Connection
+from vocabulary.context import Info
+from vocabulary.directives import cost
+from vocabulary.enums import Permission, PostStatus, Role, UserStatus
+from vocabulary.relay import Node, to_global_id
 
 if TYPE_CHECKING:
     from schema.types.files import File
@@ -62,7 +70,8 @@ class User(Node):
         return sorted_permissions(root.role)
 
     @strawberry.field(
-        description="The user's picture (setAvatar); null when none is set.", metadata=PREFETCHED
+        description="The user's picture (setAvatar); null when none is set.",
+        metadata=prefetched(avatars),
     )
     async def avatar(self, root: strawberry.Parent[UserModel], info: Info) -> FileRef | None:
         if root.avatar_id is None:
@@ -79,7 +88,9 @@ class User(Node):
         return Decimal(root.balance_cents) / 100
 
     @strawberry.field(
-        description="Published posts by this user.", directives=[cost(1)], metadata=PREFETCHED
+        description="Published posts by this user.",
+        directives=[cost(1)],
+        metadata=prefetched(per_item(published_post_counts)),
     )
     async def post_count(self, root: strawberry.Parent[UserModel], info: Info) -> int:
         return await info.context.loaders.posts.published_count_by_author.load(root.id)
@@ -89,7 +100,7 @@ class User(Node):
             "Posts by this user, newest first: published ones for everyone; every status for "
             "the user themself and MODERATE_POSTS."
         ),
-        metadata=PREFETCHED,
+        metadata=prefetched(to_connection(user_posts_pages)),
     )
     async def posts(
         self,
@@ -101,15 +112,13 @@ class User(Node):
         before: str | None = UNSET,
         status: PostStatus | None = UNSET,
     ) -> Connection[PostRef]:
-        from resolvers.posts import posts_of
-
         args = page_args(first, after, last, before)
         return await posts_of(info, root, args, given(status))
 
     @strawberry.field(
         description="Orders of this user, newest first: for the user themself or MANAGE_ORDERS "
         "(empty for everyone else).",
-        metadata=PREFETCHED,
+        metadata=prefetched(to_connection(user_orders_pages)),
     )
     async def orders(
         self,
@@ -120,7 +129,5 @@ class User(Node):
         last: int | None = UNSET,
         before: str | None = UNSET,
     ) -> Connection[OrderRef]:
-        from resolvers.orders import orders_of
-
         args = page_args(first, after, last, before)
         return await orders_of(info, root, args)

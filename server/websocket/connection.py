@@ -14,9 +14,9 @@ if TYPE_CHECKING:
     from strawberry.types.execution import ExecutionResult
 
     from core.settings import Settings
-    from schema.context import Context
     from server.websocket.registry import WebSocketRegistry
     from server.websocket.shared import SharedSubscriptions
+    from vocabulary.context import Context
 
 GOING_AWAY = 1001
 TRY_AGAIN_LATER = 1013

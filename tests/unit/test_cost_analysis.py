@@ -22,10 +22,10 @@ from schema.cost import (
     MAX_PAGE_SIZE,
     MUTATION_COST,
     CostAnalysis,
-    cost,
     page_size,
 )
 from services.errors import BadUserInput, ErrorCode
+from vocabulary.directives import cost
 
 # --- the test schema ---------------------------------------------------------------------
 

@@ -84,9 +84,15 @@ def test_the_code_keeps_the_layers() -> None:
         ),
         pytest.param(
             "loaders/level.py",
-            "def late() -> None:\n    from schema.context import Context\n",
-            "loaders.level -> schema.context",
+            "def late() -> None:\n    from vocabulary.context import Context\n",
+            "loaders.level -> vocabulary.context",
             id="in-a-function",
+        ),
+        pytest.param(
+            "resolvers/posts.py",
+            "from schema.types.posts import Post\n",
+            "resolvers.posts -> schema.types.posts",
+            id="resolver-imports-a-type",
         ),
     ],
 )

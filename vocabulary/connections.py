@@ -6,9 +6,9 @@ from typing import Any, Generic, TypeVar
 
 import strawberry
 
-from schema.cost import cost
-from schema.relay import PageInfo
 from services.pagination import Page
+from vocabulary.directives import cost
+from vocabulary.relay import PageInfo
 
 NodeType = TypeVar("NodeType")
 
