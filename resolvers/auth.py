@@ -113,14 +113,14 @@ async def login(info: Info, email: str, password: str, use_cookie: bool) -> Sess
 async def refresh_token(info: Info, refresh_token: str | None) -> SessionTokens:
     context = info.context
     token, from_cookie = _refresh_token_from(context, refresh_token)
-    session = await sessions.rotate(context.container, token, context.client)
+    session = await sessions.rotate(context.settings, token, context.client)
     return _payload(context, session, from_cookie)
 
 
 async def logout(info: Info, refresh_token: str | None) -> bool:
     context = info.context
     token, from_cookie = _refresh_token_from(context, refresh_token)
-    await sessions.end_session(context.container, token, context.client)
+    await sessions.end_session(context.settings, token, context.client)
     if from_cookie:
         settings = context.settings
         _cookie_response(context).delete_cookie(

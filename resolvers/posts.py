@@ -87,7 +87,7 @@ async def create_post(info: Info, data: CreatePostInput) -> Post:
         bool(given(data.publish)),
     )
     if post.status is PostStatus.PUBLISHED:
-        await events.post_published(info.context.container, post)
+        await events.post_published(info.context.container.pubsub, post)
     await prefetch_one(info, post)
     return post
 
@@ -106,7 +106,7 @@ async def publish_post(info: Info, global_id: str) -> Post:
         info.context.require_user(), int_pk(global_id, "Post")
     )
     if published_now:
-        await events.post_published(info.context.container, post)
+        await events.post_published(info.context.container.pubsub, post)
         await _moderated(info, post, "PUBLISHED")
     await prefetch_one(info, post)
     return post

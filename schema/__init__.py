@@ -12,6 +12,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from core.settings import Settings
 from resolvers.prefetch import index_relations, read_prefetched_first
 from schema.errors import ErrorCodeEnum, log_unexpected_errors
 from schema.execution import ModelAwareExecutionContext, StockExecutionContext
@@ -21,7 +22,6 @@ from schema.limits import DocumentLimitSettings
 from schema.roots import MUTATION_TYPES, QUERY_TYPES, SUBSCRIPTION_TYPES
 from schema.types.user import User
 from schema.validation import CappedValidation
-from server.settings import Settings
 from services.rate_limit import BucketPolicy, OutagePolicy
 from vocabulary.scalars import SCALAR_MAP
 

@@ -21,15 +21,15 @@ from graphql.language.parser import MAX_NESTING_DEPTH
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import PreExecutionError
 
-from schema.cost import MINIMUM_OPERATION_COST, CostAnalysis
-from schema.limits import DocumentLimitSettings, check_document, with_limit_rules
-from server.metrics import (
+from core.metrics import (
     GRAPHQL_DURATION,
     GRAPHQL_OPERATIONS,
     GRAPHQL_QUERY_COST,
     operation_label,
 )
-from server.request_context import operation_name_var
+from core.request_context import operation_name_var
+from schema.cost import MINIMUM_OPERATION_COST, CostAnalysis
+from schema.limits import DocumentLimitSettings, check_document, with_limit_rules
 from services.errors import QueryTooComplex, RateLimited
 from services.rate_limit import BucketPolicy, BucketState
 

@@ -15,20 +15,20 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from core.faults import flush_repeats
+from core.logging import configure_logging
+from core.settings import Settings, get_settings
+from core.shortcuts import use_library_shortcuts
 from schema import build_schema
 from server import files_route, health
 from server.container import Container
 from server.database import close_database, init_database
 from server.email_pages import email_page_routes
-from server.faults import flush_repeats
 from server.graphql_view import GRAPHIQL_ASSETS_PATH, GraphQLView
-from server.logging import configure_logging
 from server.middleware.access_log import AccessLogMiddleware
 from server.middleware.body_limit import BodyLimitMiddleware
 from server.middleware.request_id import RequestIdMiddleware
 from server.middleware.security_headers import SecurityHeadersMiddleware
-from server.settings import Settings, get_settings
-from server.shortcuts import use_library_shortcuts
 from server.websocket import drain_before_exit
 
 logger = logging.getLogger("agora")

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from server.settings import ConfigurationError, Settings, load_settings
+from core.settings import ConfigurationError, Settings, load_settings
 
 
 def _settings_or_exit() -> Settings:
@@ -44,7 +44,7 @@ def cmd_check_port(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from server.logging import configure_logging
+    from core.logging import configure_logging
 
     settings = _settings_or_exit()
     if cmd_check_port(args) != 0:
@@ -100,7 +100,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(_: argparse.Namespace) -> int:
-    from server.logging import configure_logging
+    from core.logging import configure_logging
     from services.jobs.worker import run_worker
 
     settings = _settings_or_exit()

@@ -33,6 +33,7 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
+from core.request_context import current_request_id, user_id_var
 from loaders import Loaders
 from schema import AgoraSchema
 from schema.errors import app_error, format_error, http_status, refusal_of
@@ -40,7 +41,6 @@ from server.container import Container
 from server.graphql_request import graphql_requests, query_string_parameters
 from server.multipart import UploadLimits, operations_with_files, upload_request_adapter
 from server.negotiation import MODERN, ResponseFormat, body_type, check_post_body, negotiate
-from server.request_context import current_request_id, user_id_var
 from server.responses import error_response
 from server.websocket import (
     LegacyWSHandler,
@@ -239,7 +239,7 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def authenticate(self, context: Context, authorization: str) -> None:
         with outage_as_service_unavailable():
-            user, claims = await authenticate(self.container, authorization)
+            user, claims = await authenticate(self.container.settings, authorization)
         context.user = user
         context.session_id = claims.session_id
         context.claims = claims

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -12,21 +12,40 @@ from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
 from loaders import Loaders
+from services.accounts import AccountDependencies
 from services.errors import Unauthenticated
+from services.notifications import Delivery
 from services.sessions import ClientInfo
 
 if TYPE_CHECKING:
+    from core.settings import Settings
     from models.user import User
-    from server.container import Container
-    from server.settings import Settings
+    from services.cache import ModelCache
+    from services.rate_limit import BucketStore
+    from services.storage import Storage
     from services.tokens import AccessClaims
+
+
+class Services(AccountDependencies, Delivery, Protocol):
+    """What the schema and the resolvers use of the process's shared services (the server's
+    ``Container`` has them all): what the account flows and the notifications take, and
+    these."""
+
+    @property
+    def buckets(self) -> BucketStore: ...  # the cost limiter
+
+    @property
+    def cache(self) -> ModelCache: ...
+
+    @property
+    def storage(self) -> Storage: ...
 
 
 @dataclass
 class Context:
     request: Request | WebSocket
     response: Response | WebSocket | None
-    container: Container
+    container: Services
     request_id: str
     client_key: str
     user: User | None = None

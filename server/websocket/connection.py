@@ -13,7 +13,7 @@ from services.errors import ServiceUnavailable
 if TYPE_CHECKING:
     from strawberry.types.execution import ExecutionResult
 
-    from server.settings import Settings
+    from core.settings import Settings
     from server.websocket.registry import WebSocketRegistry
     from server.websocket.shared import SharedSubscriptions
     from vocabulary.context import Context
