@@ -89,10 +89,16 @@ def test_the_code_keeps_the_layers() -> None:
             id="in-a-function",
         ),
         pytest.param(
-            "resolvers/posts.py",
-            "from schema.types.posts import Post\n",
-            "resolvers.posts -> schema.types.posts",
-            id="resolver-imports-a-type",
+            "resolvers/auth.py",
+            "from schema.types.auth import AuthPayload\n",
+            "resolvers.auth -> schema.types.auth",
+            id="resolvers-import-the-schema",
+        ),
+        pytest.param(
+            "vocabulary/context.py",
+            "if TYPE_CHECKING:\n    from resolvers.prefetch import Relation\n",
+            "vocabulary.context -> resolvers.prefetch",
+            id="vocabulary-imports-resolvers",
         ),
     ],
 )
