@@ -140,6 +140,18 @@ class Settings(BaseSettings):
     cron_cleanup: str = "0 0 * * *"
     cron_weekly_report: str = "0 9 * * 1"
 
+    # Automatic persisted queries (Apollo's protocol): documents stored by their SHA-256 in
+    # the cache backend (in-process, or Redis with REDIS_URL), bounded per document and in
+    # number.
+    apq_enabled: bool = True
+    apq_max_document_bytes: int = Field(default=16_384, ge=64, le=1_048_576)
+    apq_max_entries: int = Field(default=2_000, ge=1, le=1_000_000)
+    apq_ttl_seconds: int = Field(default=24 * 3600, ge=1, le=30 * 24 * 3600)
+    # Trusted documents: `allow-list` runs only the manifest's documents; `audit` serves them
+    # by id and runs anything else too, counting and logging what is not in the manifest.
+    trusted_documents_mode: Literal["off", "audit", "allow-list"] = "off"
+    trusted_documents_manifest: str | None = None
+
     max_json_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_multipart_body_bytes: int = Field(default=30 * 1_048_576, ge=1024)
     csrf_header: str = "X-Requested-With"
@@ -209,6 +221,16 @@ class Settings(BaseSettings):
             self.fcm_project_id and self.fcm_service_account_file
         ):
             found.append("PUSH_BACKEND=fcm needs FCM_PROJECT_ID and FCM_SERVICE_ACCOUNT_FILE")
+        if self.trusted_documents_mode != "off":
+            if not self.trusted_documents_manifest:
+                found.append(
+                    f"TRUSTED_DOCUMENTS_MODE={self.trusted_documents_mode} needs "
+                    "TRUSTED_DOCUMENTS_MANIFEST (the JSON file of hash → document)"
+                )
+            elif not Path(self.trusted_documents_manifest).is_file():
+                found.append(
+                    f"TRUSTED_DOCUMENTS_MANIFEST: no such file: {self.trusted_documents_manifest}"
+                )
         if self.job_backend == "saq" and not self.redis_url:
             found.append("JOB_BACKEND=saq needs REDIS_URL")
         if self.is_production:

@@ -45,8 +45,8 @@ class AgoraSchema(strawberry.Schema):
         )
 
 
-def build_schema(settings: Settings) -> AgoraSchema:
-    limits = DocumentLimitSettings(
+def document_limits(settings: Settings) -> DocumentLimitSettings:
+    return DocumentLimitSettings(
         max_depth=settings.query_max_depth,
         max_fields=settings.query_max_fields,
         max_field_repeats=settings.query_max_field_repeats,
@@ -56,6 +56,10 @@ def build_schema(settings: Settings) -> AgoraSchema:
         max_operations=settings.query_max_operations,
         max_tokens=settings.query_max_tokens,
     )
+
+
+def build_schema(settings: Settings) -> AgoraSchema:
+    limits = document_limits(settings)
     policy = BucketPolicy(
         settings.rate_limit_capacity,
         settings.rate_limit_restore_rate,

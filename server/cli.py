@@ -1,4 +1,5 @@
-"""``python -m server``: serve, check-port, migrate, seed, export-schema, check-config."""
+"""``python -m server``: serve, check-port, migrate, seed, export-schema, check-config,
+trusted-documents verify."""
 
 from __future__ import annotations
 
@@ -17,6 +18,28 @@ def _settings_or_exit() -> Settings:
     except ConfigurationError as exc:
         print(exc, file=sys.stderr)
         raise SystemExit(2) from exc
+
+
+def _manifest_problems(settings: Settings, path: str) -> list[str]:
+    from schema import build_schema, document_limits
+    from server.trusted_documents import verify_manifest
+
+    schema = build_schema(settings)
+    return verify_manifest(path, schema._schema, document_limits(settings))[1]
+
+
+def _trusted_documents_or_exit(settings: Settings) -> None:
+    """With trusted documents on, the manifest must load and verify (exit 2 naming every
+    problem): the server would refuse to start."""
+    path = settings.trusted_documents_manifest
+    if settings.trusted_documents_mode == "off" or not path:
+        return
+    if problems := _manifest_problems(settings, path):
+        print(
+            ConfigurationError([f"TRUSTED_DOCUMENTS_MANIFEST {path}: {p}" for p in problems]),
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
 
 
 def _run_with_database(settings: Settings, work: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
@@ -47,6 +70,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from core.logging import configure_logging
 
     settings = _settings_or_exit()
+    _trusted_documents_or_exit(settings)
     if cmd_check_port(args) != 0:
         return 1
     configure_logging(settings.log_level, settings.log_format, settings.log_repeat_interval_seconds)
@@ -154,7 +178,23 @@ def cmd_export_schema(_: argparse.Namespace) -> int:
 
 def cmd_check_config(_: argparse.Namespace) -> int:
     settings = _settings_or_exit()
+    _trusted_documents_or_exit(settings)
     print(f"configuration is valid (APP_ENV={settings.app_env})")
+    return 0
+
+
+def cmd_verify_trusted_documents(args: argparse.Namespace) -> int:
+    """Every problem of a manifest, one per line (exit 1), or a count of its documents."""
+    from server.trusted_documents import read_manifest
+
+    settings = _settings_or_exit()
+    if problems := _manifest_problems(settings, args.manifest):
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print(f"{args.manifest}: {len(problems)} problem(s)", file=sys.stderr)
+        return 1
+    count = len(read_manifest(args.manifest)[0])
+    print(f"{args.manifest}: {count} trusted document(s), all valid against the schema")
     return 0
 
 
@@ -203,6 +243,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("check-config", help="validate settings and exit").set_defaults(
         handler=cmd_check_config
     )
+    trusted = commands.add_parser("trusted-documents", help="trusted documents (allow-list)")
+    trusted_commands = trusted.add_subparsers(dest="trusted_command", required=True)
+    verify = trusted_commands.add_parser(
+        "verify",
+        help="check a manifest: ids are their documents' digests, documents validate",
+    )
+    verify.add_argument("manifest", help="the JSON manifest (relay, graphql-codegen, Apollo)")
+    verify.set_defaults(handler=cmd_verify_trusted_documents)
     return parser
 
 

@@ -16,6 +16,7 @@ from services.jobs.worker import cron_schedules
 from services.mail import Mailer, build_mailer
 from services.password_pool import PasswordPool
 from services.passwords import PasswordHasher
+from services.persisted_queries import PersistedQueryStore, build_persisted_query_store
 from services.pubsub import PubSub, build_pubsub
 from services.push import LogPushProvider, PushProvider, build_push_provider
 from services.rate_limit import BucketStore, MemoryBucketStore, RedisBucketStore
@@ -39,6 +40,8 @@ class Container:
     cache: ModelCache
     pubsub: PubSub
     storage: Storage
+    # Automatic persisted queries' documents (in-process, or Redis with REDIS_URL).
+    persisted_queries: PersistedQueryStore
     redis: Redis | None = None
     push: PushProvider = field(default_factory=LogPushProvider)
     # Runs the cron schedules when jobs run in-process (no saq worker to run them).
@@ -91,6 +94,9 @@ class Container:
             cache=ModelCache.from_settings(settings, namespace=f"{key_prefix}cache:"),
             pubsub=build_pubsub(settings, redis, prefix=f"{key_prefix}events:"),
             storage=storage,
+            persisted_queries=build_persisted_query_store(
+                settings, redis, prefix=f"{key_prefix}apq:"
+            ),
             redis=redis,
             push=push,
             scheduler=(
@@ -113,6 +119,7 @@ class Container:
         await self.push.close()
         await self.storage.close()
         await self.cache.close()
+        await self.persisted_queries.close()
         await self.pubsub.close()
         if self.redis is not None:
             await self.redis.aclose()

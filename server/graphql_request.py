@@ -12,6 +12,7 @@ executor and the metrics code as INTERNAL_SERVER_ERROR or a plain-text 500.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.datastructures import QueryParams
@@ -19,8 +20,27 @@ from strawberry.http import GraphQLRequestData
 
 from services.errors import BadUserInput, QueryTooComplex
 
-PARAMETERS = ("query", "operationName", "variables", "extensions")
+PARAMETERS = ("query", "operationName", "variables", "extensions", "documentId", "doc_id")
 JSON_PARAMETERS = ("variables", "extensions")
+
+
+@dataclass
+class HTTPRequestData(GraphQLRequestData):
+    """Strawberry's request parameters, plus the id of a persisted document: ``documentId``
+    (the GraphQL-over-HTTP persisted documents appendix) or ``doc_id`` (Relay's)."""
+
+    document_id: str | None = None
+
+
+def _document_id(parameters: dict[str, Any]) -> str | None:
+    ids = [
+        value
+        for name in ("documentId", "doc_id")
+        if (value := _optional(parameters, name, str, "a string"))
+    ]
+    if len(ids) > 1:
+        raise BadUserInput("Send a document's id once: `documentId` or `doc_id`, not both")
+    return ids[0] if ids else None
 
 
 def kind_of(value: object) -> str:
@@ -54,11 +74,12 @@ def one_request(parameters: object) -> GraphQLRequestData:
             "A GraphQL request must be a JSON object with a `query` (or a list of such "
             f"objects, for a batch), not {kind_of(parameters)}"
         )
-    return GraphQLRequestData(
+    return HTTPRequestData(
         query=_optional(parameters, "query", str, "a string"),
         operation_name=_optional(parameters, "operationName", str, "a string") or None,
         variables=_optional(parameters, "variables", dict, "an object"),
         extensions=_optional(parameters, "extensions", dict, "an object"),
+        document_id=_document_id(parameters),
     )
 
 

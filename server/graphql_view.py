@@ -35,12 +35,13 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from core.request_context import current_request_id, user_id_var
 from loaders import Loaders
-from schema import AgoraSchema
+from schema import AgoraSchema, document_limits
 from schema.errors import app_error, format_error, http_status, refusal_of
 from server.container import Container
 from server.graphql_request import graphql_requests, query_string_parameters
 from server.multipart import UploadLimits, operations_with_files, upload_request_adapter
 from server.negotiation import MODERN, ResponseFormat, body_type, check_post_body, negotiate
+from server.persisted_queries import PersistedDocuments
 from server.responses import error_response
 from server.websocket import (
     LegacyWSHandler,
@@ -54,6 +55,7 @@ from services.errors import (
     BadUserInput,
     NotFound,
     PayloadTooLarge,
+    PersistedQueryError,
     RateLimited,
     ServiceUnavailable,
     Unauthenticated,
@@ -78,6 +80,9 @@ SUBSCRIPTION_OVER_HTTP = (
     "Subscriptions are not served over HTTP: open a websocket to this same URL "
     "(subprotocol graphql-transport-ws) and subscribe there"
 )
+
+# GET parameters that name a stored document instead of sending `query`.
+PERSISTED_DOCUMENT_PARAMETERS = ("extensions", "documentId", "doc_id")
 
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
@@ -179,6 +184,10 @@ class GraphQLView(GraphQL[Context, None]):
         # Multipart uploads: per-file size and file-count limits while parsing.
         self.request_adapter_class = upload_request_adapter(UploadLimits.from_settings(settings))
         self.websockets = WebSocketRegistry(settings.ws_max_connections_per_user)
+        # APQ and trusted documents; a broken manifest stops the start-up here.
+        self.persisted = PersistedDocuments.from_settings(
+            settings, container.persisted_queries, schema._schema, document_limits(settings)
+        )
         self.shared_subscriptions = SharedSubscriptions(self, schema)
         self.ide_html = local_graphiql_html(self.graphql_ide_html) if self.graphql_ide else ""
         self.ide_csp = graphiql_csp(self.ide_html) if self.graphql_ide else ""
@@ -213,6 +222,14 @@ class GraphQLView(GraphQL[Context, None]):
         except AppError as exc:
             response = error_response([exc], media_type=request.state.response_format.error_type)
         await response(scope, receive, send)
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # Strawberry renders GraphiQL for a GET without `query` that accepts */* (Apollo
+        # Client 3's default Accept): a GET naming a persisted document is an operation.
+        params = request.query_params
+        return super().should_render_graphql_ide(request) and not any(
+            params.get(name) for name in PERSISTED_DOCUMENT_PARAMETERS
+        )
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = SubResponse(getattr(request.state, "response_format", MODERN))
@@ -285,6 +302,11 @@ class GraphQLView(GraphQL[Context, None]):
 
     def is_request_error(self, result: ExecutionResult) -> bool:
         return _is_request_error(result)
+
+    def screen_document(self, query: str) -> None:
+        # Websocket operations send the document itself: in allow-list mode it must be
+        # one of the manifest's texts.
+        self.persisted.screen(query)
 
     def websocket_errors(
         self, errors: list[GraphQLError], context: Context
@@ -386,8 +408,15 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> ExecutionResult:
         method = request_adapter.method
         try:
-            return await self.schema.execute(
-                request_data.query,
+            persisted = await self.persisted.resolve(request_data)
+        except PersistedQueryError as exc:
+            sub_response.headers.update(exc.headers)
+            return PreExecutionError(
+                data=None, errors=[GraphQLError(exc.message, original_error=exc)]
+            )
+        try:
+            result = await self.schema.execute(
+                persisted.query,
                 root_value=root_value,
                 variable_values=request_data.variables,
                 context_value=context,
@@ -401,6 +430,10 @@ class GraphQLView(GraphQL[Context, None]):
             if exc.operation_type is OperationType.SUBSCRIPTION:
                 raise BadUserInput(SUBSCRIPTION_OVER_HTTP, reason="SUBSCRIPTION_OVER_HTTP") from exc
             raise HTTPException(405, "Only queries can be sent with GET; use POST") from exc
+        # Anything but a refused ExecutionResult ran (incremental results included).
+        refused = isinstance(result, ExecutionResult) and _is_request_error(result)
+        await self.persisted.remember(persisted, ran=not refused)
+        return result
 
     async def process_result(
         self, request: Request | WebSocket, result: ExecutionResult

@@ -28,6 +28,10 @@ class ErrorCode(enum.Enum):
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    PERSISTED_QUERY_NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
+    PERSISTED_QUERY_HASH_MISMATCH = "PERSISTED_QUERY_HASH_MISMATCH"
+    PERSISTED_QUERY_NOT_ALLOWED = "PERSISTED_QUERY_NOT_ALLOWED"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
@@ -61,6 +65,21 @@ ERROR_CODE_DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.GRAPHQL_PARSE_FAILED: "The document is not valid GraphQL syntax (HTTP 400).",
     ErrorCode.GRAPHQL_VALIDATION_FAILED: (
         "The document does not validate against the schema (HTTP 400)."
+    ),
+    ErrorCode.PERSISTED_QUERY_NOT_FOUND: (
+        "No document is stored under this persisted-query hash (or `documentId`): send the "
+        "request again with its `query` (HTTP 404; message `PersistedQueryNotFound`)."
+    ),
+    ErrorCode.PERSISTED_QUERY_NOT_SUPPORTED: (
+        "Automatic persisted queries are turned off: send the `query` itself (HTTP 400; "
+        "message `PersistedQueryNotSupported`)."
+    ),
+    ErrorCode.PERSISTED_QUERY_HASH_MISMATCH: (
+        "The persisted-query hash is not the SHA-256 of the `query` sent with it (HTTP 400)."
+    ),
+    ErrorCode.PERSISTED_QUERY_NOT_ALLOWED: (
+        "This server runs only the trusted documents of its manifest, and the request names "
+        "or sends another one (HTTP 400)."
     ),
     ErrorCode.SERVICE_UNAVAILABLE: (
         "A dependency (the database, the file storage, or Redis when the rate limiter fails "
@@ -200,6 +219,46 @@ class UnsupportedMediaType(AppError):
     code = ErrorCode.UNSUPPORTED_MEDIA_TYPE
     http_status = 415
     default_message = "Unsupported media type"
+
+
+class PersistedQueryError(AppError):
+    """A refusal of the persisted-document protocol: a GraphQL request error (no ``data``),
+    answered like a document that does not validate."""
+
+
+class PersistedQueryNotFound(PersistedQueryError):
+    """Apollo's APQ miss: clients (Apollo Client, urql) match this message or code and send
+    the request again with the document."""
+
+    code = ErrorCode.PERSISTED_QUERY_NOT_FOUND
+    http_status = 404
+    default_message = "PersistedQueryNotFound"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        # A 404 is cacheable by default: a cached miss would send every client through the
+        # miss-then-full-document round trip for as long as a cache keeps it.
+        return {"Cache-Control": "no-store"}
+
+
+class PersistedQueryNotSupported(PersistedQueryError):
+    """Clients match this message or code, stop sending hashes and send documents."""
+
+    code = ErrorCode.PERSISTED_QUERY_NOT_SUPPORTED
+    http_status = 400
+    default_message = "PersistedQueryNotSupported"
+
+
+class PersistedQueryHashMismatch(PersistedQueryError):
+    code = ErrorCode.PERSISTED_QUERY_HASH_MISMATCH
+    http_status = 400
+    default_message = "provided sha does not match query"
+
+
+class PersistedQueryNotAllowed(PersistedQueryError):
+    code = ErrorCode.PERSISTED_QUERY_NOT_ALLOWED
+    http_status = 400
+    default_message = "This server runs only the trusted documents of its manifest"
 
 
 class ServiceUnavailable(AppError):

@@ -36,6 +36,10 @@ class RealtimeView(Protocol):
 
     def is_request_error(self, result: ExecutionResult) -> bool: ...
 
+    def screen_document(self, query: str) -> None:
+        """Refuse (PersistedQueryNotAllowed) a document the trusted-documents mode does not
+        let run."""
+
     def websocket_errors(
         self, errors: list[GraphQLError], context: Context
     ) -> list[dict[str, Any]]: ...

@@ -65,6 +65,7 @@ async def serve_operation(
 ) -> None:
     context = connection
     try:
+        realtime.screen_document(query)
         context = await realtime.operation_context(connection)
         shared = realtime.shared_subscriptions
         key = shared.key(query, operation_name, variables, context)

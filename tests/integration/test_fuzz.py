@@ -443,6 +443,26 @@ WRONG_REQUEST_FIELDS = [
     pytest.param({"query": "query A { me { id } } query B { me { id } }"}, id="no-op-name"),
     pytest.param({"query": "fragment F on Query { me { id } }"}, id="only-a-fragment"),
     pytest.param({"query": "{ me { id } }", "variables": {"unused": "\x00"}}, id="unused-var"),
+    pytest.param({"extensions": {"persistedQuery": None}}, id="persisted-null"),
+    pytest.param({"extensions": {"persistedQuery": []}}, id="persisted-list"),
+    pytest.param({"extensions": {"persistedQuery": {"version": "1"}}}, id="persisted-no-hash"),
+    pytest.param(
+        {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}}},
+        id="persisted-miss",
+    ),
+    pytest.param(
+        {"query": ME, "extensions": {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}}},
+        id="persisted-mismatch",
+    ),
+    pytest.param(
+        {"query": ME, "extensions": {"persistedQuery": {"version": [], "sha256Hash": "0" * 64}}},
+        id="persisted-version-list",
+    ),
+    pytest.param({"documentId": 1}, id="document-id-number"),
+    pytest.param({"documentId": "sha256:" + "0" * 64}, id="document-id-unknown"),
+    pytest.param({"documentId": "x" * 100_000}, id="document-id-huge"),
+    pytest.param({"doc_id": "abc", "documentId": "def"}, id="two-document-ids"),
+    pytest.param({"query": ME, "doc_id": "abc"}, id="query-and-doc-id"),
 ]
 
 
@@ -461,6 +481,13 @@ GET_PARAMETERS = [
     pytest.param({"query": ME, "operationName": "B"}, id="unknown-op"),
     pytest.param({"query": ""}, id="query-empty"),
     pytest.param({}, id="nothing"),
+    pytest.param({"extensions": '{"persistedQuery": {"version": 1}}'}, id="persisted-no-hash"),
+    pytest.param(
+        {"extensions": '{"persistedQuery": {"version": 1, "sha256Hash": "' + "0" * 64 + '"}}'},
+        id="persisted-miss",
+    ),
+    pytest.param({"documentId": "nope"}, id="document-id-unknown"),
+    pytest.param({"doc_id": "nope", "documentId": "other"}, id="two-document-ids"),
 ]
 
 

@@ -6,6 +6,8 @@ empty working directory (no developer `.env` is read); the code is found via PYT
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import socket
 import sqlite3
@@ -181,3 +183,85 @@ def test_a_missing_command_prints_usage_and_exits_2(tmp_path: Path) -> None:
 
     assert result.returncode == 2
     assert "usage: python -m server" in result.stderr
+
+
+def _manifest(path: Path, documents: dict[str, str]) -> Path:
+    path.write_text(json.dumps(documents), encoding="utf-8")
+    return path
+
+
+GOOD_DOCUMENTS = {
+    hashlib.sha256(text.encode()).hexdigest(): text
+    for text in ("query Me { me { id } }", "query Posts { posts(first: 2) { totalCount } }")
+}
+
+
+def test_trusted_documents_verify_accepts_a_manifest_whose_documents_validate(
+    tmp_path: Path,
+) -> None:
+    manifest = _manifest(tmp_path / "persisted-documents.json", GOOD_DOCUMENTS)
+
+    result = run_cli("trusted-documents", "verify", str(manifest), cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert f"{manifest}: 2 trusted document(s), all valid against the schema" in result.stdout
+
+
+def test_trusted_documents_verify_prints_every_problem_and_exits_1(tmp_path: Path) -> None:
+    broken = "query Broken { me { noSuchField } }"
+    manifest = _manifest(
+        tmp_path / "persisted-documents.json",
+        {
+            hashlib.sha256(broken.encode()).hexdigest(): broken,
+            "0" * 64: "query Me { me { id } }",
+            "not-a-digest": "{ me { id } }",
+            hashlib.sha256(b"{ me {").hexdigest(): "{ me {",
+        },
+    )
+
+    result = run_cli("trusted-documents", "verify", str(manifest), cwd=tmp_path)
+
+    assert result.returncode == 1
+    problems = result.stderr.splitlines()
+    assert problems[-1] == f"{manifest}: 4 problem(s)"
+    text = "\n".join(problems)
+    assert "Cannot query field 'noSuchField' on type 'User'" in text
+    assert f"'{'0' * 64}': the id is not the SHA-256 digest of its document" in text
+    assert "'not-a-digest': the id is not a lower-case hex" in text
+    assert "does not parse" in text
+
+
+def test_check_config_refuses_an_allow_list_without_a_manifest(tmp_path: Path) -> None:
+    result = run_cli("check-config", cwd=tmp_path, env={"TRUSTED_DOCUMENTS_MODE": "allow-list"})
+
+    assert result.returncode == 2
+    assert "TRUSTED_DOCUMENTS_MODE=allow-list needs TRUSTED_DOCUMENTS_MANIFEST" in result.stderr
+
+
+def test_check_config_names_the_problems_of_a_broken_manifest(tmp_path: Path) -> None:
+    manifest = _manifest(tmp_path / "persisted-documents.json", {"0" * 64: "{ me { id } }"})
+
+    result = run_cli(
+        "check-config",
+        cwd=tmp_path,
+        env={"TRUSTED_DOCUMENTS_MODE": "allow-list", "TRUSTED_DOCUMENTS_MANIFEST": str(manifest)},
+    )
+
+    assert result.returncode == 2
+    assert "valid" not in result.stdout
+    assert f"TRUSTED_DOCUMENTS_MANIFEST {manifest}: '{'0' * 64}': the id is not" in result.stderr
+
+
+def test_serve_refuses_to_start_with_a_broken_manifest(tmp_path: Path) -> None:
+    manifest = _manifest(tmp_path / "persisted-documents.json", {"0" * 64: "{ me { id } }"})
+
+    result = run_cli(
+        "serve",
+        "--port",
+        str(free_port()),
+        cwd=tmp_path,
+        env={"TRUSTED_DOCUMENTS_MODE": "allow-list", "TRUSTED_DOCUMENTS_MANIFEST": str(manifest)},
+    )
+
+    assert result.returncode == 2
+    assert "the id is not the SHA-256 digest of its document" in result.stderr

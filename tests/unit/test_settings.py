@@ -323,3 +323,29 @@ def test_a_library_shortcuts_value_that_is_not_a_boolean_is_reported(
 
     assert len(problems) == 1
     assert problems[0].startswith("LIBRARY_SHORTCUTS: ")
+
+
+def test_trusted_documents_need_a_manifest_file_that_exists(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError) as missing:
+        load_settings(_env_file=None, trusted_documents_mode="audit")
+    with pytest.raises(ConfigurationError) as absent:
+        load_settings(
+            _env_file=None,
+            trusted_documents_mode="allow-list",
+            trusted_documents_manifest=str(tmp_path / "nowhere.json"),
+        )
+
+    assert missing.value.problems == [
+        "TRUSTED_DOCUMENTS_MODE=audit needs TRUSTED_DOCUMENTS_MANIFEST "
+        "(the JSON file of hash → document)"
+    ]
+    assert absent.value.problems == [
+        f"TRUSTED_DOCUMENTS_MANIFEST: no such file: {tmp_path / 'nowhere.json'}"
+    ]
+
+
+def test_an_unknown_trusted_documents_mode_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        load_settings(_env_file=None, trusted_documents_mode="strict")
+
+    assert refused.value.problems[0].startswith("TRUSTED_DOCUMENTS_MODE: Input should be")
