@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -47,6 +47,12 @@ DEPENDENCY_FAILURES = Counter(
     "dependency_failures_total",
     "Dependency faults the server survived: it fell back, answered 503, or will retry the work.",
     ["dependency", "operation"],
+    registry=REGISTRY,
+)
+HTTP_STREAMS = Gauge(
+    "graphql_http_streams",
+    "Operations streamed over HTTP right now, by transport (sse | multipart).",
+    ["transport"],
     registry=REGISTRY,
 )
 JOB_RETRIES = Counter(

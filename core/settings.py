@@ -136,6 +136,9 @@ class Settings(BaseSettings):
     ws_max_subscriptions_per_connection: int = Field(default=20, ge=1)
     ws_max_connections_per_user: int = Field(default=10, ge=1)
     ws_connection_init_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Subscriptions over HTTP (graphql-sse, Apollo multipart): a heartbeat after this long
+    # without a message, so that proxies do not close an idle stream.
+    http_stream_heartbeat_seconds: float = Field(default=10.0, gt=0, le=300)
 
     cron_cleanup: str = "0 0 * * *"
     cron_weekly_report: str = "0 9 * * 1"

@@ -39,6 +39,7 @@ from schema import AgoraSchema, document_limits
 from schema.errors import app_error, format_error, http_status, refusal_of
 from server.container import Container
 from server.graphql_request import graphql_requests, query_string_parameters
+from server.http_streams import open_stream, requested_transport
 from server.multipart import UploadLimits, operations_with_files, upload_request_adapter
 from server.negotiation import MODERN, ResponseFormat, body_type, check_post_body, negotiate
 from server.persisted_queries import PersistedDocuments
@@ -70,15 +71,16 @@ HTTP_LEVEL_STATUSES = frozenset({401, 413, 415, 429, 503})
 # Answers whose Retry-After header is kept: clients and proxies back off on these.
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 
-# Subscriptions run over the websocket only (GraphiQL sends them there too); mutations never
-# over GET (405).
+# Subscriptions run over the websocket or an HTTP stream (``server.http_streams``, chosen by
+# Accept), never as a plain JSON request; mutations never over GET (405).
 HTTP_OPERATION_TYPES = {
     "GET": frozenset({OperationType.QUERY}),
     "POST": frozenset({OperationType.QUERY, OperationType.MUTATION}),
 }
 SUBSCRIPTION_OVER_HTTP = (
-    "Subscriptions are not served over HTTP: open a websocket to this same URL "
-    "(subprotocol graphql-transport-ws) and subscribe there"
+    "A subscription needs a streaming transport: send it with `Accept: text/event-stream` "
+    "(graphql-sse) or `Accept: multipart/mixed;subscriptionSpec=1.0` (Apollo), or open a "
+    "websocket to this same URL (subprotocol graphql-transport-ws)"
 )
 
 # GET parameters that name a stored document instead of sending `query`.
@@ -197,11 +199,15 @@ class GraphQLView(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive)
-        response_format = negotiate(request.headers.get("accept"))
+        accept = request.headers.get("accept")
+        response_format = negotiate(accept)
         request.state.response_format = response_format or MODERN
+        transport = requested_transport(accept)
         try:
-            if response_format is None and not self.should_render_graphql_ide(
-                self.request_adapter_class(request)
+            if (
+                response_format is None
+                and transport is None
+                and not self.should_render_graphql_ide(self.request_adapter_class(request))
             ):
                 raise HTTPException(406, "Accept application/graphql-response+json or json")
             if request.method == "POST":
@@ -210,7 +216,8 @@ class GraphQLView(GraphQL[Context, None]):
             # database outage is a 503 in the error contract, never uvicorn's plain 500
             # (which also drops the keep-alive connection).
             with outage_as_service_unavailable():
-                response = await self.run(request)
+                stream = await open_stream(self, request, transport) if transport else None
+                response = stream if stream is not None else await self.run(request)
         except HTTPException as exc:
             headers = {"Allow": "GET, POST"} if exc.status_code == 405 else None
             response = error_response(
@@ -221,7 +228,7 @@ class GraphQLView(GraphQL[Context, None]):
             )
         except AppError as exc:
             response = error_response([exc], media_type=request.state.response_format.error_type)
-        await response(scope, receive, send)
+        await response(scope, receive, send)  # a stream lasts until it ends or the client leaves
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # Strawberry renders GraphiQL for a GET without `query` that accepts */* (Apollo
@@ -287,10 +294,11 @@ class GraphQLView(GraphQL[Context, None]):
     async def operation_context(self, connection: Context) -> Context:
         """The context of one websocket operation: fresh loaders, and the connection's
         token checked again (expiry, then the account as for an HTTP request), so a token
-        that expired or was revoked during the connection starts nothing new."""
+        that expired or was revoked during the connection starts nothing new. (An HTTP
+        stream's token was checked when its request arrived, just before.)"""
         context = dataclasses.replace(connection, loaders=Loaders(self.container.cache))
         claims = connection.claims
-        if claims is not None:
+        if claims is not None and self.is_websocket_request(connection.request):
             if claims.expires_at <= datetime.now(UTC):
                 raise Unauthenticated(
                     "The access token of this connection has expired: reconnect with a new one"
@@ -324,7 +332,7 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def shutdown_websockets(self) -> None:
         """Clean shutdown: stop delivering events (subscribers keep what is queued), let each
-        socket flush, then close it with 1001."""
+        socket and HTTP stream flush, then close each socket with 1001 and end each stream."""
         self.websockets.draining = True
         await self.container.pubsub.close()
         await self.websockets.drain()
@@ -408,7 +416,10 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> ExecutionResult:
         method = request_adapter.method
         try:
-            persisted = await self.persisted.resolve(request_data)
+            # Already resolved when the request asked for a stream and got plain JSON.
+            persisted = getattr(request.state, "persisted_document", None) or (
+                await self.persisted.resolve(request_data)
+            )
         except PersistedQueryError as exc:
             sub_response.headers.update(exc.headers)
             return PreExecutionError(

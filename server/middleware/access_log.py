@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
+from starlette.datastructures import Headers
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -12,6 +13,9 @@ from core.metrics import HTTP_DURATION, HTTP_REQUESTS
 from core.request_context import operation_name_var, user_id_var
 
 logger = logging.getLogger("agora.access")
+
+# Responses that stream for as long as the client stays (subscriptions over HTTP).
+STREAM_MEDIA_TYPES = ("text/event-stream", "multipart/mixed")
 
 
 class AccessLogMiddleware:
@@ -33,13 +37,17 @@ class AccessLogMiddleware:
             return
         started = time.perf_counter()
         status = 500
+        streamed_after: float | None = None  # a stream: seconds until its headers
         user_token = user_id_var.set(None)
         operation_token = operation_name_var.set(None)
 
         async def capture_status(message: Message) -> None:
-            nonlocal status
+            nonlocal status, streamed_after
             if message["type"] == "http.response.start":
                 status = message["status"]
+                content_type = Headers(raw=message.get("headers", [])).get("content-type", "")
+                if content_type.startswith(STREAM_MEDIA_TYPES):
+                    streamed_after = time.perf_counter() - started
             await send(message)
 
         try:
@@ -49,19 +57,21 @@ class AccessLogMiddleware:
             route = self.route_template(scope)
             method = scope["method"]
             HTTP_REQUESTS.labels(method, route, str(status)).inc()
-            HTTP_DURATION.labels(method, route, str(status)).observe(duration)
+            # A stream lasts as long as its client stays: its latency is the time to start.
+            latency = duration if streamed_after is None else streamed_after
+            HTTP_DURATION.labels(method, route, str(status)).observe(latency)
             client = scope.get("client")
-            logger.info(
-                "request",
-                extra={
-                    "method": method,
-                    "path": scope["path"],
-                    "operationName": operation_name_var.get(),
-                    "status": status,
-                    "duration_ms": round(duration * 1000, 2),
-                    "userId": user_id_var.get(),
-                    "ip": client[0] if client else None,
-                },
-            )
+            fields = {
+                "method": method,
+                "path": scope["path"],
+                "operationName": operation_name_var.get(),
+                "status": status,
+                "duration_ms": round(duration * 1000, 2),
+                "userId": user_id_var.get(),
+                "ip": client[0] if client else None,
+            }
+            if streamed_after is not None:
+                fields["stream"] = True
+            logger.info("request", extra=fields)
             user_id_var.reset(user_token)
             operation_name_var.reset(operation_token)

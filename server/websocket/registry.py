@@ -64,7 +64,7 @@ class WebSocketRegistry:
         handlers = list(self._handlers)
         if not handlers:
             return
-        logger.info("draining %d websocket connections", len(handlers))
+        logger.info("draining %d connections (websockets and HTTP streams)", len(handlers))
         tasks = [asyncio.create_task(handler.drain()) for handler in handlers]
         _, pending = await asyncio.wait(tasks, timeout=self.drain_seconds)
         for task in pending:

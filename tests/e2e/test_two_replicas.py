@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 
 from tests.conftest import DATABASE_URL, ON_POSTGRES, REDIS_URL, requires_redis
 from tests.e2e.conftest import free_port
+from tests.e2e.httpstream import MULTIPART_ACCEPT, open_stream
 from tests.e2e.processes import run_cli, server_env, start_server, stop_server, wait_ready
 from tests.e2e.wsclient import GraphQLWS, connect
 
@@ -132,5 +133,42 @@ async def test_a_mutation_on_one_replica_reaches_subscribers_on_both(replicas):
                 )
             message = await on_first.receive(10)
             assert message["payload"]["data"]["postPublished"]["title"] == "from the second"
+    finally:
+        await redis.aclose()
+
+
+async def test_http_streams_on_both_replicas_receive_a_mutation_on_one(replicas):
+    """graphql-sse on one replica, Apollo's multipart on the other: both get the event."""
+    first_url, second_url = replicas
+    assert REDIS_URL is not None
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        before = await channel_subscribers(redis)
+        async with (
+            open_stream(first_url, FEED) as on_first,
+            open_stream(second_url, FEED, accept=MULTIPART_ACCEPT) as on_second,
+        ):
+            async with asyncio.timeout(10):  # each replica subscribed its own connection
+                while await channel_subscribers(redis) < before + 2:  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
+
+            title = f"streamed across replicas {uuid.uuid4().hex[:6]}"
+            async with httpx.AsyncClient(base_url=second_url) as http:
+                token = await login(http)
+                response = await http.post(
+                    "/graphql",
+                    json={"query": CREATE, "variables": {"t": title}},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+            post_id = response.json()["data"]["createPost"]["id"]
+
+            for stream in (on_first, on_second):
+                message = await stream.receive(10)
+                assert message.kind == "next"
+                assert message.data["data"]["postPublished"] == {
+                    "id": post_id,
+                    "title": title,
+                    "author": {"name": "Ada"},
+                }
     finally:
         await redis.aclose()

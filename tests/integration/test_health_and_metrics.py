@@ -230,6 +230,34 @@ async def test_a_request_that_is_not_graphql_logs_no_operation_name(
     assert record.__dict__["operationName"] is None
 
 
+async def test_a_stream_is_logged_when_it_ends_and_marked_as_a_stream(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="agora.access")
+
+    response = await graphql(
+        client, PROBE_QUERY, operation_name="Probe", headers={"Accept": "text/event-stream"}
+    )
+
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.text.endswith("event: complete\ndata:\n\n")
+    [record] = access_records(caplog)
+    assert record.__dict__["stream"] is True
+    assert record.__dict__["operationName"] == "Probe"
+    assert record.__dict__["status"] == 200
+
+
+async def test_a_plain_request_is_not_marked_as_a_stream(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="agora.access")
+
+    await graphql(client, PROBE_QUERY, operation_name="Probe")
+
+    [record] = access_records(caplog)
+    assert "stream" not in record.__dict__
+
+
 def make_record(message: str, exc_info: Any = None) -> logging.LogRecord:
     return logging.LogRecord(
         name="agora.test",
