@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ExperimentalIncrementalExecutionResults, GraphQLError
 from strawberry.extensions import DisableIntrospection
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.scalars import JSON
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -17,6 +18,7 @@ from resolvers.prefetch import index_relations, read_prefetched_first
 from schema.errors import ErrorCodeEnum, log_unexpected_errors
 from schema.execution import ModelAwareExecutionContext, StockExecutionContext
 from schema.extensions import CostLimiter, DocumentLimits, OperationObserver
+from schema.incremental import IncrementalDeliveryGate
 from schema.input_rules import InputRules
 from schema.limits import DocumentLimitSettings
 from schema.roots import MUTATION_TYPES, QUERY_TYPES, SUBSCRIPTION_TYPES
@@ -42,6 +44,30 @@ class AgoraSchema(strawberry.Schema):
     ) -> None:
         log_unexpected_errors(
             errors, execution_context.operation_name if execution_context else None
+        )
+
+    async def _handle_execution_result(
+        self,
+        context: ExecutionContext,
+        result: Any,
+        extensions_runner: SchemaExtensionsRunner,
+        *,
+        skip_process_errors: bool = False,
+    ) -> Any:
+        """Strawberry's, and for ``@defer``/``@stream`` what Strawberry 0.341 leaves out
+        there: the initial payload's errors logged and its ``extensions`` (``cost``) filled
+        in by the schema extensions, as for any other result."""
+        if isinstance(result, ExperimentalIncrementalExecutionResults):
+            initial = result.initial_result
+            if initial.errors:
+                self.process_errors(initial.errors, context)
+            initial.extensions = {
+                **(initial.extensions or {}),
+                **await extensions_runner.get_extensions_results(context),
+            }
+            return result
+        return await super()._handle_execution_result(
+            context, result, extensions_runner, skip_process_errors=skip_process_errors
         )
 
 
@@ -71,6 +97,7 @@ def build_schema(settings: Settings) -> AgoraSchema:
     extensions += [
         CappedValidation,
         InputRules,
+        IncrementalDeliveryGate,
         CostLimiter.factory(settings.query_max_cost, policy),
     ]
     return AgoraSchema(
@@ -89,6 +116,9 @@ def build_schema(settings: Settings) -> AgoraSchema:
             disable_field_suggestions=settings.is_production,
             scalar_map=SCALAR_MAP,
             batching_config={"max_operations": STRAWBERRY_BATCH_CEILING},
+            # @defer and @stream (graphql-core 3.3's incremental executor); the HTTP view
+            # streams them as multipart/mixed (server/incremental/).
+            enable_experimental_incremental_execution=True,
         ),
     )
 

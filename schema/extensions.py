@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from graphql import (
     DocumentNode,
     ExecutionResult,
+    ExperimentalIncrementalExecutionResults,
     FragmentDefinitionNode,
     GraphQLError,
     get_operation_ast,
@@ -74,6 +75,10 @@ class OperationObserver(SchemaExtension):
             except Exception:  # noqa: BLE001 - unparsable documents have no type
                 operation_type = "unknown"
             result = ctx.result
+            if isinstance(result, ExperimentalIncrementalExecutionResults):
+                # @defer/@stream: the outcome of the initial payload (the rest is streamed
+                # after the operation's extensions have finished).
+                result = result.initial_result
             if (
                 refused
                 or isinstance(result, PreExecutionError)

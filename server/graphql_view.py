@@ -2,7 +2,9 @@
 
 What it adds: content negotiation with the GraphQL-over-HTTP status codes, the CSRF guard,
 405 for mutations over GET, a cap on batched operations, one error format (codes and
-request id) for refusals made before execution, orjson, and GraphiQL under its own CSP.
+request id) for refusals made before execution, orjson, ``@defer``/``@stream`` answered as
+``multipart/mixed`` in the format the client reads (``server/incremental/``), and GraphiQL
+under its own CSP.
 """
 
 from __future__ import annotations
@@ -12,15 +14,16 @@ import base64
 import dataclasses
 import hashlib
 import re
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import GraphQLError
+from graphql import ExperimentalIncrementalExecutionResults, GraphQLError
 from starlette.datastructures import QueryParams as StarletteQueryParams
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -36,12 +39,22 @@ from strawberry.types.unset import UNSET, UnsetType
 from core.request_context import current_request_id, user_id_var
 from loaders import Loaders
 from schema import AgoraSchema, document_limits
-from schema.errors import app_error, format_error, http_status, refusal_of
+from schema.errors import app_error, format_error, http_status, log_unexpected_errors, refusal_of
 from server.container import Container
 from server.graphql_request import graphql_requests, query_string_parameters
 from server.http_streams import open_stream, requested_transport
+from server.incremental.accept import IncrementalFormat, incremental_format
+from server.incremental.multipart import multipart_body
+from server.incremental.payloads import payloads_for
 from server.multipart import UploadLimits, operations_with_files, upload_request_adapter
-from server.negotiation import MODERN, ResponseFormat, body_type, check_post_body, negotiate
+from server.negotiation import (
+    MODERN,
+    UNSPECIFIED,
+    ResponseFormat,
+    body_type,
+    check_post_body,
+    negotiate,
+)
 from server.persisted_queries import PersistedDocuments
 from server.responses import error_response
 from server.websocket import (
@@ -63,11 +76,11 @@ from services.errors import (
     UnsupportedMediaType,
 )
 from services.unavailable import outage_as_service_unavailable
-from vocabulary.context import Context
+from vocabulary.context import Context, IncrementalDelivery
 
 # Statuses kept even for legacy application/json clients: they are HTTP-level refusals,
 # not GraphQL request errors (which the spec answers with 200 under application/json).
-HTTP_LEVEL_STATUSES = frozenset({401, 413, 415, 429, 503})
+HTTP_LEVEL_STATUSES = frozenset({401, 406, 413, 415, 429, 503})
 # Answers whose Retry-After header is kept: clients and proxies back off on these.
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 
@@ -140,6 +153,15 @@ def _http_exception_error(exc: HTTPException) -> AppError:
     return BadUserInput(exc.reason)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class IncrementalResult:
+    """An operation answered with ``@defer``/``@stream``, to be streamed."""
+
+    results: ExperimentalIncrementalExecutionResults
+    format: IncrementalFormat
+    operation_name: str | None
+
+
 class SubResponse(Response):
     """Strawberry's sub-response (the status and headers set during the request), with the
     response format negotiated for it."""
@@ -149,6 +171,7 @@ class SubResponse(Response):
         self.status_code = None  # type: ignore[assignment]  # None: not set by anyone yet
         del self.headers["content-length"]
         self.response_format = response_format
+        self.incremental: IncrementalResult | None = None
 
 
 def _is_request_error(result: ExecutionResult) -> bool:
@@ -200,7 +223,12 @@ class GraphQLView(GraphQL[Context, None]):
             return
         request = Request(scope, receive)
         accept = request.headers.get("accept")
+        request.state.incremental_format = incremental_format(accept)
         response_format = negotiate(accept)
+        if response_format is None and request.state.incremental_format is not None:
+            # Only multipart/mixed named: an answer that is not streamed is plain JSON, as
+            # Apollo Server answers it.
+            response_format = UNSPECIFIED
         request.state.response_format = response_format or MODERN
         transport = requested_transport(accept)
         try:
@@ -255,6 +283,12 @@ class GraphQLView(GraphQL[Context, None]):
             client_key=f"ip:{client.host if client else 'unknown'}",
             loaders=Loaders(self.container.cache),
         )
+        if not self.is_websocket_request(request):
+            context.incremental_delivery = (
+                IncrementalDelivery.ACCEPTED
+                if getattr(request.state, "incremental_format", None) is not None
+                else IncrementalDelivery.NOT_ACCEPTED
+            )
         authorization = request.headers.get("authorization")
         if authorization is not None and not self.is_websocket_request(request):
             # A present but bad token is refused (401), never treated as anonymous.
@@ -371,6 +405,8 @@ class GraphQLView(GraphQL[Context, None]):
             return await self.execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
             )
+        # One response carries a batch: no operation of it may stream (@defer, @stream).
+        context.incremental_delivery = IncrementalDelivery.IN_BATCH
         # An operation of a batch that is refused before it runs answers its own error: the
         # others run (and a mutation among them is not reported as failed when it was done).
         return list(
@@ -444,6 +480,13 @@ class GraphQLView(GraphQL[Context, None]):
         # Anything but a refused ExecutionResult ran (incremental results included).
         refused = isinstance(result, ExecutionResult) and _is_request_error(result)
         await self.persisted.remember(persisted, ran=not refused)
+        if isinstance(result, ExperimentalIncrementalExecutionResults):
+            # Strawberry's ``run`` hands it to ``create_streaming_response``, which streams it.
+            assert isinstance(sub_response, SubResponse)
+            assert request.state.incremental_format is not None, "the schema refuses it"
+            sub_response.incremental = IncrementalResult(
+                result, request.state.incremental_format, request_data.operation_name
+            )
         return result
 
     async def process_result(
@@ -506,6 +549,51 @@ class GraphQLView(GraphQL[Context, None]):
                 response.headers.append(name, value)
         if sub_response.background:
             response.background = sub_response.background
+        return response
+
+    async def create_streaming_response(
+        self,
+        request: Request | WebSocket,
+        stream: Callable[[], AsyncIterator[str]],
+        sub_response: Response,
+        headers: Mapping[str, str],
+    ) -> Response:
+        incremental = getattr(sub_response, "incremental", None)
+        if incremental is None:
+            return await super().create_streaming_response(request, stream, sub_response, headers)
+        # Strawberry's own stream of it (``stream``, never started) is not used: ours has the
+        # error contract and the format the client asked for.
+        return self.incremental_response(request, incremental, sub_response)
+
+    def incremental_response(
+        self, request: Request | WebSocket, incremental: IncrementalResult, sub_response: Response
+    ) -> Response:
+        request_id = getattr(request.state, "request_id", None) or current_request_id()
+        mask = self.settings.is_production
+
+        def format_errors(errors: Sequence[GraphQLError]) -> list[dict[str, Any]]:
+            return [format_error(error, mask=mask, request_id=request_id) for error in errors]
+
+        def log_errors(errors: list[GraphQLError]) -> None:
+            log_unexpected_errors(errors, incremental.operation_name)
+
+        def failure(exc: Exception) -> dict[str, Any]:
+            return format_error(
+                GraphQLError(str(exc), original_error=exc), mask=mask, request_id=request_id
+            )
+
+        initial = incremental.results.initial_result
+        body = multipart_body(
+            incremental.results,
+            payloads_for(incremental.format, format_errors),
+            {**(initial.extensions or {}), "requestId": request_id},
+            log_errors,
+            failure,
+        )
+        response = StreamingResponse(body, media_type=incremental.format.content_type)
+        for name, value in sub_response.headers.items():
+            if name not in ("content-type", "content-length", "retry-after"):
+                response.headers.append(name, value)
         return response
 
     def encode_json(self, data: object) -> str:

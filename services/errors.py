@@ -140,6 +140,13 @@ class BadUserInput(AppError):
     default_message = "Invalid argument"
 
 
+class NotAcceptable(BadUserInput):
+    """The client cannot read the response the operation needs (``@defer`` without
+    ``Accept: multipart/mixed``)."""
+
+    http_status = 406
+
+
 class ValidationFailed(AppError):
     code = ErrorCode.VALIDATION_ERROR
     default_message = "Input validation failed"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -24,6 +25,15 @@ if TYPE_CHECKING:
     from services.rate_limit import BucketStore
     from services.storage import Storage
     from services.tokens import AccessClaims
+
+
+class IncrementalDelivery(enum.Enum):
+    """Whether the transport of an operation can deliver ``@defer``/``@stream``."""
+
+    ACCEPTED = "accepted"  # HTTP, Accept names multipart/mixed
+    NOT_ACCEPTED = "not accepted"  # HTTP, Accept without multipart/mixed
+    IN_BATCH = "in a batch"  # HTTP, one of several operations of a batched request
+    NOT_HTTP = "not over HTTP"  # websockets (and anything else)
 
 
 class Services(AccountDependencies, Delivery, Protocol):
@@ -54,6 +64,8 @@ class Context:
     claims: AccessClaims | None = None
     loaders: Loaders = field(default_factory=Loaders)
     connection_params: dict[str, Any] | None = None
+    # Set by the HTTP view; @defer/@stream are refused unless ACCEPTED.
+    incremental_delivery: IncrementalDelivery = IncrementalDelivery.NOT_HTTP
 
     @property
     def settings(self) -> Settings:

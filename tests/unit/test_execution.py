@@ -13,6 +13,7 @@ import pytest
 import strawberry
 from graphql.execution.executor import Executor
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from schema.execution import (
@@ -133,6 +134,48 @@ def test_plain_objects_answer_and_fail_exactly_as_graphql_core_does(query: str):
     assert [(e.message, e.path) for e in ours.errors or []] == [
         (e.message, e.path) for e in reference.errors or []
     ]
+
+
+def run_incrementally(query: str, context_class: Any) -> list[Any]:
+    """Every payload of ``query`` under @defer/@stream, formatted."""
+    schema = strawberry.Schema(
+        query=Query,
+        execution_context_class=context_class,
+        config=StrawberryConfig(enable_experimental_incremental_execution=True),
+    )
+
+    async def payloads() -> list[Any]:
+        result: Any = await schema.execute(query)
+        if not hasattr(result, "initial_result"):
+            return [result.data, [(e.message, e.path) for e in result.errors or []]]
+        found = [result.initial_result.formatted]
+        found += [payload.formatted async for payload in result.subsequent_results]
+        return found
+
+    return asyncio.run(payloads())
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ circle { name ... @defer { friend { name motto } } } }",
+        '{ circle { name ... @defer(label: "p") { partner { name motto } } } }',
+        "{ circle { friend { name ... @defer { friend { name later } } } } }",
+        "{ circle { friend { name } ... @defer { friend { nickname mood } } } }",
+        "{ circle { partner { ... @defer { partner { name } } } } }",
+        "{ people @stream(initialCount: 1) { name partner { name } } }",
+        "{ circle @stream { name ... @defer { later friend { later } } } }",
+        "{ people { name } ... @defer { circle { partner { motto } } } }",
+    ],
+)
+def test_deferred_and_streamed_selections_answer_exactly_as_graphql_core_does(query: str):
+    """The shortcuts hand a selection with @defer (and what a deferred or streamed part
+    executes) to graphql-core's own path: every payload is the reference executor's."""
+    ours = run_incrementally(query, ModelAwareExecutionContext)
+    reference = run_incrementally(query, StrawberryGraphQLCoreExecutionContext)
+
+    assert len(ours) > 1
+    assert ours == reference
 
 
 def test_plain_leaves_answer_what_the_objects_hold():
