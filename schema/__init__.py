@@ -16,7 +16,12 @@ import resolvers.relations  # noqa: F401  (registers what `prefetch` loads)
 from resolvers.prefetch import read_prefetched_first
 from schema.errors import ErrorCodeEnum, log_unexpected_errors
 from schema.execution import ModelAwareExecutionContext, StockExecutionContext
-from schema.extensions import CostLimiter, DocumentLimits, OperationObserver
+from schema.extensions import (
+    CachePolicyObserver,
+    CostLimiter,
+    DocumentLimits,
+    OperationObserver,
+)
 from schema.input_rules import InputRules
 from schema.limits import DocumentLimitSettings
 from schema.roots import MUTATION_TYPES, QUERY_TYPES, SUBSCRIPTION_TYPES
@@ -68,6 +73,7 @@ def build_schema(settings: Settings) -> AgoraSchema:
         CappedValidation,
         InputRules,
         CostLimiter.factory(settings.query_max_cost, policy),
+        CachePolicyObserver,
     ]
     return AgoraSchema(
         query=merge_types("Query", tuple(QUERY_TYPES)),

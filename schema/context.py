@@ -12,6 +12,7 @@ from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
 from loaders import Loaders
+from schema.cache_control import CachePolicy
 from services.errors import Unauthenticated
 from services.sessions import ClientInfo
 
@@ -35,6 +36,9 @@ class Context:
     claims: AccessClaims | None = None
     loaders: Loaders = field(default_factory=Loaders)
     connection_params: dict[str, Any] | None = None
+    # The cache policy of the last executed operation's response (CachePolicyObserver); None
+    # until one ran.
+    cache_policy: CachePolicy | None = None
 
     @property
     def settings(self) -> Settings:

@@ -15,6 +15,7 @@ from strawberry.scalars import JSON
 
 from models.files import FilePurpose
 from resolvers import files as file_resolvers
+from schema.cache_control import VIEWER_ONLY
 from schema.context import Info
 from schema.cost import cost
 from schema.enums import Permission
@@ -27,7 +28,10 @@ from services.files import MAX_PRODUCT_IMAGES
 
 @strawberry.type
 class FileQuery:
-    @strawberry.field(description="A file: its owner or an ADMIN; null for everyone else.")
+    @strawberry.field(
+        description="A file: its owner or an ADMIN; null for everyone else.",
+        directives=[VIEWER_ONLY],
+    )
     async def file(self, info: Info, id: strawberry.ID) -> File | None:
         return await file_resolvers.resolve_file(info, id)  # type: ignore[return-value]
 

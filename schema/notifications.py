@@ -7,6 +7,7 @@ from strawberry import UNSET
 
 from resolvers import notifications
 from schema.arguments import page_args
+from schema.cache_control import NEVER_CACHED
 from schema.connections import Connection
 from schema.context import Info
 from schema.cost import cost
@@ -19,6 +20,7 @@ class NotificationQuery:
     @strawberry.field(
         description="Your notifications, newest first; `unreadOnly` keeps the unread ones.",
         extensions=authenticated(),
+        directives=[NEVER_CACHED],
     )
     async def notifications(
         self,
@@ -38,7 +40,7 @@ class NotificationQuery:
     @strawberry.field(
         description="How many of your notifications are unread (a COUNT).",
         extensions=authenticated(),
-        directives=[cost(1)],
+        directives=[cost(1), NEVER_CACHED],
     )
     async def unread_notification_count(self, info: Info) -> int:
         return await notifications.resolve_unread_count(info)

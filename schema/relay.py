@@ -7,6 +7,7 @@ import binascii
 
 import strawberry
 
+from schema.cache_control import INHERIT_MAX_AGE
 from services.errors import BadUserInput, echo
 from services.global_ids import global_id
 from services.input_bounds import BIGINT_MAX
@@ -17,7 +18,10 @@ class Node:
     id: strawberry.ID
 
 
-@strawberry.type(description="Where a page of a connection sits in the whole list.")
+@strawberry.type(
+    description="Where a page of a connection sits in the whole list.",
+    directives=[INHERIT_MAX_AGE],
+)
 class PageInfo:
     has_next_page: bool
     has_previous_page: bool

@@ -11,7 +11,6 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
@@ -25,6 +24,7 @@ from server.graphql_view import GRAPHIQL_ASSETS_PATH, GraphQLView
 from server.logging import configure_logging
 from server.middleware.access_log import AccessLogMiddleware
 from server.middleware.body_limit import BodyLimitMiddleware
+from server.middleware.compression import CompressionMiddleware
 from server.middleware.request_id import RequestIdMiddleware
 from server.middleware.security_headers import SecurityHeadersMiddleware
 from server.settings import Settings, get_settings
@@ -117,7 +117,7 @@ def create_app(
             allow_credentials=True,
             max_age=600,
         ),
-        Middleware(GZipMiddleware, minimum_size=1024),
+        Middleware(CompressionMiddleware, minimum_size=1024),
         Middleware(
             BodyLimitMiddleware,
             json_limit=settings.max_json_body_bytes,

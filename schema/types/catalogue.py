@@ -10,6 +10,7 @@ import strawberry
 
 from models.catalogue import Product as ProductModel
 from resolvers.prefetch import PREFETCHED
+from schema.cache_control import CATALOGUE_MAX_AGE, STOCK_MAX_AGE, cache_control
 from schema.context import Info
 from schema.cost import cost
 from schema.enums import ProductStatus
@@ -25,11 +26,15 @@ UserRef = Annotated["User", strawberry.lazy("schema.types.user")]
 FileRef = Annotated["File", strawberry.lazy("schema.types.files")]
 
 
-@strawberry.type(name="Product", description="A product of the catalogue.")
+@strawberry.type(
+    name="Product",
+    description="A product of the catalogue.",
+    directives=[cache_control(max_age=CATALOGUE_MAX_AGE)],
+)
 class Product(Node):
     name: str
     description: str
-    stock: int
+    stock: int = strawberry.field(directives=[cache_control(max_age=STOCK_MAX_AGE)])
     status: ProductStatus
     created_at: datetime
     updated_at: datetime

@@ -11,6 +11,7 @@ import strawberry
 from models.orders import Order as OrderModel
 from models.orders import OrderItem as OrderItemModel
 from resolvers.prefetch import PREFETCHED
+from schema.cache_control import NEVER_CACHED
 from schema.context import Info
 from schema.cost import cost
 from schema.enums import OrderStatus
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 UserRef = Annotated["User", strawberry.lazy("schema.types.user")]
 
 
-@strawberry.type(name="OrderItem", description="A line of an order.")
+@strawberry.type(name="OrderItem", description="A line of an order.", directives=[NEVER_CACHED])
 class OrderItem:
     quantity: int
 
@@ -41,7 +42,9 @@ class OrderItem:
         return to_decimal(root.unit_price_cents * root.quantity)
 
 
-@strawberry.type(name="Order", description="An order paid from the buyer's wallet.")
+@strawberry.type(
+    name="Order", description="An order paid from the buyer's wallet.", directives=[NEVER_CACHED]
+)
 class Order(Node):
     status: OrderStatus
     created_at: datetime

@@ -13,6 +13,7 @@ from models.posts import Comment as CommentModel
 from models.posts import Post as PostModel
 from resolvers.prefetch import PREFETCHED
 from schema.arguments import page_args
+from schema.cache_control import FEED_MAX_AGE, cache_control
 from schema.connections import Connection
 from schema.context import Info
 from schema.cost import cost
@@ -25,7 +26,11 @@ if TYPE_CHECKING:
 UserRef = Annotated["User", strawberry.lazy("schema.types.user")]
 
 
-@strawberry.type(name="Post", description="A post of the community feed.")
+@strawberry.type(
+    name="Post",
+    description="A post of the community feed.",
+    directives=[cache_control(max_age=FEED_MAX_AGE)],
+)
 class Post(Node):
     title: str
     body: str = strawberry.field(description="Stored sanitised: no HTML tag or attribute.")
@@ -68,7 +73,11 @@ class Post(Node):
         return await comments_of(info, root, page_args(first, after, last, before))
 
 
-@strawberry.type(name="Comment", description="A comment on a post.")
+@strawberry.type(
+    name="Comment",
+    description="A comment on a post.",
+    directives=[cache_control(max_age=FEED_MAX_AGE)],
+)
 class Comment(Node):
     body: str
     created_at: datetime

@@ -12,6 +12,13 @@ from strawberry import UNSET
 from models.user import User as UserModel
 from resolvers.prefetch import PREFETCHED
 from schema.arguments import given, page_args
+from schema.cache_control import (
+    FEED_MAX_AGE,
+    NEVER_CACHED,
+    PROFILE_MAX_AGE,
+    VIEWER_ONLY,
+    cache_control,
+)
 from schema.connections import Connection
 from schema.context import Info
 from schema.cost import cost
@@ -33,7 +40,11 @@ def _is_self_or(info: Info, root: UserModel, permission: Permission) -> bool:
     return is_self_or(info.context.user, root.id, permission)
 
 
-@strawberry.type(name="User", description="A member of the marketplace.")
+@strawberry.type(
+    name="User",
+    description="A member of the marketplace.",
+    directives=[cache_control(max_age=PROFILE_MAX_AGE)],
+)
 class User(Node):
     name: str
     role: Role
@@ -49,12 +60,16 @@ class User(Node):
     def id(self, root: strawberry.Parent[UserModel]) -> strawberry.ID:  # type: ignore[override]
         return to_global_id("User", root.id)
 
-    @strawberry.field(description="The user themself or READ_USERS; null for everyone else.")
+    @strawberry.field(
+        description="The user themself or READ_USERS; null for everyone else.",
+        directives=[VIEWER_ONLY],
+    )
     def email(self, root: strawberry.Parent[UserModel], info: Info) -> str | None:
         return root.email if _is_self_or(info, root, Permission.READ_USERS) else None
 
     @strawberry.field(
-        description="What this user may do: for the user themself or READ_USERS; else empty."
+        description="What this user may do: for the user themself or READ_USERS; else empty.",
+        directives=[VIEWER_ONLY],
     )
     def permissions(self, root: strawberry.Parent[UserModel], info: Info) -> list[Permission]:
         if not _is_self_or(info, root, Permission.READ_USERS):
@@ -70,7 +85,10 @@ class User(Node):
         avatar_id = root.avatar_id
         return await info.context.loaders.files.by_id.load(avatar_id)  # type: ignore[return-value]
 
-    @strawberry.field(description="Wallet balance: for the user themself or an ADMIN; else null.")
+    @strawberry.field(
+        description="Wallet balance: for the user themself or an ADMIN; else null.",
+        directives=[NEVER_CACHED],
+    )
     def balance(self, root: strawberry.Parent[UserModel], info: Info) -> Decimal | None:
         # Only ADMIN holds MANAGE_ORDERS: who moves other users' money (refunds, payouts)
         # sees their balances.
@@ -89,6 +107,7 @@ class User(Node):
             "Posts by this user, newest first: published ones for everyone; every status for "
             "the user themself and MODERATE_POSTS."
         ),
+        directives=[cache_control(max_age=FEED_MAX_AGE)],
         metadata=PREFETCHED,
     )
     async def posts(
@@ -109,6 +128,7 @@ class User(Node):
     @strawberry.field(
         description="Orders of this user, newest first: for the user themself or MANAGE_ORDERS "
         "(empty for everyone else).",
+        directives=[NEVER_CACHED],
         metadata=PREFETCHED,
     )
     async def orders(

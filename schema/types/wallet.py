@@ -10,6 +10,7 @@ import strawberry
 
 from models.wallet import Transfer as TransferModel
 from resolvers.prefetch import PREFETCHED
+from schema.cache_control import NEVER_CACHED
 from schema.context import Info
 from schema.relay import Node, to_global_id
 from services.money import to_decimal
@@ -21,7 +22,11 @@ if TYPE_CHECKING:
 UserRef = Annotated["User", strawberry.lazy("schema.types.user")]
 
 
-@strawberry.type(name="Transfer", description="Money sent from one wallet to another.")
+@strawberry.type(
+    name="Transfer",
+    description="Money sent from one wallet to another.",
+    directives=[NEVER_CACHED],
+)
 class Transfer(Node):
     note: str | None
     created_at: datetime
@@ -51,7 +56,11 @@ class Transfer(Node):
         return to_decimal(root.amount_cents)
 
 
-@strawberry.type(name="CustomerStats", description="What a customer spent on completed orders.")
+@strawberry.type(
+    name="CustomerStats",
+    description="What a customer spent on completed orders.",
+    directives=[NEVER_CACHED],
+)
 class CustomerStats:
     @strawberry.field(metadata=PREFETCHED)
     async def user(self, root: strawberry.Parent[CustomerStatsRow], info: Info) -> UserRef:
