@@ -50,7 +50,7 @@ async def test_a_public_get_query_is_public_with_its_max_age_an_etag_and_vary(
     assert response.status_code == 200
     assert response.headers["cache-control"] == f"public, max-age={FEED_MAX_AGE}"
     assert response.headers["etag"].startswith('"')
-    assert VARY <= vary(response)
+    assert vary(response) >= VARY
     assert "cookie" not in vary(response)
 
 
@@ -95,7 +95,7 @@ async def test_if_none_match_with_the_etag_answers_304_without_a_body(
     assert response.content == b""
     assert response.headers["etag"] == etag
     assert response.headers["cache-control"] == f"public, max-age={FEED_MAX_AGE}"
-    assert VARY <= vary(response)
+    assert vary(response) >= VARY
 
 
 async def test_if_none_match_among_other_tags_or_weak_answers_304(
@@ -222,7 +222,8 @@ async def long_feed(db: None) -> None:
     """A feed whose answer is over the 1 KB the gzip middleware starts at."""
     author = await factories.create_user()
     for index in range(10):
-        await factories.create_post(author, title=f"A title long enough to pass the gzip threshold, number {index:03}")
+        title = f"A title long enough to pass the gzip threshold, number {index:03}"
+        await factories.create_post(author, title=title)
 
 
 async def test_a_gzip_encoded_body_has_its_own_etag(
