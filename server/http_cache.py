@@ -68,6 +68,8 @@ def with_cache_headers(
     headers = {"Cache-Control": cache_control_value, "Vary": VARY}
     matched = matched_tag(if_none_match, etag)
     if matched is not None:
-        return Response(status_code=304, headers={**headers, "ETag": matched})
+        not_modified = Response(status_code=304, headers={**headers, "ETag": matched})
+        not_modified.background = response.background
+        return not_modified
     response.headers.update({**headers, "ETag": etag})
     return response
