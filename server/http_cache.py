@@ -34,9 +34,14 @@ def is_cacheable(method: str, policy: CachePolicy | None) -> bool:
     return cache_control(method, policy) != NO_STORE
 
 
-def entity_tag(body: bytes) -> str:
-    """A strong ETag: equal for equal bodies only."""
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+def entity_tag(content_type: str, body: bytes) -> str:
+    """A strong ETag: equal for equal bodies of one media type only (the body of
+    ``application/json`` and of ``application/graphql-response+json`` are two representations
+    negotiated by Accept, so they get two tags)."""
+    digest = hashlib.sha256(content_type.encode())
+    digest.update(b"\n")
+    digest.update(body)
+    return '"' + digest.hexdigest()[:32] + '"'
 
 
 def gzip_variant(etag: str) -> str:
@@ -64,7 +69,7 @@ def with_cache_headers(
     response: Response, *, cache_control_value: str, if_none_match: str | None
 ) -> Response:
     """``response`` with the headers of a cacheable GET, or the 304 that replaces it."""
-    etag = entity_tag(bytes(response.body))
+    etag = entity_tag(response.headers.get("content-type", ""), bytes(response.body))
     headers = {"Cache-Control": cache_control_value, "Vary": VARY}
     matched = matched_tag(if_none_match, etag)
     if matched is not None:

@@ -86,6 +86,21 @@ async def test_a_cacheable_body_carries_no_request_id_nor_cost_budget(
     assert response.headers["x-request-id"]
 
 
+async def test_each_negotiated_media_type_has_its_own_etag(
+    client: httpx.AsyncClient, feed: None
+) -> None:
+    modern = await get(client, FEED, headers={"Accept": "application/graphql-response+json"})
+    legacy = await get(client, FEED, headers={"Accept": "application/json"})
+    assert modern.content == legacy.content
+    assert modern.headers["etag"] != legacy.headers["etag"]
+    crossed = await get(
+        client,
+        FEED,
+        headers={"Accept": "application/json", "If-None-Match": modern.headers["etag"]},
+    )
+    assert crossed.status_code == 200
+
+
 async def test_if_none_match_with_the_etag_answers_304_without_a_body(
     client: httpx.AsyncClient, feed: None
 ) -> None:
