@@ -17,7 +17,12 @@ from core.settings import Settings
 from resolvers.prefetch import index_relations, read_prefetched_first
 from schema.errors import ErrorCodeEnum, log_unexpected_errors
 from schema.execution import ModelAwareExecutionContext, StockExecutionContext
-from schema.extensions import CostLimiter, DocumentLimits, OperationObserver
+from schema.extensions import (
+    CachePolicyObserver,
+    CostLimiter,
+    DocumentLimits,
+    OperationObserver,
+)
 from schema.incremental import IncrementalDeliveryGate
 from schema.input_rules import InputRules
 from schema.limits import DocumentLimitSettings
@@ -99,6 +104,7 @@ def build_schema(settings: Settings) -> AgoraSchema:
         InputRules,
         IncrementalDeliveryGate,
         CostLimiter.factory(settings.query_max_cost, policy),
+        CachePolicyObserver,
     ]
     return AgoraSchema(
         query=merge_types("Query", tuple(QUERY_TYPES)),

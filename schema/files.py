@@ -20,6 +20,7 @@ from schema.types.catalogue import Product
 from schema.types.files import CreateUploadUrlInput, File, PresignedUpload
 from schema.types.user import User
 from services.files import MAX_PRODUCT_IMAGES
+from vocabulary.cache_hints import VIEWER_ONLY
 from vocabulary.context import Info
 from vocabulary.directives import cost
 from vocabulary.enums import Permission
@@ -27,7 +28,10 @@ from vocabulary.enums import Permission
 
 @strawberry.type
 class FileQuery:
-    @strawberry.field(description="A file: its owner or an ADMIN; null for everyone else.")
+    @strawberry.field(
+        description="A file: its owner or an ADMIN; null for everyone else.",
+        directives=[VIEWER_ONLY],
+    )
     async def file(self, info: Info, id: strawberry.ID) -> File | None:
         return await file_resolvers.resolve_file(info, id)  # type: ignore[return-value]
 

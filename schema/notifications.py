@@ -9,6 +9,7 @@ from resolvers import notifications
 from schema.permissions import authenticated
 from schema.types.notifications import DevicePlatform, Notification
 from vocabulary.arguments import page_args
+from vocabulary.cache_hints import NEVER_CACHED
 from vocabulary.connections import Connection
 from vocabulary.context import Info
 from vocabulary.directives import cost
@@ -19,6 +20,7 @@ class NotificationQuery:
     @strawberry.field(
         description="Your notifications, newest first; `unreadOnly` keeps the unread ones.",
         extensions=authenticated(),
+        directives=[NEVER_CACHED],
     )
     async def notifications(
         self,
@@ -38,7 +40,7 @@ class NotificationQuery:
     @strawberry.field(
         description="How many of your notifications are unread (a COUNT).",
         extensions=authenticated(),
-        directives=[cost(1)],
+        directives=[cost(1), NEVER_CACHED],
     )
     async def unread_notification_count(self, info: Info) -> int:
         return await notifications.resolve_unread_count(info)

@@ -17,6 +17,13 @@ from schema.types.posts import Post
 from schema.types.user import User
 from schema.types.wallet import CustomerStats, Transfer
 from vocabulary.arguments import given, page_args
+from vocabulary.cache_hints import (
+    CATALOGUE_MAX_AGE,
+    FEED_MAX_AGE,
+    NEVER_CACHED,
+    VIEWER_ONLY,
+    cache_control,
+)
 from vocabulary.connections import Connection
 from vocabulary.context import Info
 from vocabulary.enums import (
@@ -32,11 +39,18 @@ from vocabulary.relay import Node
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Any object by its global ID; null when it does not exist.")
+    # Its answer is as old as the freshest kind of node; a fragment on a type (`... on Order`)
+    # brings that type's own hint (schema.cache_control).
+    @strawberry.field(
+        description="Any object by its global ID; null when it does not exist.",
+        directives=[cache_control(max_age=FEED_MAX_AGE)],
+    )
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="The authenticated caller; null when anonymous.")
+    @strawberry.field(
+        description="The authenticated caller; null when anonymous.", directives=[VIEWER_ONLY]
+    )
     async def me(self, info: Info) -> User | None:
         return await user_resolvers.resolve_me(info)  # type: ignore[return-value]
 
@@ -47,6 +61,7 @@ class Query:
     @strawberry.field(
         description="Users, filtered and ordered (READ_USERS).",
         extensions=requires(HasPermission(Permission.READ_USERS)),
+        directives=[NEVER_CACHED],
     )
     async def users(
         self,
@@ -75,7 +90,8 @@ class Query:
         description=(
             "Posts: PUBLISHED unless `filter.status` asks for another status (drafts and "
             "archived posts are visible to their author and MODERATE_POSTS)."
-        )
+        ),
+        directives=[cache_control(max_age=FEED_MAX_AGE)],
     )
     async def posts(
         self,
@@ -100,7 +116,10 @@ class Query:
     async def product(self, info: Info, id: strawberry.ID) -> Product | None:
         return await catalogue.resolve_product(info, id)  # type: ignore[return-value]
 
-    @strawberry.field(description="Products: ACTIVE unless `filter.status` asks for ARCHIVED.")
+    @strawberry.field(
+        description="Products: ACTIVE unless `filter.status` asks for ARCHIVED.",
+        directives=[cache_control(max_age=CATALOGUE_MAX_AGE)],
+    )
     async def products(
         self,
         info: Info,
@@ -123,6 +142,7 @@ class Query:
     @strawberry.field(
         description="An order: its buyer or MANAGE_ORDERS; null otherwise.",
         extensions=authenticated(),
+        directives=[NEVER_CACHED],
     )
     async def order(self, info: Info, id: strawberry.ID) -> Order | None:
         return await orders.resolve_order(info, id)  # type: ignore[return-value]
@@ -130,6 +150,7 @@ class Query:
     @strawberry.field(
         description="Your orders, newest first; every order (filterable) with MANAGE_ORDERS.",
         extensions=authenticated(),
+        directives=[NEVER_CACHED],
     )
     async def orders(
         self,
@@ -145,7 +166,9 @@ class Query:
         )
 
     @strawberry.field(
-        description="Transfers you sent or received, newest first.", extensions=authenticated()
+        description="Transfers you sent or received, newest first.",
+        extensions=authenticated(),
+        directives=[NEVER_CACHED],
     )
     async def transfers(
         self,
@@ -162,6 +185,7 @@ class Query:
             "Customers by money spent on COMPLETED orders (READ_STATS); one SQL aggregate."
         ),
         extensions=requires(HasPermission(Permission.READ_STATS)),
+        directives=[NEVER_CACHED],
     )
     async def top_customers(
         self, info: Info, limit: int | None = 10, since: datetime | None = UNSET

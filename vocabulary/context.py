@@ -17,6 +17,7 @@ from services.accounts import AccountDependencies
 from services.errors import Unauthenticated
 from services.notifications import Delivery
 from services.sessions import ClientInfo
+from vocabulary.cache_hints import CachePolicy
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -66,6 +67,9 @@ class Context:
     connection_params: dict[str, Any] | None = None
     # Set by the HTTP view; @defer/@stream are refused unless ACCEPTED.
     incremental_delivery: IncrementalDelivery = IncrementalDelivery.NOT_HTTP
+    # The cache policy of the last executed operation's response (CachePolicyObserver); None
+    # until one ran.
+    cache_policy: CachePolicy | None = None
 
     @property
     def settings(self) -> Settings:

@@ -13,6 +13,7 @@ from resolvers.prefetch import prefetched, to_many, to_one
 from resolvers.relations import product_images, users_by_id
 from services.files import MAX_PRODUCT_IMAGES
 from services.money import to_decimal
+from vocabulary.cache_hints import CATALOGUE_MAX_AGE, STOCK_MAX_AGE, cache_control
 from vocabulary.context import Info
 from vocabulary.directives import cost
 from vocabulary.enums import ProductStatus
@@ -26,11 +27,15 @@ UserRef = Annotated["User", strawberry.lazy("schema.types.user")]
 FileRef = Annotated["File", strawberry.lazy("schema.types.files")]
 
 
-@strawberry.type(name="Product", description="A product of the catalogue.")
+@strawberry.type(
+    name="Product",
+    description="A product of the catalogue.",
+    directives=[cache_control(max_age=CATALOGUE_MAX_AGE)],
+)
 class Product(Node):
     name: str
     description: str
-    stock: int
+    stock: int = strawberry.field(directives=[cache_control(max_age=STOCK_MAX_AGE)])
     status: ProductStatus
     created_at: datetime
     updated_at: datetime

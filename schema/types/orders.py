@@ -14,6 +14,7 @@ from resolvers.prefetch import prefetched, to_many, to_one
 from resolvers.relations import order_items, products_by_id, users_by_id
 from schema.types.catalogue import Product
 from services.money import to_decimal
+from vocabulary.cache_hints import NEVER_CACHED
 from vocabulary.context import Info
 from vocabulary.directives import cost
 from vocabulary.enums import OrderStatus
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 UserRef = Annotated["User", strawberry.lazy("schema.types.user")]
 
 
-@strawberry.type(name="OrderItem", description="A line of an order.")
+@strawberry.type(name="OrderItem", description="A line of an order.", directives=[NEVER_CACHED])
 class OrderItem:
     quantity: int
 
@@ -42,7 +43,9 @@ class OrderItem:
         return to_decimal(root.unit_price_cents * root.quantity)
 
 
-@strawberry.type(name="Order", description="An order paid from the buyer's wallet.")
+@strawberry.type(
+    name="Order", description="An order paid from the buyer's wallet.", directives=[NEVER_CACHED]
+)
 class Order(Node):
     status: OrderStatus
     created_at: datetime

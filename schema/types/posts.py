@@ -15,6 +15,7 @@ from resolvers.posts import comments_of
 from resolvers.prefetch import per_item, prefetched, to_connection, to_one
 from resolvers.relations import comment_counts, comments_pages, posts_by_id, users_by_id
 from vocabulary.arguments import page_args
+from vocabulary.cache_hints import FEED_MAX_AGE, cache_control
 from vocabulary.connections import Connection
 from vocabulary.context import Info
 from vocabulary.directives import cost
@@ -27,7 +28,11 @@ if TYPE_CHECKING:
 UserRef = Annotated["User", strawberry.lazy("schema.types.user")]
 
 
-@strawberry.type(name="Post", description="A post of the community feed.")
+@strawberry.type(
+    name="Post",
+    description="A post of the community feed.",
+    directives=[cache_control(max_age=FEED_MAX_AGE)],
+)
 class Post(Node):
     title: str
     body: str = strawberry.field(description="Stored sanitised: no HTML tag or attribute.")
@@ -70,7 +75,11 @@ class Post(Node):
         return await comments_of(info, root, page_args(first, after, last, before))
 
 
-@strawberry.type(name="Comment", description="A comment on a post.")
+@strawberry.type(
+    name="Comment",
+    description="A comment on a post.",
+    directives=[cache_control(max_age=FEED_MAX_AGE)],
+)
 class Comment(Node):
     body: str
     created_at: datetime

@@ -21,6 +21,13 @@ from resolvers.relations import (
 )
 from services.permissions import is_self_or, sorted_permissions
 from vocabulary.arguments import given, page_args
+from vocabulary.cache_hints import (
+    FEED_MAX_AGE,
+    NEVER_CACHED,
+    PROFILE_MAX_AGE,
+    VIEWER_ONLY,
+    cache_control,
+)
 from vocabulary.connections import Connection
 from vocabulary.context import Info
 from vocabulary.directives import cost
@@ -41,7 +48,11 @@ def _is_self_or(info: Info, root: UserModel, permission: Permission) -> bool:
     return is_self_or(info.context.user, root.id, permission)
 
 
-@strawberry.type(name="User", description="A member of the marketplace.")
+@strawberry.type(
+    name="User",
+    description="A member of the marketplace.",
+    directives=[cache_control(max_age=PROFILE_MAX_AGE)],
+)
 class User(Node):
     name: str
     role: Role
@@ -57,12 +68,16 @@ class User(Node):
     def id(self, root: strawberry.Parent[UserModel]) -> strawberry.ID:  # type: ignore[override]
         return to_global_id("User", root.id)
 
-    @strawberry.field(description="The user themself or READ_USERS; null for everyone else.")
+    @strawberry.field(
+        description="The user themself or READ_USERS; null for everyone else.",
+        directives=[VIEWER_ONLY],
+    )
     def email(self, root: strawberry.Parent[UserModel], info: Info) -> str | None:
         return root.email if _is_self_or(info, root, Permission.READ_USERS) else None
 
     @strawberry.field(
-        description="What this user may do: for the user themself or READ_USERS; else empty."
+        description="What this user may do: for the user themself or READ_USERS; else empty.",
+        directives=[VIEWER_ONLY],
     )
     def permissions(self, root: strawberry.Parent[UserModel], info: Info) -> list[Permission]:
         if not _is_self_or(info, root, Permission.READ_USERS):
@@ -79,7 +94,10 @@ class User(Node):
         avatar_id = root.avatar_id
         return await info.context.loaders.files.by_id.load(avatar_id)  # type: ignore[return-value]
 
-    @strawberry.field(description="Wallet balance: for the user themself or an ADMIN; else null.")
+    @strawberry.field(
+        description="Wallet balance: for the user themself or an ADMIN; else null.",
+        directives=[NEVER_CACHED],
+    )
     def balance(self, root: strawberry.Parent[UserModel], info: Info) -> Decimal | None:
         # Only ADMIN holds MANAGE_ORDERS: who moves other users' money (refunds, payouts)
         # sees their balances.
@@ -101,6 +119,7 @@ class User(Node):
             "the user themself and MODERATE_POSTS."
         ),
         metadata=prefetched(to_connection(user_posts_pages)),
+        directives=[cache_control(max_age=FEED_MAX_AGE)],
     )
     async def posts(
         self,
@@ -119,6 +138,7 @@ class User(Node):
         description="Orders of this user, newest first: for the user themself or MANAGE_ORDERS "
         "(empty for everyone else).",
         metadata=prefetched(to_connection(user_orders_pages)),
+        directives=[NEVER_CACHED],
     )
     async def orders(
         self,

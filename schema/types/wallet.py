@@ -13,6 +13,7 @@ from resolvers.prefetch import prefetched, to_one
 from resolvers.relations import users_by_id
 from services.money import to_decimal
 from services.stats import CustomerStats as CustomerStatsRow
+from vocabulary.cache_hints import NEVER_CACHED
 from vocabulary.context import Info
 from vocabulary.relay import Node, to_global_id
 
@@ -22,7 +23,11 @@ if TYPE_CHECKING:
 UserRef = Annotated["User", strawberry.lazy("schema.types.user")]
 
 
-@strawberry.type(name="Transfer", description="Money sent from one wallet to another.")
+@strawberry.type(
+    name="Transfer",
+    description="Money sent from one wallet to another.",
+    directives=[NEVER_CACHED],
+)
 class Transfer(Node):
     note: str | None
     created_at: datetime
@@ -52,7 +57,11 @@ class Transfer(Node):
         return to_decimal(root.amount_cents)
 
 
-@strawberry.type(name="CustomerStats", description="What a customer spent on completed orders.")
+@strawberry.type(
+    name="CustomerStats",
+    description="What a customer spent on completed orders.",
+    directives=[NEVER_CACHED],
+)
 class CustomerStats:
     @strawberry.field(metadata=prefetched(to_one("user_id", users_by_id)))
     async def user(self, root: strawberry.Parent[CustomerStatsRow], info: Info) -> UserRef:
