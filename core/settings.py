@@ -14,6 +14,23 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 MIN_SECRET_BYTES = 32
 DEV_JWT_SECRET = "development-only-jwt-secret-do-not-use-in-production"  # noqa: S105
 DEV_REFRESH_SECRET = "development-only-refresh-secret-do-not-use-in-prod"  # noqa: S105
+# RFC 9110 token characters.
+HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+DEFAULT_CORS_ALLOWED_HEADERS = (
+    "Authorization",
+    "Content-Type",
+    "Accept",
+    "X-Request-ID",
+    # Apollo's CSRF-prevention headers and its client awareness (Apollo Client, iOS, Kotlin).
+    "Apollo-Require-Preflight",
+    "X-Apollo-Operation-Name",
+    "Apollographql-Client-Name",
+    "Apollographql-Client-Version",
+    # W3C trace context and baggage (OpenTelemetry instrumented browsers).
+    "Traceparent",
+    "Tracestate",
+    "Baggage",
+)
 
 
 class ConfigurationError(Exception):
@@ -77,6 +94,10 @@ class Settings(BaseSettings):
     query_max_directives: int = Field(default=20, ge=0)
     query_max_directives_per_location: int = Field(default=3, ge=0)
     query_max_operations: int = Field(default=5, ge=1)
+    # Operations in one batched POST (a JSON array); Apollo's BatchHttpLink sends up to 10.
+    query_max_batch: int = Field(default=10, ge=1, le=100)
+    # IDs one `nodes(ids:)` may ask for; at most 100, the size its @listSize declares.
+    nodes_max_ids: int = Field(default=100, ge=1, le=100)
     rate_limit_capacity: int = Field(default=2000, ge=1)
     rate_limit_restore_rate: float = Field(default=100.0, gt=0)
     # While Redis is down: a client's in-process bucket starts with this fraction of the
@@ -161,12 +182,27 @@ class Settings(BaseSettings):
     max_json_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_multipart_body_bytes: int = Field(default=30 * 1_048_576, ge=1024)
     csrf_header: str = "X-Requested-With"
+    # Request headers a browser may send cross-origin (the CORS preflight's allow-list);
+    # CSRF_HEADER is always added.
+    cors_allowed_headers: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_CORS_ALLOWED_HEADERS)
+    )
 
-    @field_validator("cors_allowed_origins", mode="before")
+    @field_validator("cors_allowed_origins", "cors_allowed_headers", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
-            return [origin.strip() for origin in value.split(",") if origin.strip()]
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("cors_allowed_headers")
+    @classmethod
+    def _header_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if name == "*":
+                raise ValueError("list header names, not '*' (credentials are allowed)")
+            if not HEADER_NAME.fullmatch(name):
+                raise ValueError(f"{name!r} is not an HTTP header name")
         return value
 
     @model_validator(mode="before")

@@ -11,8 +11,8 @@ from services import notifications
 from services.errors import NotFound
 from services.pagination import Ordering, PageArgs, paginate
 from vocabulary.connections import Connection
-from vocabulary.context import Info
-from vocabulary.relay import from_global_id, optional_int_pk, parse_int_pk
+from vocabulary.context import Context, Info
+from vocabulary.relay import optional_int_pk
 
 NOTIFICATION_ORDER = Ordering("created_at", descending=True)
 
@@ -43,13 +43,15 @@ async def register_device(info: Info, token: str, platform: DevicePlatform) -> b
     return True
 
 
-async def _node(info: Info, global_id: str) -> Notification | None:
-    """``node(id:)`` for a Notification: the caller's own, else null."""
-    viewer = info.context.user
-    notification_id = parse_int_pk(from_global_id(global_id)[1])
-    if viewer is None or notification_id is None:
-        return None
-    return await Notification.get_or_none(id=notification_id, user_id=viewer.id)
+async def _nodes(context: Context, pks: list[int]) -> dict[int, Any]:
+    """``node(id:)``/``nodes(ids:)`` for Notifications: the caller's own, else null."""
+    viewer = context.user
+    if viewer is None:
+        return {}
+    return {
+        notification.id: notification
+        for notification in await Notification.filter(id__in=pks, user_id=viewer.id)
+    }
 
 
-NODE_FETCHERS["Notification"] = _node
+NODE_FETCHERS["Notification"] = _nodes

@@ -1,11 +1,15 @@
-"""Query cost: declared next to each field with ``@cost``, computed before and after execution.
+"""Query cost: declared next to each field with ``@cost`` and ``@listSize`` (IBM's GraphQL Cost
+Directive spec, so gateways read the same model), computed before and after execution.
 
 Rules (the README has a worked example):
 - a field returning an object costs 1, a scalar or enum 0, unless it declares ``@cost(weight)``;
 - every root mutation field costs 10 unless it declares otherwise;
-- a field with ``first``/``last`` arguments (a connection) multiplies the cost of the lists
-  below it (``edges``, ``nodes``) by that number, 20 when neither is given; other lists of
-  objects multiply by their own ``limit`` argument, else their ``assumedSize`` (default 1);
+- ``@listSize`` is the one declaration of sizes: a connection declares
+  ``slicingArguments: ["first", "last"], sizedFields: ["edges", "nodes"], assumedSize: 20``
+  and multiplies the cost of those lists below it by the larger of its slicing arguments,
+  its ``assumedSize`` when neither is given; another list multiplies itself by its own
+  slicing argument (``limit``, or that argument's default), else its ``assumedSize``; a list
+  without ``@listSize`` counts once;
 - ``first``/``last`` must be between 0 and 100 (BAD_USER_INPUT otherwise);
 - introspection (``__schema``, ``__type``) costs a flat ``INTROSPECTION_COST``;
 - a root mutation field is charged its weight even when it answers null (it did its work).
@@ -46,31 +50,49 @@ from graphql import (
 
 from schema.node_memo import NodeMemo
 from services.errors import BadUserInput
-from vocabulary.directives import Cost
+from services.pagination import DEFAULT_PAGE_SIZE
+from vocabulary.directives import (
+    SLICING_ARGUMENTS,
+    Cost,
+    ListSize,
+)
 
-DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 MUTATION_COST = 10
 INTROSPECTION_COST = 10
 MINIMUM_OPERATION_COST = 1
-SLICING_ARGUMENTS = ("first", "last")
-LIMIT_ARGUMENT = "limit"
 
 
 _DECLARED = "agora-declared-cost"
+_DECLARED_SIZE = "agora-declared-list-size"
+
+
+def _directive(field: GraphQLField, kind: type[Any], slot: str) -> Any:
+    """The field's directive of ``kind``, looked up once and kept in the field's extensions."""
+    extensions = field.extensions
+    if slot not in extensions:
+        definition = extensions.get("strawberry-definition")
+        extensions[slot] = next(
+            (d for d in getattr(definition, "directives", None) or () if isinstance(d, kind)),
+            None,
+        )
+    return extensions[slot]
 
 
 def declared_cost(field: GraphQLField) -> Cost | None:
-    """The field's ``@cost``, looked up once and kept in the field's own extensions."""
-    extensions = field.extensions
-    if _DECLARED not in extensions:
-        definition = extensions.get("strawberry-definition")
-        extensions[_DECLARED] = next(
-            (d for d in getattr(definition, "directives", None) or () if isinstance(d, Cost)),
-            None,
-        )
-    declared: Cost | None = extensions[_DECLARED]
+    """The field's ``@cost``."""
+    declared: Cost | None = _directive(field, Cost, _DECLARED)
     return declared
+
+
+def declared_list_size(field: GraphQLField) -> ListSize | None:
+    """The field's ``@listSize``."""
+    declared: ListSize | None = _directive(field, ListSize, _DECLARED_SIZE)
+    return declared
+
+
+def _names(value: list[str] | None) -> tuple[str, ...]:
+    return tuple(value) if isinstance(value, list) else ()
 
 
 def page_size(arguments: Mapping[str, Any]) -> int:
@@ -102,12 +124,16 @@ class PricedField:
     cost anything (scalars without ``@cost``, with nothing priced below) are left out."""
 
     key: str
+    name: str
     field: GraphQLField | None
     weight: int
     is_list: bool
-    slicing: bool
+    # From its @listSize: the arguments that size it, the lists below it they size (a
+    # connection's edges and nodes), and its size when no slicing argument is given.
+    slicing_arguments: tuple[str, ...]
+    sized_fields: tuple[str, ...]
     assumed_size: int | None
-    arguments: tuple[ArgumentNode, ...]  # only where they size a list: first/last/limit
+    arguments: tuple[ArgumentNode, ...]  # only the slicing arguments
     children: tuple[PricedField, ...]
 
     @property
@@ -201,26 +227,32 @@ class CostAnalysis:
         if name == "__typename":
             return None
         if name in ("__schema", "__type"):
-            return PricedField(key, None, INTROSPECTION_COST, False, False, None, (), ())
+            return PricedField(key, name, None, INTROSPECTION_COST, False, (), (), None, (), ())
         field = self._field_def(parent, name)
         if field is None:
             return None
         weight = self._base_weight(field, is_root)
         children = self._compile(node.selection_set, get_named_type(field.type), is_root=False)
-        slicing = any(argument in field.args for argument in SLICING_ARGUMENTS)
-        if not (weight or children or slicing):
+        size = declared_list_size(field)
+        sized_fields = _names(size.sized_fields) if size is not None else ()
+        if not (weight or children or sized_fields):
             return None
-        sizing = slicing or LIMIT_ARGUMENT in field.args
-        declared = declared_cost(field)
-        assumed_size = declared.assumed_size if declared is not None else None
+        slicing_arguments = _names(size.slicing_arguments) if size is not None else ()
+        assumed_size = size.assumed_size if size is not None else None
         return PricedField(
             key,
+            name,
             field,
             weight,
             _is_list(field.type),
-            slicing,
+            slicing_arguments,
+            sized_fields,
             assumed_size if isinstance(assumed_size, int) else None,
-            tuple(node.arguments or ()) if sizing else (),
+            tuple(
+                argument
+                for argument in node.arguments or ()
+                if argument.name.value in slicing_arguments
+            ),
             children,
         )
 
@@ -249,44 +281,54 @@ class CostAnalysis:
         values.update(self.variables)
         return values
 
-    def _arguments(self, priced: PricedField) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for argument in priced.arguments:
-            name = argument.name.value
+    def _slice(self, field: GraphQLField, priced: PricedField) -> int | None:
+        """The largest slicing argument given (or defaulted in the schema); None when there
+        is none. ``first``/``last`` out of range are BAD_USER_INPUT, before execution."""
+        given = {argument.name.value: argument for argument in priced.arguments}
+        sizes: list[int] = []
+        for name in priced.slicing_arguments:
+            argument = given.get(name)
+            if argument is not None:
+                value = value_from_ast(argument.value, GraphQLInt, self._variable_values)
+            else:
+                definition = field.args.get(name)
+                value = definition.default_value if definition is not None else None
+            if value is None or value is Undefined:  # absent, null, or an omitted variable
+                continue
             if name in SLICING_ARGUMENTS:
-                value = value_from_ast(argument.value, GraphQLInt, self._variable_values)
-                if value is not Undefined:  # an omitted variable without a default
-                    values[name] = value
-        return values
+                sizes.append(page_size({name: value}))
+            elif isinstance(value, int) and value >= 0:
+                sizes.append(value)
+        return max(sizes) if sizes else None
 
-    def _limit(self, field: GraphQLField, priced: PricedField) -> int | None:
-        """A list's own ``limit`` argument (or its default) sizes it."""
-        if LIMIT_ARGUMENT not in field.args:
-            return None
-        for argument in priced.arguments:
-            if argument.name.value == LIMIT_ARGUMENT:
-                value = value_from_ast(argument.value, GraphQLInt, self._variable_values)
-                return value if isinstance(value, int) and value >= 0 else None
-        default = field.args[LIMIT_ARGUMENT].default_value
-        return default if isinstance(default, int) else None
+    def _size(self, field: GraphQLField, priced: PricedField) -> int | None:
+        """What the field's @listSize says its list holds under this request's arguments."""
+        size = self._slice(field, priced) if priced.slicing_arguments else None
+        return priced.assumed_size if size is None else size
 
-    def _requested(self, fields: tuple[PricedField, ...], list_size: int | None) -> int:
+    def _requested(
+        self,
+        fields: tuple[PricedField, ...],
+        list_size: int | None,
+        sized_fields: tuple[str, ...] = (),
+    ) -> int:
         total = 0
         for priced in fields:
             field = priced.field
             if field is None:
                 total += priced.weight
                 continue
-            size_below = page_size(self._arguments(priced)) if priced.slicing else None
+            size = self._size(field, priced)
             multiplier = 1
             if priced.is_list:
-                if list_size is not None:
+                if list_size is not None and priced.name in sized_fields:
                     multiplier = list_size
-                elif (limit := self._limit(field, priced)) is not None:
-                    multiplier = limit
-                elif priced.assumed_size is not None:
-                    multiplier = priced.assumed_size
-            total += multiplier * (priced.weight + self._requested(priced.children, size_below))
+                elif not priced.sized_fields and size is not None:
+                    multiplier = size
+            below = size if priced.sized_fields else None
+            total += multiplier * (
+                priced.weight + self._requested(priced.children, below, priced.sized_fields)
+            )
         return total
 
     # --- actual cost: the plan over the result ------------------------------------------

@@ -177,6 +177,16 @@ class CostLimiter(SchemaExtension):
                 requestedQueryCost=self.requested,
                 maximumQueryCost=self.max_cost,
             )
+        batch = self.context.batch_cost
+        if batch is not None and batch.charged + self.requested > self.max_cost:
+            raise QueryTooComplex(
+                f"Query cost {self.requested} would bring the batch to "
+                f"{batch.charged + self.requested}, over the maximum of {self.max_cost} "
+                "per request",
+                requestedQueryCost=self.requested,
+                batchQueryCost=batch.charged,
+                maximumQueryCost=self.max_cost,
+            )
         buckets = self.context.container.buckets
         key = f"cost:{self.context.client_key}"
         self.state = await buckets.take(key, self.requested, self.policy)
@@ -186,6 +196,8 @@ class CostLimiter(SchemaExtension):
                 f"Query cost {self.requested} is more than the {int(self.state.available)} "
                 "points left in your budget",
             )
+        if batch is not None:
+            batch.charged += self.requested
         yield
         result = self.execution_context.result
         if isinstance(result, ExecutionResult):

@@ -22,7 +22,7 @@ from schema.types.user import User
 from services.files import MAX_PRODUCT_IMAGES
 from vocabulary.cache_hints import VIEWER_ONLY
 from vocabulary.context import Info
-from vocabulary.directives import cost
+from vocabulary.directives import cost, list_size
 from vocabulary.enums import Permission
 
 
@@ -51,7 +51,7 @@ class FileMutation:
             "any is stored, so one bad file stores nothing."
         ),
         extensions=authenticated(),
-        directives=[cost(10, assumed_size=5)],
+        directives=[cost(10), list_size(assumed_size=5)],
     )
     async def upload_files(
         self, info: Info, files: list[Upload], purpose: FilePurpose

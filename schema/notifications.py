@@ -12,15 +12,15 @@ from vocabulary.arguments import page_args
 from vocabulary.cache_hints import NEVER_CACHED
 from vocabulary.connections import Connection
 from vocabulary.context import Info
-from vocabulary.directives import cost
+from vocabulary.directives import connection_size, cost
 
 
 @strawberry.type
 class NotificationQuery:
     @strawberry.field(
+        directives=[connection_size(), NEVER_CACHED],
         description="Your notifications, newest first; `unreadOnly` keeps the unread ones.",
         extensions=authenticated(),
-        directives=[NEVER_CACHED],
     )
     async def notifications(
         self,

@@ -9,7 +9,7 @@ from strawberry import UNSET
 
 from resolvers import catalogue, orders, posts, wallet
 from resolvers import users as user_resolvers
-from resolvers.node import resolve_node
+from resolvers.node import resolve_node, resolve_nodes
 from schema.permissions import HasPermission, authenticated, requires
 from schema.types.catalogue import Product
 from schema.types.orders import Order
@@ -26,6 +26,7 @@ from vocabulary.cache_hints import (
 )
 from vocabulary.connections import Connection
 from vocabulary.context import Info
+from vocabulary.directives import MAX_NODES_IDS, connection_size, limit_size, list_size
 from vocabulary.enums import (
     OrderDirection,
     Permission,
@@ -35,6 +36,8 @@ from vocabulary.enums import (
 )
 from vocabulary.inputs import OrderFilter, PostFilter, ProductFilter, UserFilter
 from vocabulary.relay import Node
+
+TOP_CUSTOMERS_LIMIT = 10
 
 
 @strawberry.type
@@ -49,6 +52,17 @@ class Query:
         return await resolve_node(info, id)  # type: ignore[no-any-return]
 
     @strawberry.field(
+        description=(
+            "Objects by global ID, in the order asked (Relay): null for an ID that does not "
+            "exist or that the caller may not see, as `node` answers; at most NODES_MAX_IDS "
+            "(100) IDs. One statement per type."
+        ),
+        directives=[list_size(assumed_size=MAX_NODES_IDS)],
+    )
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        return await resolve_nodes(info, ids)
+
+    @strawberry.field(
         description="The authenticated caller; null when anonymous.", directives=[VIEWER_ONLY]
     )
     async def me(self, info: Info) -> User | None:
@@ -59,9 +73,9 @@ class Query:
         return await user_resolvers.resolve_user(info, id)  # type: ignore[return-value]
 
     @strawberry.field(
+        directives=[connection_size(), NEVER_CACHED],
         description="Users, filtered and ordered (READ_USERS).",
         extensions=requires(HasPermission(Permission.READ_USERS)),
-        directives=[NEVER_CACHED],
     )
     async def users(
         self,
@@ -87,11 +101,11 @@ class Query:
         return await posts.resolve_post(info, id)  # type: ignore[return-value]
 
     @strawberry.field(
+        directives=[connection_size(), cache_control(max_age=FEED_MAX_AGE)],
         description=(
             "Posts: PUBLISHED unless `filter.status` asks for another status (drafts and "
             "archived posts are visible to their author and MODERATE_POSTS)."
         ),
-        directives=[cache_control(max_age=FEED_MAX_AGE)],
     )
     async def posts(
         self,
@@ -118,7 +132,7 @@ class Query:
 
     @strawberry.field(
         description="Products: ACTIVE unless `filter.status` asks for ARCHIVED.",
-        directives=[cache_control(max_age=CATALOGUE_MAX_AGE)],
+        directives=[connection_size(), cache_control(max_age=CATALOGUE_MAX_AGE)],
     )
     async def products(
         self,
@@ -148,9 +162,9 @@ class Query:
         return await orders.resolve_order(info, id)  # type: ignore[return-value]
 
     @strawberry.field(
+        directives=[connection_size(), NEVER_CACHED],
         description="Your orders, newest first; every order (filterable) with MANAGE_ORDERS.",
         extensions=authenticated(),
-        directives=[NEVER_CACHED],
     )
     async def orders(
         self,
@@ -168,7 +182,7 @@ class Query:
     @strawberry.field(
         description="Transfers you sent or received, newest first.",
         extensions=authenticated(),
-        directives=[NEVER_CACHED],
+        directives=[connection_size(), NEVER_CACHED],
     )
     async def transfers(
         self,
@@ -185,11 +199,11 @@ class Query:
             "Customers by money spent on COMPLETED orders (READ_STATS); one SQL aggregate."
         ),
         extensions=requires(HasPermission(Permission.READ_STATS)),
-        directives=[NEVER_CACHED],
+        directives=[limit_size(TOP_CUSTOMERS_LIMIT), NEVER_CACHED],
     )
     async def top_customers(
-        self, info: Info, limit: int | None = 10, since: datetime | None = UNSET
+        self, info: Info, limit: int | None = TOP_CUSTOMERS_LIMIT, since: datetime | None = UNSET
     ) -> list[CustomerStats]:
         return await wallet.resolve_top_customers(  # type: ignore[return-value]
-            info, 10 if limit is None else limit, given(since)
+            info, TOP_CUSTOMERS_LIMIT if limit is None else limit, given(since)
         )

@@ -35,14 +35,6 @@ logger = logging.getLogger("agora")
 
 GC_YOUNG_THRESHOLD = 20_000
 
-CORS_ALLOWED_HEADERS = (
-    "Authorization",
-    "Content-Type",
-    "Accept",
-    "X-Request-ID",
-    "Apollo-Require-Preflight",
-)
-
 
 def create_app(
     settings: Settings | None = None,
@@ -112,7 +104,7 @@ def create_app(
             CORSMiddleware,
             allow_origins=settings.cors_allowed_origins,
             allow_methods=["GET", "POST", "OPTIONS"],
-            allow_headers=[*CORS_ALLOWED_HEADERS, settings.csrf_header],
+            allow_headers=[*settings.cors_allowed_headers, settings.csrf_header],
             expose_headers=["X-Request-ID", "Retry-After"],
             allow_credentials=True,
             max_age=600,

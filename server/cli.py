@@ -1,5 +1,5 @@
-"""``python -m server``: serve, check-port, migrate, seed, export-schema, check-config,
-trusted-documents verify."""
+"""``python -m server``: serve, check-port, migrate, seed, export-schema, schema-diff,
+check-config, trusted-documents verify."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
 from typing import Any
 
 from core.settings import ConfigurationError, Settings, load_settings
@@ -176,6 +177,26 @@ def cmd_export_schema(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_schema_diff(args: argparse.Namespace) -> int:
+    from server.schema_diff import SchemaUnreadable, diff
+
+    try:
+        old = Path(args.old).read_text(encoding="utf-8")
+        new = Path(args.new).read_text(encoding="utf-8")
+        announcements = Path(args.announcements)
+        announced = announcements.read_text(encoding="utf-8") if announcements.exists() else ""
+        result = diff(old, new, announced)
+    except (OSError, UnicodeDecodeError, SchemaUnreadable) as exc:
+        print(f"schema-diff: {exc}", file=sys.stderr)
+        return 2
+    for line in result.report():
+        print(line)
+    if result.ok:
+        print(f"schema-diff: no unannounced breaking change ({len(result.breaking)} announced)")
+        return 0
+    return 1
+
+
 def cmd_check_config(_: argparse.Namespace) -> int:
     settings = _settings_or_exit()
     _trusted_documents_or_exit(settings)
@@ -240,6 +261,18 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("export-schema", help="print the SDL").set_defaults(
         handler=cmd_export_schema
     )
+    schema_diff = commands.add_parser(
+        "schema-diff",
+        help="exit 1 when NEW breaks clients of OLD without announcing it (schema-changes.md)",
+    )
+    schema_diff.add_argument("old", help="the previous SDL file")
+    schema_diff.add_argument("new", help="the new SDL file")
+    schema_diff.add_argument(
+        "--announcements",
+        default="schema-changes.md",
+        help="the file announcing breaking changes (default: schema-changes.md)",
+    )
+    schema_diff.set_defaults(handler=cmd_schema_diff)
     commands.add_parser("check-config", help="validate settings and exit").set_defaults(
         handler=cmd_check_config
     )

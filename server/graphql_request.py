@@ -83,18 +83,18 @@ def one_request(parameters: object) -> GraphQLRequestData:
     )
 
 
-def graphql_requests(
-    data: object, max_operations: int
-) -> GraphQLRequestData | list[GraphQLRequestData]:
-    """One operation, or a batch (a list) of 1 to ``max_operations`` operations; a bad
-    element refuses the whole batch before any of it runs."""
+def graphql_requests(data: object, max_batch: int) -> GraphQLRequestData | list[GraphQLRequestData]:
+    """One operation, or a batch (a list) of 1 to ``max_batch`` operations; a bad element
+    refuses the whole batch before any of it runs."""
     if not isinstance(data, list):
         return one_request(data)
     if not data:
         raise BadUserInput("A batch must contain at least one operation")
-    if len(data) > max_operations:
+    if len(data) > max_batch:
         raise QueryTooComplex(
-            f"A batch of {len(data)} operations is over the limit of {max_operations}"
+            f"A batch of {len(data)} operations is over the limit of {max_batch}",
+            reason="BATCH_TOO_LARGE",
+            maximumBatchSize=max_batch,
         )
     requests = []
     for index, element in enumerate(data, start=1):

@@ -9,7 +9,6 @@ format the client reads (``server/incremental/``), and GraphiQL under its own CS
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import dataclasses
 import hashlib
@@ -78,7 +77,7 @@ from services.errors import (
 )
 from services.unavailable import outage_as_service_unavailable
 from vocabulary.cache_hints import CachePolicy
-from vocabulary.context import Context, IncrementalDelivery
+from vocabulary.context import BatchCost, Context, IncrementalDelivery
 
 # Statuses kept even for legacy application/json clients: they are HTTP-level refusals,
 # not GraphQL request errors (which the spec answers with 200 under application/json).
@@ -409,7 +408,7 @@ class GraphQLView(GraphQL[Context, None]):
             data = await self.parse_multipart(request)
         else:
             data = self.parse_json(await request.get_body())
-        return graphql_requests(data, self.settings.query_max_operations)
+        return graphql_requests(data, self.settings.query_max_batch)
 
     async def execute_operation(
         self,
@@ -426,18 +425,38 @@ class GraphQLView(GraphQL[Context, None]):
             )
         # One response carries a batch: no operation of it may stream (@defer, @stream).
         context.incremental_delivery = IncrementalDelivery.IN_BATCH
-        # An operation of a batch that is refused before it runs answers its own error: the
-        # others run (and a mutation among them is not reported as failed when it was done).
-        return list(
-            await asyncio.gather(
-                *(
-                    self.execute_batched(
-                        request, request_adapter, sub_response, context, root_value, data
-                    )
-                    for data in request_data
+        # In order, one after the other (a mutation's effects are seen by the operations
+        # after it), each on its own context, and all within one cost limit. An operation
+        # refused before it runs answers its own error: the others run (and a mutation
+        # among them is not reported as failed when it was done).
+        batch_cost = BatchCost()
+        results: list[ExecutionResult] = []
+        for index, data in enumerate(request_data):
+            results.append(
+                await self.execute_batched(
+                    request,
+                    request_adapter,
+                    sub_response,
+                    context,
+                    root_value,
+                    data,
+                    first=index == 0,
+                    batch_cost=batch_cost,
                 )
             )
-        )
+        return results
+
+    async def batched_context(self, context: Context, *, first: bool) -> Context:
+        """The context of one operation of a batch: the request's for the first, then fresh
+        loaders (their cache would answer what an earlier mutation changed) and the token
+        checked again (an earlier ``logoutAll`` or ``changePassword`` revoked it)."""
+        if first:
+            return context
+        fresh = dataclasses.replace(context, loaders=Loaders(self.container.cache))
+        authorization = context.request.headers.get("authorization")
+        if authorization is not None:
+            await self.authenticate(fresh, authorization)
+        return fresh
 
     async def execute_batched(
         self,
@@ -447,10 +466,15 @@ class GraphQLView(GraphQL[Context, None]):
         context: Context,
         root_value: None,
         request_data: GraphQLRequestData,
+        *,
+        first: bool,
+        batch_cost: BatchCost,
     ) -> ExecutionResult:
         try:
+            operation_context = await self.batched_context(context, first=first)
+            operation_context.batch_cost = batch_cost
             return await self.execute_single(
-                request, request_adapter, sub_response, context, root_value, request_data
+                request, request_adapter, sub_response, operation_context, root_value, request_data
             )
         except HTTPException as exc:
             error: AppError = _http_exception_error(exc)

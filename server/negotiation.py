@@ -15,7 +15,15 @@ JSON_BODY_TYPES = frozenset({"application/json", GRAPHQL_RESPONSE_JSON})
 SIMPLE_BODY_TYPES = frozenset(
     {"multipart/form-data", "application/x-www-form-urlencoded", "text/plain", ""}
 )
-APOLLO_PREFLIGHT_HEADER = "apollo-require-preflight"
+# Apollo Server 4's recommended CSRF-prevention headers (packages/server/src/preventCsrf.ts):
+# Apollo Client sends the first when told to, Apollo iOS and Kotlin always send the second.
+APOLLO_CSRF_HEADERS = ("apollo-require-preflight", "x-apollo-operation-name")
+
+
+def csrf_headers(csrf_header: str) -> tuple[str, ...]:
+    """The headers of which one, non-empty, makes a simple-body POST CSRF-safe: a browser
+    sends a custom header cross-origin only after a CORS preflight allowed it."""
+    return (csrf_header.lower(), *APOLLO_CSRF_HEADERS)
 
 
 def _ranges(accept: str) -> list[tuple[str, float]]:
@@ -98,14 +106,13 @@ def check_post_body(headers: Headers, csrf_header: str) -> None:
     if content_type in JSON_BODY_TYPES:
         return
     if content_type in SIMPLE_BODY_TYPES:
-        has_preflight_header = bool(
-            headers.get(csrf_header, "").strip() or headers.get(APOLLO_PREFLIGHT_HEADER, "").strip()
-        )
-        if not has_preflight_header:
+        accepted = csrf_headers(csrf_header)
+        if not any(headers.get(name, "").strip() for name in accepted):
             raise BadUserInput(
                 f"This request has been blocked as a potential cross-site request forgery: "
                 f"a {content_type or 'body without a content type'} POST must carry a "
-                f"non-empty '{csrf_header}' header",
+                f"non-empty '{csrf_header}' header (or one of "
+                f"{', '.join(repr(name) for name in APOLLO_CSRF_HEADERS)})",
                 reason="CSRF",
             )
         if content_type == "multipart/form-data":

@@ -28,6 +28,14 @@ if TYPE_CHECKING:
     from services.tokens import AccessClaims
 
 
+@dataclass
+class BatchCost:
+    """What the operations of one batched request have been charged so far: together they
+    stay within the per-request limit (``QUERY_MAX_COST``), as one operation does."""
+
+    charged: int = 0
+
+
 class IncrementalDelivery(enum.Enum):
     """Whether the transport of an operation can deliver ``@defer``/``@stream``."""
 
@@ -65,6 +73,8 @@ class Context:
     claims: AccessClaims | None = None
     loaders: Loaders = field(default_factory=Loaders)
     connection_params: dict[str, Any] | None = None
+    # Set on every operation of a batched HTTP request (one object for the whole batch).
+    batch_cost: BatchCost | None = None
     # Set by the HTTP view; @defer/@stream are refused unless ACCEPTED.
     incremental_delivery: IncrementalDelivery = IncrementalDelivery.NOT_HTTP
     # The cache policy of the last executed operation's response (CachePolicyObserver); None

@@ -15,7 +15,7 @@ from services.files import MAX_PRODUCT_IMAGES
 from services.money import to_decimal
 from vocabulary.cache_hints import CATALOGUE_MAX_AGE, STOCK_MAX_AGE, cache_control
 from vocabulary.context import Info
-from vocabulary.directives import cost
+from vocabulary.directives import cost, list_size
 from vocabulary.enums import ProductStatus
 from vocabulary.relay import Node, to_global_id
 
@@ -60,7 +60,7 @@ class Product(Node):
 
     @strawberry.field(
         description="Images in the order they were added (addProductImage).",
-        directives=[cost(1, assumed_size=MAX_PRODUCT_IMAGES)],
+        directives=[cost(1), list_size(assumed_size=MAX_PRODUCT_IMAGES)],
         metadata=prefetched(to_many(product_images)),
     )
     async def images(self, root: strawberry.Parent[ProductModel], info: Info) -> list[FileRef]:

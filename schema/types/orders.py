@@ -16,7 +16,7 @@ from schema.types.catalogue import Product
 from services.money import to_decimal
 from vocabulary.cache_hints import NEVER_CACHED
 from vocabulary.context import Info
-from vocabulary.directives import cost
+from vocabulary.directives import cost, list_size
 from vocabulary.enums import OrderStatus
 from vocabulary.relay import Node, to_global_id
 
@@ -64,7 +64,8 @@ class Order(Node):
         return await info.context.loaders.users.by_id.load(root.buyer_id)  # type: ignore[return-value]
 
     @strawberry.field(
-        directives=[cost(1, assumed_size=10)], metadata=prefetched(to_many(order_items))
+        directives=[cost(1), list_size(assumed_size=10)],
+        metadata=prefetched(to_many(order_items)),
     )
     async def items(self, root: strawberry.Parent[OrderModel], info: Info) -> list[OrderItem]:
         return await info.context.loaders.orders.items_by_order.load(root.id)  # type: ignore[return-value]

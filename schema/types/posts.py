@@ -18,7 +18,7 @@ from vocabulary.arguments import page_args
 from vocabulary.cache_hints import FEED_MAX_AGE, cache_control
 from vocabulary.connections import Connection
 from vocabulary.context import Info
-from vocabulary.directives import cost
+from vocabulary.directives import connection_size, cost
 from vocabulary.enums import PostStatus
 from vocabulary.relay import Node, to_global_id
 
@@ -61,7 +61,9 @@ class Post(Node):
         return await info.context.loaders.posts.comment_count.load(root.id)
 
     @strawberry.field(
-        description="Comments, oldest first.", metadata=prefetched(to_connection(comments_pages))
+        directives=[connection_size()],
+        description="Comments, oldest first.",
+        metadata=prefetched(to_connection(comments_pages)),
     )
     async def comments(
         self,

@@ -30,7 +30,7 @@ from vocabulary.cache_hints import (
 )
 from vocabulary.connections import Connection
 from vocabulary.context import Info
-from vocabulary.directives import cost
+from vocabulary.directives import connection_size, cost
 from vocabulary.enums import Permission, PostStatus, Role, UserStatus
 from vocabulary.relay import Node, to_global_id
 
@@ -114,12 +114,12 @@ class User(Node):
         return await info.context.loaders.posts.published_count_by_author.load(root.id)
 
     @strawberry.field(
+        directives=[connection_size(), cache_control(max_age=FEED_MAX_AGE)],
         description=(
             "Posts by this user, newest first: published ones for everyone; every status for "
             "the user themself and MODERATE_POSTS."
         ),
         metadata=prefetched(to_connection(user_posts_pages)),
-        directives=[cache_control(max_age=FEED_MAX_AGE)],
     )
     async def posts(
         self,
@@ -135,10 +135,10 @@ class User(Node):
         return await posts_of(info, root, args, given(status))
 
     @strawberry.field(
+        directives=[connection_size(), NEVER_CACHED],
         description="Orders of this user, newest first: for the user themself or MANAGE_ORDERS "
         "(empty for everyone else).",
         metadata=prefetched(to_connection(user_orders_pages)),
-        directives=[NEVER_CACHED],
     )
     async def orders(
         self,

@@ -352,29 +352,35 @@ async def test_batch_answers_200_even_when_one_operation_fails(
     ]
 
 
-async def test_batch_over_the_operation_limit_is_400_query_too_complex(
+async def test_batch_over_the_batch_limit_is_400_query_too_complex(
     client_factory: AppFactory,
 ) -> None:
-    client = client_factory(query_max_operations=2)
+    client = client_factory(query_max_batch=2)
     response = await client.post("/graphql", json=[{"query": "{ __typename }"}] * 3)
     assert response.status_code == 400
     body = response.json()
     assert "data" not in body
     assert error_codes(response) == ["QUERY_TOO_COMPLEX"]
-    assert body["errors"][0]["message"] == "A batch of 3 operations is over the limit of 2"
+    [error] = body["errors"]
+    assert error["message"] == "A batch of 3 operations is over the limit of 2"
+    assert error["extensions"]["reason"] == "BATCH_TOO_LARGE"
+    assert error["extensions"]["maximumBatchSize"] == 2
 
 
-async def test_batch_at_the_operation_limit_is_executed(client_factory: AppFactory) -> None:
-    client = client_factory(query_max_operations=2)
+async def test_batch_at_the_batch_limit_is_executed(client_factory: AppFactory) -> None:
+    client = client_factory(query_max_batch=2)
     response = await client.post("/graphql", json=[{"query": "{ __typename }"}] * 2)
     assert response.status_code == 200
     assert len(response.json()) == 2
 
 
-async def test_default_operation_limit_is_five(client: httpx.AsyncClient) -> None:
-    response = await client.post("/graphql", json=[{"query": "{ __typename }"}] * 6)
-    assert response.status_code == 400
-    assert error_codes(response) == ["QUERY_TOO_COMPLEX"]
+async def test_batch_limit_is_not_the_operations_per_document_limit(
+    client_factory: AppFactory,
+) -> None:
+    client = client_factory(query_max_operations=1, query_max_batch=3)
+    response = await client.post("/graphql", json=[{"query": "{ __typename }"}] * 3)
+    assert response.status_code == 200
+    assert [result["data"] for result in response.json()] == [{"__typename": "Query"}] * 3
 
 
 async def test_empty_batch_is_400(client: httpx.AsyncClient) -> None:

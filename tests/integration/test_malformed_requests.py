@@ -83,8 +83,8 @@ JSON_BODIES: dict[str, tuple[bytes, Refusal]] = {
     ),
     "empty batch": (b"[]", refusal("at least one operation")),
     "batch over the limit": (
-        f"[{','.join([ME_JSON] * 6)}]".encode(),
-        refusal("over the limit of 5", code="QUERY_TOO_COMPLEX"),
+        f"[{','.join([ME_JSON] * 11)}]".encode(),
+        refusal("over the limit of 10", code="QUERY_TOO_COMPLEX"),
     ),
     "unclosed nested arrays": (b"[" * DEEP, refusal("Unable to parse")),
     "deeply nested arrays": (b"[" * DEEP + b"]" * DEEP, refusal("Unable to parse")),

@@ -1,7 +1,7 @@
 """CostAnalysis over a small dedicated schema, so every rule of ``schema.cost`` is priced by
 hand here: scalars 0, objects 1, connections multiply the lists below them by first/last
-(default 20, 0..100), mutations 10, ``@cost`` weights and assumed sizes, and the actual
-cost counts what really came back."""
+(default 20, 0..100), mutations 10, ``@cost`` weights, ``@listSize`` sizes (assumed, or a
+``limit`` argument), and the actual cost counts what really came back."""
 
 from __future__ import annotations
 
@@ -16,16 +16,10 @@ from graphql import (
     validate,
 )
 
-from schema.cost import (
-    DEFAULT_PAGE_SIZE,
-    INTROSPECTION_COST,
-    MAX_PAGE_SIZE,
-    MUTATION_COST,
-    CostAnalysis,
-    page_size,
-)
+from schema.cost import INTROSPECTION_COST, MAX_PAGE_SIZE, MUTATION_COST, CostAnalysis, page_size
 from services.errors import BadUserInput, ErrorCode
-from vocabulary.directives import cost
+from services.pagination import DEFAULT_PAGE_SIZE
+from vocabulary.directives import connection_size, cost, limit_size, list_size
 
 # --- the test schema ---------------------------------------------------------------------
 
@@ -75,7 +69,7 @@ class Post(Entity):
     def author(self) -> Author | None:
         return AUTHORS.get(self.author_id) if self.author_id else None
 
-    @strawberry.field(directives=[cost(2, assumed_size=5)])
+    @strawberry.field(directives=[cost(2), list_size(assumed_size=5)])
     def tags(self) -> list[Tag]:
         return [Tag(label="a"), Tag(label="b")]
 
@@ -87,7 +81,7 @@ class Post(Entity):
     def score(self) -> int:
         return 42
 
-    @strawberry.field
+    @strawberry.field(directives=[connection_size()])
     def comments(self, first: int | None = None, last: int | None = None) -> CommentConnection:
         items = [Comment(body="hi", author=AUTHORS["a1"])]
         return CommentConnection(nodes=items, total_count=len(items))
@@ -131,11 +125,11 @@ def connection(first: int | None, last: int | None) -> PostConnection:
 
 @strawberry.type
 class Query:
-    @strawberry.field
+    @strawberry.field(directives=[connection_size()])
     def posts(self, first: int | None = None, last: int | None = None) -> PostConnection:
         return connection(first, last)
 
-    @strawberry.field(directives=[cost(5)])
+    @strawberry.field(directives=[cost(5), connection_size()])
     def search(self, first: int | None = None, last: int | None = None) -> PostConnection:
         return connection(first, last)
 
@@ -147,8 +141,12 @@ class Query:
     def entity(self, id: strawberry.ID) -> Entity | None:
         return next((post for post in POSTS if post.id == id), None) or AUTHORS.get(id)
 
-    @strawberry.field(directives=[cost(1, assumed_size=4)])
+    @strawberry.field(directives=[cost(1), list_size(assumed_size=4)])
     def tags(self) -> list[Tag]:
+        return [Tag(label="x")]
+
+    @strawberry.field(directives=[limit_size(3)])
+    def top_tags(self, limit: int | None = 3) -> list[Tag]:
         return [Tag(label="x")]
 
     @strawberry.field
@@ -395,6 +393,16 @@ def test_assumed_size_on_a_root_list():
 
 def test_assumed_size_multiplies_within_a_page():
     assert requested("{ posts(first: 10) { nodes { tags { label } } } }") == 1 + 10 * (1 + 5 * 2)
+
+
+def test_a_list_sized_by_its_limit_argument_multiplies_by_it():
+    assert requested("{ topTags(limit: 7) { label } }") == 7
+    assert requested("query($n: Int) { topTags(limit: $n) { label } }", {"n": 9}) == 9
+
+
+def test_a_list_sized_by_its_limit_argument_assumes_its_default_without_it():
+    assert requested("{ topTags { label } }") == 3
+    assert requested("{ topTags(limit: null) { label } }") == 3
 
 
 def test_plain_list_without_assumed_size_counts_once():
