@@ -9,9 +9,11 @@ WORKDIR /app
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 COPY pyproject.toml README.md ./
+COPY core ./core
 COPY server ./server
 COPY schema ./schema
 COPY resolvers ./resolvers
+COPY vocabulary ./vocabulary
 COPY models ./models
 COPY loaders ./loaders
 COPY services ./services

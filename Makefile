@@ -30,6 +30,7 @@ test: $(STAMP) lint typecheck pytest
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
 
 typecheck: $(STAMP)
 	$(BIN)/mypy .
@@ -53,7 +54,7 @@ check-config: $(STAMP)
 	$(BIN)/python -m server check-config
 
 clean:
-	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache tests/clients/node_modules
+	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache .import_linter_cache tests/clients/node_modules
 
 # The JavaScript clients of tests/clients (Apollo Client, urql, graphql-ws, graphql-sse,
 # graphql-request, relay-runtime) at the versions its package-lock.json pins; Node >= 20.

@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ("our code (schema, resolvers, loaders, services)", r"\((schema|resolvers|loaders|services)/"),
     ("Tortoise ORM + pypika", r"\((tortoise|pypika_tortoise)/"),
     ("asyncpg driver", r"\(asyncpg/"),
-    ("logging", r"\(logging/|\(server/logging\.py"),
+    ("logging", r"\(logging/|\(core/logging\.py"),
     ("event loop: uvloop (C) + asyncio", r"\(asyncio/|uvloop"),
 )
 OTHER_LAYER = "other (runtime, stdlib)"
@@ -47,7 +47,7 @@ PARTS: tuple[tuple[str, str], ...] = (
         r"Model\.__await__",
     ),
     ("response encoding", r"encode_json|orjson|\(json/"),
-    ("logging", r"\(logging/|\(server/logging\.py"),
+    ("logging", r"\(logging/|\(core/logging\.py"),
 )
 
 

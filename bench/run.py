@@ -44,7 +44,7 @@ import asyncpg
 
 from bench.profile_summary import summarise
 from bench.queries import NESTED_QUERY
-from server.settings import Settings
+from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"

@@ -10,7 +10,7 @@ loop iteration (a transfer's ``from`` and ``to``) into one call, as the DataLoad
 Loaders made by ``level_loader`` keep a ``ValueCache``: plain values, with a future made
 only when ``DataLoader.load`` asks for a key, not one per value loaded.
 
-``use_level_batches(False)`` (``LIBRARY_SHORTCUTS=false``) makes ``load_level`` the
+``LIBRARY_SHORTCUTS=false`` (``core.shortcuts``) makes ``load_level`` the
 DataLoader's own ``load_many``: the same values and batches, without reading its internals.
 """
 
@@ -22,16 +22,10 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import AbstractCache, DataLoader
 
+from core import shortcuts
+
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
-
-_level_batches = True
-
-
-def use_level_batches(enabled: bool) -> None:
-    """Whether ``load_level`` reads the loader's internals (True) or calls ``load_many``."""
-    global _level_batches
-    _level_batches = enabled
 
 
 _OPEN_BATCH = "_agora_level_batch"
@@ -143,7 +137,7 @@ def _value(value: Any) -> Any:
 
 async def load_level(loader: DataLoader[Any, Any], keys: Sequence[Any]) -> list[Any]:
     """``loader``'s values for ``keys`` (in their order, repeats allowed)."""
-    if not _level_batches:
+    if not shortcuts.enabled:
         return list(await loader.load_many(keys))
     values: dict[Any, Any] = {}
     pending: dict[Any, asyncio.Future[Any]] = {}

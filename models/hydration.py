@@ -4,8 +4,8 @@
 ``Model.__setattr__`` (a relation check and a dict lookup each) and every column through
 ``object.__setattr__``. ``FastHydration`` computes the same values with the same
 converters, then fills the instance's ``__dict__`` at once; rows missing a column (``.only``
-queries) take Tortoise's own path, and so does every row while ``use_fast_hydration(False)``
-(``LIBRARY_SHORTCUTS=false``). tests/integration/test_hydration.py pins it to Tortoise's result.
+queries) take Tortoise's own path, and so does every row while ``LIBRARY_SHORTCUTS=false``
+(``core.shortcuts``). tests/integration/test_hydration.py pins it to Tortoise's result.
 """
 
 from __future__ import annotations
@@ -14,13 +14,7 @@ from typing import Any, Self, TypeVar
 
 from tortoise.models import Model
 
-_fast = True
-
-
-def use_fast_hydration(enabled: bool) -> None:
-    """Whether rows are hydrated here (True) or by Tortoise's own ``_init_from_db``."""
-    global _fast
-    _fast = enabled
+from core import shortcuts
 
 
 class FastHydration(Model):
@@ -29,7 +23,7 @@ class FastHydration(Model):
 
     @classmethod
     def _init_from_db(cls, **kwargs: Any) -> Self:
-        if not _fast:
+        if not shortcuts.enabled:
             return super()._init_from_db(**kwargs)
         meta = cls._meta
         try:

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from models.user import User
 from resolvers.invalidation import users_changed
-from schema.context import Context, Info
-from schema.inputs import RegisterInput
-from schema.types.auth import AuthPayload
 from services import accounts, notifications, sessions
 from services.errors import BadUserInput
 from services.sessions import IssuedSession
+from vocabulary.context import Context, Info
+from vocabulary.inputs import RegisterInput
+
+
+@dataclass(frozen=True, slots=True)
+class SessionTokens:
+    """What ``login`` and ``refreshToken`` answer: the ``AuthPayload`` type reads these
+    attributes, as the other types read their models'."""
+
+    access_token: str
+    refresh_token: str
+    token_type: str
+    expires_in: int
+    user: User
 
 
 def _cookie_response(context: Context) -> Response:
@@ -23,7 +36,7 @@ def _cookie_response(context: Context) -> Response:
     return response
 
 
-def _payload(context: Context, session: IssuedSession, use_cookie: bool) -> AuthPayload:
+def _payload(context: Context, session: IssuedSession, use_cookie: bool) -> SessionTokens:
     # The rest of this operation speaks to the new session (its `user` shows own fields).
     context.user = session.user
     refresh_token = session.refresh_token
@@ -39,12 +52,12 @@ def _payload(context: Context, session: IssuedSession, use_cookie: bool) -> Auth
             samesite="strict",
         )
         refresh_token = ""
-    return AuthPayload(
+    return SessionTokens(
         access_token=session.access_token,
         refresh_token=refresh_token,
         token_type="Bearer",  # noqa: S106 - the token type, not a secret
         expires_in=session.expires_in,
-        user=session.user,  # type: ignore[arg-type]
+        user=session.user,
     )
 
 
@@ -91,23 +104,23 @@ async def resend_verification_email(info: Info, email: str) -> bool:
     return True
 
 
-async def login(info: Info, email: str, password: str, use_cookie: bool) -> AuthPayload:
+async def login(info: Info, email: str, password: str, use_cookie: bool) -> SessionTokens:
     context = info.context
     session = await accounts.login(context.container, email, password, context.client)
     return _payload(context, session, use_cookie)
 
 
-async def refresh_token(info: Info, refresh_token: str | None) -> AuthPayload:
+async def refresh_token(info: Info, refresh_token: str | None) -> SessionTokens:
     context = info.context
     token, from_cookie = _refresh_token_from(context, refresh_token)
-    session = await sessions.rotate(context.container, token, context.client)
+    session = await sessions.rotate(context.settings, token, context.client)
     return _payload(context, session, from_cookie)
 
 
 async def logout(info: Info, refresh_token: str | None) -> bool:
     context = info.context
     token, from_cookie = _refresh_token_from(context, refresh_token)
-    await sessions.end_session(context.container, token, context.client)
+    await sessions.end_session(context.settings, token, context.client)
     if from_cookie:
         settings = context.settings
         _cookie_response(context).delete_cookie(

@@ -10,16 +10,16 @@ from tortoise.queryset import QuerySet
 from models.catalogue import Product
 from resolvers.invalidation import products_changed
 from resolvers.prefetch import prefetch_one, prefetch_page
-from schema.arguments import given
-from schema.connections import Connection
-from schema.context import Info
-from schema.enums import OrderDirection, ProductOrderField
-from schema.inputs import CreateProductInput, ProductFilter, UpdateProductInput
-from schema.relay import int_pk, optional_int_pk
 from services import catalogue
 from services.cache import model_row, rebuild_model
 from services.errors import BadUserInput
 from services.pagination import Ordering, Page, PageArgs, page_of, paginate
+from vocabulary.arguments import given
+from vocabulary.connections import Connection
+from vocabulary.context import Info
+from vocabulary.enums import OrderDirection, ProductOrderField
+from vocabulary.inputs import CreateProductInput, ProductFilter, UpdateProductInput
+from vocabulary.relay import int_pk, optional_int_pk
 
 
 def _price_bound(name: str, value: Decimal | None) -> int | None:

@@ -1,4 +1,4 @@
-"""File uploads, direct uploads, deletion and lookups; the avatar prefetch relation."""
+"""File uploads, direct uploads, deletion and lookups."""
 
 from __future__ import annotations
 
@@ -8,14 +8,12 @@ from starlette.datastructures import UploadFile
 
 from models.files import File, FilePurpose
 from models.user import User
-from resolvers.attachments import attach, slot
 from resolvers.invalidation import users_changed
 from resolvers.prefetch import current_field, fields_of, prefetch, prefetch_one
-from resolvers.selection import FieldSelection
-from schema.context import Context, Info
-from schema.relay import int_pk, optional_int_pk
 from services.errors import BadUserInput
 from services.files import DirectUpload, FileService, IncomingFile, can_manage
+from vocabulary.context import Info
+from vocabulary.relay import int_pk, optional_int_pk
 
 
 def file_service(info: Info) -> FileService:
@@ -47,7 +45,7 @@ async def upload_files(info: Info, files: list[object], purpose: FilePurpose) ->
     service.check_count(len(files))  # before a single byte is read or stored
     parts = [incoming(value, f"files.{index}") for index, value in enumerate(files)]
     stored = await service.upload_many(user, parts, purpose)
-    await prefetch(info.context, stored, fields_of(current_field(info).selections))
+    await prefetch(info, stored, fields_of(current_field(info).selections))
     return stored
 
 
@@ -100,16 +98,3 @@ async def resolve_file(info: Info, global_id: str) -> File | None:
         return None
     await prefetch_one(info, file)
     return file
-
-
-async def prefetch_avatars(context: Context, items: list[User], field: FieldSelection) -> None:
-    """``User.avatar`` for a whole level: one statement for every avatar."""
-    ids = sorted({user.avatar_id for user in items if user.avatar_id is not None})
-    files = await context.loaders.files.by_id.load_many(ids) if ids else []
-    by_id = dict(zip(ids, files, strict=True))
-    key = slot(field.nodes)
-    for user in items:
-        attach(user, key, by_id.get(user.avatar_id) if user.avatar_id is not None else None)
-    await prefetch(
-        context, [file for file in files if file is not None], fields_of(field.selections)
-    )

@@ -8,7 +8,7 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-from schema.context import Info
+from vocabulary.context import Info
 
 
 async def users_changed(info: Info, user_ids: Iterable[int]) -> None:

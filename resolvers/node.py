@@ -15,12 +15,12 @@ from typing import Any
 
 from loaders.level import load_level
 from resolvers.prefetch import current_field, fields_of, prefetch
-from schema.context import Context, Info
-from schema.relay import from_global_id, parse_int_pk
 from services import posts
 from services.errors import BadUserInput
 from services.files import can_manage
 from services.orders import can_read_orders_of
+from vocabulary.context import Context, Info
+from vocabulary.relay import from_global_id, parse_int_pk
 
 # The rows among these primary keys that the viewer may see, by primary key.
 NodeBatch = Callable[[Context, list[int]], Awaitable[dict[int, Any]]]
@@ -125,9 +125,7 @@ async def fetch_nodes(info: Info, global_ids: Sequence[str]) -> list[Any]:
         )
     )
     fields = fields_of(current_field(info).selections)
-    await asyncio.gather(
-        *(prefetch(context, list(rows.values()), fields) for rows in found.values())
-    )
+    await asyncio.gather(*(prefetch(info, list(rows.values()), fields) for rows in found.values()))
     return [None if key is None else found[key[0]].get(key[1]) for key in keys]
 
 

@@ -7,12 +7,12 @@ from typing import Any
 from models.notifications import DevicePlatform, Notification
 from resolvers.node import NODE_FETCHERS
 from resolvers.prefetch import prefetch_page
-from schema.connections import Connection
-from schema.context import Context, Info
-from schema.relay import optional_int_pk
 from services import notifications
 from services.errors import NotFound
 from services.pagination import Ordering, PageArgs, paginate
+from vocabulary.connections import Connection
+from vocabulary.context import Context, Info
+from vocabulary.relay import optional_int_pk
 
 NOTIFICATION_ORDER = Ordering("created_at", descending=True)
 

@@ -10,14 +10,14 @@ from models.user import User
 from resolvers.attachments import MISSING
 from resolvers.invalidation import products_changed, users_changed
 from resolvers.prefetch import attached_to, prefetch_one, prefetch_page
-from schema.arguments import given
-from schema.connections import Connection
-from schema.context import Info
-from schema.inputs import OrderFilter, PlaceOrderInput
-from schema.relay import int_pk, optional_int_pk
 from services import events, notifications, orders
 from services.errors import NotFound
 from services.pagination import Ordering, PageArgs, paginate
+from vocabulary.arguments import given
+from vocabulary.connections import Connection
+from vocabulary.context import Info
+from vocabulary.inputs import OrderFilter, PlaceOrderInput
+from vocabulary.relay import int_pk, optional_int_pk
 
 ORDER_ORDER = Ordering("created_at", descending=True)
 
@@ -68,7 +68,7 @@ async def place_order(info: Info, data: PlaceOrderInput) -> Order:
     await users_changed(info, [order.buyer_id])
     await products_changed(info, [line.product_id for line in lines])
     if order.created_at >= started:  # placed now, not an idempotent replay
-        await events.order_updated(info.context.container, order)
+        await events.order_updated(info.context.container.pubsub, order)
         await notifications.on_order_changed(info.context.container, order, buyer, placed=True)
     await prefetch_one(info, order)
     return order
@@ -79,7 +79,7 @@ async def cancel_order(info: Info, global_id: str) -> Order:
     order = await orders.cancel_order(viewer, int_pk(global_id, "Order"))
     await users_changed(info, [order.buyer_id])
     await products_changed(info, await orders.product_ids(order.id))
-    await events.order_updated(info.context.container, order)
+    await events.order_updated(info.context.container.pubsub, order)
     await notifications.on_order_changed(info.context.container, order, viewer)
     await prefetch_one(info, order)
     return order
@@ -89,7 +89,7 @@ async def complete_order(info: Info, global_id: str) -> Order:
     viewer = info.context.require_user()
     order = await orders.complete_order(viewer, int_pk(global_id, "Order"))
     await users_changed(info, await orders.seller_ids(order.id))
-    await events.order_updated(info.context.container, order)
+    await events.order_updated(info.context.container.pubsub, order)
     await notifications.on_order_changed(info.context.container, order, viewer)
     await prefetch_one(info, order)
     return order

@@ -8,15 +8,15 @@ from models.posts import Comment, Post, PostStatus
 from models.user import User
 from resolvers.attachments import MISSING
 from resolvers.prefetch import attached_to, prefetch_one, prefetch_page
-from schema.arguments import given
-from schema.connections import Connection
-from schema.context import Info
-from schema.enums import OrderDirection, PostOrderField
-from schema.inputs import CreatePostInput, PostFilter, UpdatePostInput
-from schema.relay import int_pk, optional_int_pk
 from services import events, notifications, posts
 from services.errors import BadUserInput, NotFound
 from services.pagination import Ordering, PageArgs, paginate
+from vocabulary.arguments import given
+from vocabulary.connections import Connection
+from vocabulary.context import Info
+from vocabulary.enums import OrderDirection, PostOrderField
+from vocabulary.inputs import CreatePostInput, PostFilter, UpdatePostInput
+from vocabulary.relay import int_pk, optional_int_pk
 
 COMMENT_ORDER = Ordering("created_at", descending=False)
 USER_POSTS_ORDER = Ordering("created_at", descending=True)
@@ -87,7 +87,7 @@ async def create_post(info: Info, data: CreatePostInput) -> Post:
         bool(given(data.publish)),
     )
     if post.status is PostStatus.PUBLISHED:
-        await events.post_published(info.context.container, post)
+        await events.post_published(info.context.container.pubsub, post)
     await prefetch_one(info, post)
     return post
 
@@ -106,7 +106,7 @@ async def publish_post(info: Info, global_id: str) -> Post:
         info.context.require_user(), int_pk(global_id, "Post")
     )
     if published_now:
-        await events.post_published(info.context.container, post)
+        await events.post_published(info.context.container.pubsub, post)
         await _moderated(info, post, "PUBLISHED")
     await prefetch_one(info, post)
     return post

@@ -1,47 +1,121 @@
 """Resolve a whole level at once.
 
+A relation field declares what loads it, where it is declared:
+``strawberry.field(metadata=prefetched(to_one("author_id", users_by_id)))``. When the schema
+is built, ``index_relations`` reads those declarations into the schema's ``Relations``,
+keyed by the model the field's resolver reads (its ``strawberry.Parent[...]`` parameter) and
+the field's GraphQL name, as the selections name it.
+
 A list (or connection, or single object) resolver calls ``prefetch`` with the objects it
 returns and the selection below them. For every selected relation this loads the values of
 ALL the objects in one batch (a DataLoader, or one windowed statement for nested
 connections), attaches them to the objects under the field's nodes (never its response key:
 the objects are shared, and another selection of one may use that key for other arguments
 or another field; see ``resolvers/attachments.py``), and recurses into the loaded objects.
-The fields themselves are then plain synchronous resolvers that are marked
-``metadata=PREFETCHED``: ``read_prefetched_first`` gives each of them a plain graphql-core
-resolver that returns what was attached, which keeps graphql-core from
-creating a coroutine per field and item and skips Strawberry's per-field layers (see
-docs/ARCHITECTURE.md, "The path of an HTTP request"). A field whose value was not prefetched
-(an object reached some other way) runs its Strawberry resolver: the DataLoader fallback.
-With ``LIBRARY_SHORTCUTS=false`` every PREFETCHED field runs its Strawberry resolver, which
-finds the prefetched value in its DataLoader's cache or, for a connection, reads it with
-``attached_to``: the same statements either way.
+``read_prefetched_first`` gives each relation field a plain graphql-core resolver that
+returns what was attached, which keeps graphql-core from creating a coroutine per field and
+item and skips Strawberry's per-field layers (see docs/ARCHITECTURE.md, "The path of an
+HTTP request"). A field whose value was not prefetched (an object reached some other way)
+runs its Strawberry resolver: the DataLoader fallback. With ``LIBRARY_SHORTCUTS=false``
+every relation field runs its Strawberry resolver, which finds the prefetched value in its
+DataLoader's cache or, for a connection, reads it with ``attached_to``: the same statements
+either way.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+import typing
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLFieldResolver, GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
+from strawberry.dataloader import DataLoader
+from strawberry.types.field import StrawberryField
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
+from loaders import Loaders
 from loaders.level import load_level
 from resolvers.attachments import MISSING, PREFETCHED_FIELD, attach, attached, slot
-from resolvers.selection import FieldSelection, field_nodes, selected_field
-from schema.connections import Connection, connection_from_page
+from resolvers.selection import FieldSelection, field_nodes, graphql_schema, selected_field
 from services.pagination import Page
+from vocabulary.connections import Connection, connection_from_page
 
 if TYPE_CHECKING:
-    from schema.context import Context, Info
+    from vocabulary.context import Context, Info
 
-PREFETCHED: dict[str, object] = {"agora.prefetched": True}
-"""``strawberry.field(metadata=PREFETCHED)``: the field's value may come from ``prefetch``."""
+Relation = Callable[["Info", list[Any], FieldSelection], Awaitable[None]]
+"""Loads one relation field for every object of a level and attaches the values."""
+
+_RELATION = "agora.relation"  # StrawberryField.metadata: the field's Relation
+_RELATIONS = "agora-relations"  # GraphQLSchema.extensions: the schema's Relations
 
 
-Relation = Callable[["Context", list[Any], FieldSelection], Awaitable[None]]
-RELATIONS: dict[type, dict[str, Relation]] = {}
+def prefetched(relation: Relation) -> dict[str, object]:
+    """A relation field's ``metadata``: ``relation`` loads its value for a whole level.
+    The field's resolver reads ``strawberry.Parent[Model]`` (the objects ``relation`` is
+    given) and is the DataLoader fallback; it may have no permission classes or extensions."""
+    return {_RELATION: relation}
+
+
+def declared_relation(field: StrawberryField) -> Relation | None:
+    relation: Relation | None = field.metadata.get(_RELATION)
+    return relation
+
+
+class Relations:
+    """Every relation of a schema: by the model (or row class) a field's resolver reads,
+    then by the field's GraphQL name."""
+
+    def __init__(self, by_model: Mapping[type, Mapping[str, Relation]]) -> None:
+        self._by_model = by_model
+
+    def of(self, model: type) -> Mapping[str, Relation]:
+        return self._by_model.get(model, {})
+
+
+def _parent_model(field: StrawberryField, where: str) -> type:
+    """The class of the objects the field resolves from: its ``strawberry.Parent[...]``."""
+    resolver = field.base_resolver
+    parameter = resolver.parent_parameter if resolver is not None else None
+    if resolver is None or parameter is None:
+        raise TypeError(
+            f"{where} is prefetched: its resolver must take `root: strawberry.Parent[Model]` "
+            "(the relation is looked up by the objects' class)"
+        )
+    annotation = resolver.strawberry_annotations[parameter]
+    model = typing.get_args(annotation.evaluate())[0] if annotation is not None else None
+    if not isinstance(model, type):
+        raise TypeError(f"{where}: `strawberry.Parent[...]` must name a class, not {model!r}")
+    return model
+
+
+def index_relations(schema: GraphQLSchema) -> None:
+    """Read every field's ``prefetched(...)`` into the schema's ``Relations`` (what
+    ``prefetch`` looks up, ``relations_of``); a model with two different relations under one
+    name is refused."""
+    by_model: dict[type, dict[str, Relation]] = {}
+    for type_ in schema.type_map.values():
+        if not isinstance(type_, GraphQLObjectType) or type_.name.startswith("__"):
+            continue
+        for name, field in type_.fields.items():
+            definition = field.extensions.get("strawberry-definition")
+            relation = declared_relation(definition) if definition is not None else None
+            if relation is None:
+                continue
+            where = f"{type_.name}.{name}"
+            of_model = by_model.setdefault(_parent_model(definition, where), {})
+            if of_model.get(name, relation) is not relation:
+                raise TypeError(f"{where}: another type of the same model loads `{name}` otherwise")
+            of_model[name] = relation
+    schema.extensions[_RELATIONS] = Relations(by_model)
+
+
+def relations_of(schema: GraphQLSchema) -> Relations:
+    """The relations ``index_relations`` kept in the schema."""
+    relations: Relations = schema.extensions[_RELATIONS]
+    return relations
 
 
 def response_key(field: SelectedField) -> str:
@@ -57,8 +131,8 @@ def _attached_first(resolve: GraphQLFieldResolver) -> GraphQLFieldResolver:
 
 
 def read_prefetched_first(schema: GraphQLSchema) -> None:
-    """Every field marked PREFETCHED answers what ``prefetch`` attached under its field
-    nodes, and runs its Strawberry resolver only when nothing was attached. The value skips
+    """Every relation field answers what ``prefetch`` attached under its field nodes, and
+    runs its Strawberry resolver only when nothing was attached. The value skips
     Strawberry's per-field layers (its Info, argument conversion and extension chain), so
     such a field may have no permission classes or extensions."""
     for type_ in schema.type_map.values():
@@ -66,11 +140,11 @@ def read_prefetched_first(schema: GraphQLSchema) -> None:
             continue
         for name, field in type_.fields.items():
             definition = field.extensions.get("strawberry-definition")
-            if definition is None or not definition.metadata.get("agora.prefetched"):
+            if definition is None or declared_relation(definition) is None:
                 continue
             if definition.extensions:
                 raise TypeError(
-                    f"{type_.name}.{name} is PREFETCHED: it cannot have permission classes or "
+                    f"{type_.name}.{name} is prefetched: it cannot have permission classes or "
                     "field extensions (the prefetched value would skip them)"
                 )
             assert field.resolve is not None, "Strawberry gives every field a resolver"
@@ -129,13 +203,13 @@ def current_field(info: Info) -> FieldSelection:
     return selected_field(info)
 
 
-async def prefetch(context: Context, items: Sequence[Any], fields: list[FieldSelection]) -> None:
+async def prefetch(info: Info, items: Sequence[Any], fields: list[FieldSelection]) -> None:
     """Load every selected relation of ``items`` (all of one model) a level at a time."""
     if not items:
         return
-    relations = RELATIONS.get(type(items[0]), {})
+    relations = relations_of(graphql_schema(info)).of(type(items[0]))
     loads = [
-        relation(context, list(items), field)
+        relation(info, list(items), field)
         for field in fields
         if (relation := relations.get(field.name)) is not None
     ]
@@ -148,45 +222,39 @@ async def prefetch(context: Context, items: Sequence[Any], fields: list[FieldSel
 async def prefetch_one(info: Info, item: Any) -> None:
     """For a resolver returning one object: prefetch what is selected below it."""
     if item is not None:
-        await prefetch(info.context, [item], fields_of(current_field(info).selections))
+        await prefetch(info, [item], fields_of(current_field(info).selections))
 
 
 def attached_to(info: Info, root: Any) -> Any:
     """What ``prefetch`` attached to ``root`` for the field being resolved, or ``MISSING``:
-    a PREFETCHED field's Strawberry resolver reads it first, since with
+    a relation field's Strawberry resolver reads it first, since with
     ``LIBRARY_SHORTCUTS=false`` it runs even when the value was prefetched."""
     return attached(root, slot(field_nodes(info)))
 
 
 async def prefetch_page(info: Info, page: Page[Any]) -> Connection[Any]:
     """For a connection resolver: prefetch below the nodes, then build the connection."""
-    await prefetch(info.context, page.items, node_fields(current_field(info)))
+    await prefetch(info, page.items, node_fields(current_field(info)))
     return connection_from_page(page)
 
 
-def register(model: type, field_name: str) -> Callable[[Relation], Relation]:
-    def decorate(relation: Relation) -> Relation:
-        RELATIONS.setdefault(model, {})[field_name] = relation
-        return relation
+# --- relation shapes: what ``prefetched(...)`` takes -----------------------------------
 
-    return decorate
-
-
-# --- relation shapes -------------------------------------------------------------------
-
-LoaderOf = Callable[["Context"], Any]
+LoaderOf = Callable[[Loaders], DataLoader[Any, Any]]
+"""Picks a request's DataLoader, e.g. ``lambda loaders: loaders.users.by_id``."""
 
 
 def to_one(key_attr: str, loader: LoaderOf) -> Relation:
     """A foreign key: ``items[i].<key_attr>`` → one object, through a by-id DataLoader."""
 
-    async def load(context: Context, items: list[Any], field: FieldSelection) -> None:
-        values = await load_level(loader(context), [getattr(item, key_attr) for item in items])
+    async def load(info: Info, items: list[Any], field: FieldSelection) -> None:
+        keys = [getattr(item, key_attr) for item in items]
+        values = await load_level(loader(info.context.loaders), keys)
         key = slot(field.nodes)
         for item, value in zip(items, values, strict=True):
             attach(item, key, value)
         children = [value for value in values if value is not None]
-        await prefetch(context, children, fields_of(field.selections))
+        await prefetch(info, children, fields_of(field.selections))
 
     return load
 
@@ -194,8 +262,8 @@ def to_one(key_attr: str, loader: LoaderOf) -> Relation:
 def per_item(loader: LoaderOf) -> Relation:
     """A value keyed by the item's id (counts), through a DataLoader."""
 
-    async def load(context: Context, items: list[Any], field: FieldSelection) -> None:
-        values = await load_level(loader(context), [item.id for item in items])
+    async def load(info: Info, items: list[Any], field: FieldSelection) -> None:
+        values = await load_level(loader(info.context.loaders), [item.id for item in items])
         key = slot(field.nodes)
         for item, value in zip(items, values, strict=True):
             attach(item, key, value)
@@ -206,13 +274,13 @@ def per_item(loader: LoaderOf) -> Relation:
 def to_many(loader: LoaderOf) -> Relation:
     """A plain list keyed by the item's id (order lines), through a DataLoader."""
 
-    async def load(context: Context, items: list[Any], field: FieldSelection) -> None:
-        lists = await load_level(loader(context), [item.id for item in items])
+    async def load(info: Info, items: list[Any], field: FieldSelection) -> None:
+        lists = await load_level(loader(info.context.loaders), [item.id for item in items])
         key = slot(field.nodes)
         for item, value in zip(items, lists, strict=True):
             attach(item, key, value)
         children = [child for values in lists for child in values]
-        await prefetch(context, children, fields_of(field.selections))
+        await prefetch(info, children, fields_of(field.selections))
 
     return load
 
@@ -226,14 +294,14 @@ def to_connection(build: PageBuilder) -> Relation:
     """A nested connection: one page per item, all built in one statement by ``build``
     (which returns None when the arguments need the per-item fallback, e.g. cursors)."""
 
-    async def load(context: Context, items: list[Any], field: FieldSelection) -> None:
-        pages = await build(context, items, field.arguments)
+    async def load(info: Info, items: list[Any], field: FieldSelection) -> None:
+        pages = await build(info.context, items, field.arguments)
         if pages is None:
             return
         key = slot(field.nodes)
         for item in items:
             attach(item, key, connection_from_page(pages[item.id]))
         children = [child for page in pages.values() for child in page.items]
-        await prefetch(context, children, node_fields(field))
+        await prefetch(info, children, node_fields(field))
 
     return load

@@ -1,5 +1,6 @@
-"""Which relation of which model ``prefetch`` loads, and how: one place for the whole
-object graph (imported once by the schema)."""
+"""What the relation fields of ``schema/types`` are loaded with: the DataLoader each reads,
+the first pages of nested connections for a whole level, and the avatars. Each field names
+its own in ``metadata=prefetched(...)`` (``resolvers/prefetch.py``)."""
 
 from __future__ import annotations
 
@@ -11,21 +12,66 @@ from strawberry.dataloader import DataLoader
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
+from loaders import Loaders
 from loaders.pages import first_rows_per_parent
 from models.catalogue import Product
 from models.files import File
 from models.orders import Order, OrderItem
 from models.posts import Comment, Post, PostStatus
 from models.user import User
-from models.wallet import Transfer
-from resolvers.files import prefetch_avatars
+from resolvers.attachments import attach, slot
 from resolvers.orders import ORDER_ORDER
 from resolvers.posts import COMMENT_ORDER, USER_POSTS_ORDER
-from resolvers.prefetch import RELATIONS, per_item, to_connection, to_many, to_one
-from schema.context import Context
+from resolvers.prefetch import fields_of, prefetch
+from resolvers.selection import FieldSelection
 from services import orders, posts
 from services.pagination import Page, PageArgs, page_of
-from services.stats import CustomerStats
+from vocabulary.context import Context, Info
+
+# --- the DataLoaders a level reads (``to_one``, ``per_item``, ``to_many``) ----------------
+
+
+def users_by_id(loaders: Loaders) -> DataLoader[int, User | None]:
+    return loaders.users.by_id
+
+
+def posts_by_id(loaders: Loaders) -> DataLoader[int, Post | None]:
+    return loaders.posts.by_id
+
+
+def products_by_id(loaders: Loaders) -> DataLoader[int, Product | None]:
+    return loaders.catalogue.products_by_id
+
+
+def comment_counts(loaders: Loaders) -> DataLoader[int, int]:
+    return loaders.posts.comment_count
+
+
+def published_post_counts(loaders: Loaders) -> DataLoader[int, int]:
+    return loaders.posts.published_count_by_author
+
+
+def order_items(loaders: Loaders) -> DataLoader[int, list[OrderItem]]:
+    return loaders.orders.items_by_order
+
+
+def product_images(loaders: Loaders) -> DataLoader[int, list[File]]:
+    return loaders.files.images_by_product
+
+
+async def avatars(info: Info, items: list[User], field: FieldSelection) -> None:
+    """``User.avatar`` for a whole level: one statement for every avatar."""
+    ids = sorted({user.avatar_id for user in items if user.avatar_id is not None})
+    loader = info.context.loaders.files.by_id
+    files = await loader.load_many(ids) if ids else []
+    by_id = dict(zip(ids, files, strict=True))
+    key = slot(field.nodes)
+    for user in items:
+        attach(user, key, by_id.get(user.avatar_id) if user.avatar_id is not None else None)
+    await prefetch(info, [file for file in files if file is not None], fields_of(field.selections))
+
+
+# --- first pages of nested connections for a whole level (``to_connection``) ----------
 
 
 def _int_argument(arguments: dict[str, Any], name: str) -> int | None:
@@ -66,7 +112,7 @@ def _counts_by(queryset: QuerySet[Any], column: str) -> Callable[[int], Awaitabl
     return DataLoader(load_fn=count).load
 
 
-async def _comments_pages(
+async def comments_pages(
     context: Context, items: list[Post], arguments: dict[str, Any]
 ) -> dict[int, Page[Any]] | None:
     size = _first_page_size(arguments)
@@ -82,7 +128,7 @@ async def _comments_pages(
     }
 
 
-async def _user_posts_pages(
+async def user_posts_pages(
     context: Context, items: list[User], arguments: dict[str, Any]
 ) -> dict[int, Page[Any]] | None:
     size = _first_page_size(arguments)
@@ -105,7 +151,7 @@ async def _user_posts_pages(
     }
 
 
-async def _user_orders_pages(
+async def user_orders_pages(
     context: Context, items: list[User], arguments: dict[str, Any]
 ) -> dict[int, Page[Any]] | None:
     size = _first_page_size(arguments)
@@ -119,40 +165,3 @@ async def _user_orders_pages(
         user.id: page_of(rows.get(user.id, []), ORDER_ORDER, size, partial(count, user.id))
         for user in items
     }
-
-
-def _users(context: Context) -> Any:
-    return context.loaders.users.by_id
-
-
-RELATIONS.update(
-    {
-        User: {
-            "postCount": per_item(lambda c: c.loaders.posts.published_count_by_author),
-            "posts": to_connection(_user_posts_pages),
-            "orders": to_connection(_user_orders_pages),
-        },
-        Post: {
-            "author": to_one("author_id", _users),
-            "commentCount": per_item(lambda c: c.loaders.posts.comment_count),
-            "comments": to_connection(_comments_pages),
-        },
-        Comment: {
-            "author": to_one("author_id", _users),
-            "post": to_one("post_id", lambda c: c.loaders.posts.by_id),
-        },
-        Product: {"seller": to_one("seller_id", _users)},
-        Order: {
-            "buyer": to_one("buyer_id", _users),
-            "items": to_many(lambda c: c.loaders.orders.items_by_order),
-        },
-        OrderItem: {"product": to_one("product_id", lambda c: c.loaders.catalogue.products_by_id)},
-        Transfer: {"from": to_one("sender_id", _users), "to": to_one("receiver_id", _users)},
-        CustomerStats: {"user": to_one("user_id", _users)},
-    }
-)
-
-# Files: avatars (one statement per level), product images (one JOIN), file owners.
-RELATIONS[User]["avatar"] = prefetch_avatars
-RELATIONS[Product]["images"] = to_many(lambda c: c.loaders.files.images_by_product)
-RELATIONS[File] = {"owner": to_one("owner_id", _users)}

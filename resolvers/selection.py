@@ -39,9 +39,9 @@ from strawberry.types.nodes import (
 )
 
 if TYPE_CHECKING:
-    from graphql import GraphQLResolveInfo
+    from graphql import GraphQLResolveInfo, GraphQLSchema
 
-    from schema.context import Info
+    from vocabulary.context import Info
 
 
 @dataclasses.dataclass
@@ -123,6 +123,12 @@ def field_nodes(info: Info) -> list[FieldNode]:
     """The document's nodes of the field being resolved (graphql-core merges them)."""
     nodes: list[FieldNode] = info._raw_info.field_nodes
     return nodes
+
+
+def graphql_schema(info: Info) -> GraphQLSchema:
+    """The graphql-core schema being executed (Strawberry's ``info.schema`` is its own)."""
+    schema: GraphQLSchema = info._raw_info.schema
+    return schema
 
 
 def selected_field(info: Info) -> FieldSelection:

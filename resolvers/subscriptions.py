@@ -27,11 +27,11 @@ from models.notifications import Notification
 from models.orders import Order
 from models.posts import Post
 from resolvers.prefetch import current_field, fields_of, prefetch
-from schema.context import Info
-from schema.relay import int_pk
 from services import events, notifications, orders, posts
 from services.errors import Forbidden, NotFound
 from services.pubsub import Message
+from vocabulary.context import Info
+from vocabulary.relay import int_pk
 
 logger = logging.getLogger("agora.subscriptions")
 
@@ -96,7 +96,7 @@ async def _follow(
                     continue
                 item = copy.copy(row)  # prefetch attaches to it: one copy per stream
                 context.loaders = Loaders(cache)  # fresh for this event's fields too
-                await prefetch(context, [item], fields)
+                await prefetch(info, [item], fields)
             except Exception:
                 logger.exception("could not load the event %s on %s: skipped", message, topic)
                 continue

@@ -7,15 +7,15 @@ from typing import Any
 from models.user import Role, User
 from resolvers.invalidation import users_changed
 from resolvers.prefetch import prefetch_one, prefetch_page
-from schema.arguments import given
-from schema.connections import Connection
-from schema.context import Info
-from schema.enums import OrderDirection, UserOrderField
-from schema.inputs import UpdateProfileInput, UserFilter
-from schema.relay import from_global_id, int_pk, parse_int_pk
 from services import users
 from services.files import FileService
 from services.pagination import Ordering, PageArgs, paginate
+from vocabulary.arguments import given
+from vocabulary.connections import Connection
+from vocabulary.context import Info
+from vocabulary.enums import OrderDirection, UserOrderField
+from vocabulary.inputs import UpdateProfileInput, UserFilter
+from vocabulary.relay import from_global_id, int_pk, parse_int_pk
 
 
 async def resolve_me(info: Info) -> User | None:

@@ -12,14 +12,14 @@ from models.user import User
 from models.wallet import Transfer
 from resolvers.invalidation import users_changed
 from resolvers.prefetch import current_field, fields_of, prefetch, prefetch_one, prefetch_page
-from schema.arguments import given
-from schema.connections import Connection
-from schema.context import Info
-from schema.inputs import TransferInput
-from schema.relay import int_pk
 from services import notifications, stats, wallet
 from services.errors import BadUserInput
 from services.pagination import Ordering, PageArgs, paginate
+from vocabulary.arguments import given
+from vocabulary.connections import Connection
+from vocabulary.context import Info
+from vocabulary.inputs import TransferInput
+from vocabulary.relay import int_pk
 
 TRANSFER_ORDER = Ordering("created_at", descending=True)
 
@@ -36,7 +36,7 @@ async def resolve_top_customers(
     if not 1 <= limit <= stats.MAX_LIMIT:
         raise BadUserInput(f"`limit` must be between 1 and {stats.MAX_LIMIT}", argument="limit")
     rows = await stats.top_customers(limit, since)
-    await prefetch(info.context, rows, fields_of(current_field(info).selections))
+    await prefetch(info, rows, fields_of(current_field(info).selections))
     return rows
 
 

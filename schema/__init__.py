@@ -13,20 +13,24 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-import resolvers.relations  # noqa: F401  (registers what `prefetch` loads)
-from resolvers.prefetch import read_prefetched_first
+from core.settings import Settings
+from resolvers.prefetch import index_relations, read_prefetched_first
 from schema.errors import ErrorCodeEnum, log_unexpected_errors
 from schema.execution import ModelAwareExecutionContext, StockExecutionContext
-from schema.extensions import CostLimiter, DocumentLimits, OperationObserver
+from schema.extensions import (
+    CachePolicyObserver,
+    CostLimiter,
+    DocumentLimits,
+    OperationObserver,
+)
 from schema.incremental import IncrementalDeliveryGate
 from schema.input_rules import InputRules
 from schema.limits import DocumentLimitSettings
 from schema.roots import MUTATION_TYPES, QUERY_TYPES, SUBSCRIPTION_TYPES
-from schema.scalars import SCALAR_MAP
 from schema.types.user import User
 from schema.validation import CappedValidation
-from server.settings import Settings
 from services.rate_limit import BucketPolicy, OutagePolicy
+from vocabulary.scalars import SCALAR_MAP
 
 # Strawberry's own batch cap is set out of reach; the view enforces QUERY_MAX_OPERATIONS
 # itself so that the refusal carries our error code.
@@ -36,6 +40,7 @@ STRAWBERRY_BATCH_CEILING = 1000
 class AgoraSchema(strawberry.Schema):
     def __init__(self, *args: Any, library_shortcuts: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        index_relations(self._schema)  # what `prefetch` loads, read from the fields
         if library_shortcuts:
             read_prefetched_first(self._schema)
 
@@ -99,6 +104,7 @@ def build_schema(settings: Settings) -> AgoraSchema:
         InputRules,
         IncrementalDeliveryGate,
         CostLimiter.factory(settings.query_max_cost, policy),
+        CachePolicyObserver,
     ]
     return AgoraSchema(
         query=merge_types("Query", tuple(QUERY_TYPES)),

@@ -25,7 +25,6 @@ from dataclasses import field as dataclass_field
 from functools import cached_property
 from typing import Any
 
-import strawberry
 from graphql import (
     ArgumentNode,
     FieldNode,
@@ -48,89 +47,20 @@ from graphql import (
     value_from_ast,
     value_from_ast_untyped,
 )
-from strawberry.schema_directive import Location
 
 from schema.node_memo import NodeMemo
 from services.errors import BadUserInput
+from services.pagination import DEFAULT_PAGE_SIZE
+from vocabulary.directives import (
+    SLICING_ARGUMENTS,
+    Cost,
+    ListSize,
+)
 
-DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 MUTATION_COST = 10
 INTROSPECTION_COST = 10
 MINIMUM_OPERATION_COST = 1
-SLICING_ARGUMENTS = ("first", "last")
-SIZED_FIELDS = ("edges", "nodes")
-LIMIT_ARGUMENT = "limit"
-# The most IDs one `nodes(ids:)` may ask for; its @listSize assumes as many, so the price a
-# gateway reads from the SDL holds for every NODES_MAX_IDS setting.
-MAX_NODES_IDS = 100
-
-
-@strawberry.schema_directive(
-    locations=[Location.FIELD_DEFINITION],
-    description="Query cost of this field: `weight` is charged once per resolved value.",
-)
-class Cost:
-    weight: int
-
-
-def cost(weight: int) -> Cost:
-    """A field's cost, declared where the field is: ``strawberry.field(directives=[cost(3)])``."""
-    return Cost(weight=weight)
-
-
-@strawberry.schema_directive(
-    locations=[Location.FIELD_DEFINITION],
-    name="listSize",
-    description=(
-        "The size of a list (IBM GraphQL Cost Directive spec): the largest of the "
-        "`slicingArguments` given, else `assumedSize`; on a connection it sizes the "
-        "`sizedFields` below it."
-    ),
-)
-class ListSize:
-    assumed_size: int | None = strawberry.UNSET
-    slicing_arguments: list[str] | None = strawberry.UNSET
-    sized_fields: list[str] | None = strawberry.UNSET
-    require_one_slicing_argument: bool | None = True
-
-
-def list_size(
-    *,
-    assumed_size: int | None = None,
-    slicing_arguments: tuple[str, ...] = (),
-    sized_fields: tuple[str, ...] = (),
-) -> ListSize:
-    """A list's size, declared where the field is. A slicing argument is never required
-    here: without one the list is priced at ``assumed_size``."""
-    return ListSize(
-        assumed_size=strawberry.UNSET if assumed_size is None else assumed_size,
-        slicing_arguments=list(slicing_arguments) if slicing_arguments else strawberry.UNSET,
-        sized_fields=list(sized_fields) if sized_fields else strawberry.UNSET,
-        require_one_slicing_argument=False if slicing_arguments else strawberry.UNSET,
-    )
-
-
-def connection_size() -> ListSize:
-    """``@listSize`` of every connection field: pages of ``first``/``last``, 20 by default."""
-    return list_size(
-        assumed_size=DEFAULT_PAGE_SIZE,
-        slicing_arguments=SLICING_ARGUMENTS,
-        sized_fields=SIZED_FIELDS,
-    )
-
-
-def limit_size(default: int) -> ListSize:
-    """``@listSize`` of a list sized by its own ``limit`` argument (default ``default``)."""
-    return list_size(assumed_size=default, slicing_arguments=(LIMIT_ARGUMENT,))
-
-
-@dataclass
-class BatchCost:
-    """What the operations of one batched request have been charged so far: together they
-    stay within the per-request limit (``QUERY_MAX_COST``), as one operation does."""
-
-    charged: int = 0
 
 
 _DECLARED = "agora-declared-cost"

@@ -143,7 +143,7 @@ def plain_object(field: GraphQLField) -> PlainObject | None:
 
 
 def _as_plain_object(field: GraphQLField) -> PlainObject | None:
-    """A basic or PREFETCHED field of an object type."""
+    """A basic or prefetched (relation) field of an object type."""
     named = get_nullable_type(field.type)
     prefetched = bool(field.extensions.get(PREFETCHED_FIELD))
     attribute = None if prefetched else _basic_attribute(field)

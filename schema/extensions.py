@@ -1,6 +1,7 @@
 """Schema extensions, in the order a request meets them (see docs/ARCHITECTURE.md):
 operation metrics → document limits → (validation, ``schema.validation``) → (input rules,
-``schema.input_rules``) → cost analysis against the client's bucket."""
+``schema.input_rules``) → cost analysis against the client's bucket → the response's cache
+policy."""
 
 from __future__ import annotations
 
@@ -22,20 +23,21 @@ from graphql.language.parser import MAX_NESTING_DEPTH
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import PreExecutionError
 
-from schema.cost import MINIMUM_OPERATION_COST, CostAnalysis
-from schema.limits import DocumentLimitSettings, check_document, with_limit_rules
-from server.metrics import (
+from core.metrics import (
     GRAPHQL_DURATION,
     GRAPHQL_OPERATIONS,
     GRAPHQL_QUERY_COST,
     operation_label,
 )
-from server.request_context import operation_name_var
+from core.request_context import operation_name_var
+from schema.cache_control import document_policy, response_policy
+from schema.cost import MINIMUM_OPERATION_COST, CostAnalysis
+from schema.limits import DocumentLimitSettings, check_document, with_limit_rules
 from services.errors import QueryTooComplex, RateLimited
 from services.rate_limit import BucketPolicy, BucketState
 
 if TYPE_CHECKING:
-    from schema.context import Context
+    from vocabulary.context import Context
 
 
 CACHEABLE_QUERY_LENGTH = 16_384
@@ -226,3 +228,24 @@ class CostLimiter(SchemaExtension):
     @classmethod
     def factory(cls, max_cost: int, policy: BucketPolicy) -> Any:
         return lambda: cls(max_cost, policy)
+
+
+class CachePolicyObserver(SchemaExtension):
+    """Leaves the cache policy of the executed operation's response on the context
+    (``schema.cache_control``: worked out once per document, no per-field work); the HTTP view
+    turns it into headers. An operation refused before execution leaves None: not cacheable."""
+
+    def on_execute(self) -> Iterator[None]:
+        yield
+        ctx = self.execution_context
+        context = ctx.context
+        document = ctx.graphql_document
+        if document is None or not hasattr(context, "cache_policy"):
+            return
+        result = ctx.result
+        context.cache_policy = response_policy(
+            document_policy(ctx.schema._schema, document, ctx.operation_name),
+            has_errors=not isinstance(result, ExecutionResult) or bool(result.errors),
+            authenticated=context.user is not None,
+            max_age_limit=context.settings.http_cache_max_age_seconds,
+        )

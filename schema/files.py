@@ -15,19 +15,23 @@ from strawberry.scalars import JSON
 
 from models.files import FilePurpose
 from resolvers import files as file_resolvers
-from schema.context import Info
-from schema.cost import cost, list_size
-from schema.enums import Permission
 from schema.permissions import HasPermission, authenticated, requires
 from schema.types.catalogue import Product
 from schema.types.files import CreateUploadUrlInput, File, PresignedUpload
 from schema.types.user import User
 from services.files import MAX_PRODUCT_IMAGES
+from vocabulary.cache_hints import VIEWER_ONLY
+from vocabulary.context import Info
+from vocabulary.directives import cost, list_size
+from vocabulary.enums import Permission
 
 
 @strawberry.type
 class FileQuery:
-    @strawberry.field(description="A file: its owner or an ADMIN; null for everyone else.")
+    @strawberry.field(
+        description="A file: its owner or an ADMIN; null for everyone else.",
+        directives=[VIEWER_ONLY],
+    )
     async def file(self, info: Info, id: strawberry.ID) -> File | None:
         return await file_resolvers.resolve_file(info, id)  # type: ignore[return-value]
 

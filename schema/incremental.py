@@ -12,7 +12,6 @@ Apollo Server and Apollo Router do for a client without ``multipart/mixed`` in `
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -37,21 +36,13 @@ from strawberry.extensions import SchemaExtension
 
 from schema.node_memo import NodeMemo
 from services.errors import BadUserInput, NotAcceptable
+from vocabulary.context import IncrementalDelivery
 
 if TYPE_CHECKING:
-    from schema.context import Context
+    from vocabulary.context import Context
 
 INCREMENTAL_DIRECTIVES = frozenset({"defer", "stream"})
 ACCEPT_MULTIPART = "multipart/mixed;deferSpec=20220824, application/json"
-
-
-class IncrementalDelivery(enum.Enum):
-    """Whether the transport of an operation can deliver ``@defer``/``@stream``."""
-
-    ACCEPTED = "accepted"  # HTTP, Accept names multipart/mixed
-    NOT_ACCEPTED = "not accepted"  # HTTP, Accept without multipart/mixed
-    IN_BATCH = "in a batch"  # HTTP, one of several operations of a batched request
-    NOT_HTTP = "not over HTTP"  # websockets (and anything else)
 
 
 def refusal(delivery: IncrementalDelivery) -> BadUserInput:

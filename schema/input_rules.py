@@ -18,7 +18,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import strawberry
 from graphql import (
     ArgumentNode,
     DirectiveNode,
@@ -44,30 +43,13 @@ from graphql import (
     value_from_ast_untyped,
 )
 from strawberry.extensions import SchemaExtension
-from strawberry.schema_directive import Location
 
 from services.errors import BadUserInput
 from services.input_bounds import STRING_MAX, text_problem
+from vocabulary.directives import MaxLength
 
 # Scalars whose coerced values are the client's strings (Decimal and DateTime parse theirs).
 TEXT_SCALARS = frozenset({"String", "ID", "JSON"})
-
-
-@strawberry.schema_directive(
-    locations=[Location.ARGUMENT_DEFINITION, Location.INPUT_FIELD_DEFINITION],
-    description=(
-        "The longest string accepted here, in characters (for a list, per item); longer is "
-        "BAD_USER_INPUT. Every String and ID input is at most 100000 characters and contains "
-        "no NUL character."
-    ),
-)
-class MaxLength:
-    value: int
-
-
-def max_length(value: int) -> MaxLength:
-    """An argument's or input field's limit: ``strawberry.argument(directives=[...])``."""
-    return MaxLength(value=value)
 
 
 _DECLARED = "agora-max-length"

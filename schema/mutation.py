@@ -9,11 +9,19 @@ import strawberry
 from strawberry import UNSET
 
 from resolvers import auth, catalogue, orders, posts, users, wallet
-from schema.arguments import given
-from schema.context import Info
-from schema.enums import Permission, Role
-from schema.input_rules import max_length
-from schema.inputs import (
+from schema.permissions import HasPermission, admin_only, authenticated, requires
+from schema.types.auth import AuthPayload
+from schema.types.catalogue import Product
+from schema.types.orders import Order
+from schema.types.posts import Comment, Post
+from schema.types.user import User
+from schema.types.wallet import Transfer
+from services.validation import EMAIL_MAX
+from vocabulary.arguments import given
+from vocabulary.context import Info
+from vocabulary.directives import max_length
+from vocabulary.enums import Permission, Role
+from vocabulary.inputs import (
     CreatePostInput,
     CreateProductInput,
     PlaceOrderInput,
@@ -23,14 +31,6 @@ from schema.inputs import (
     UpdateProductInput,
     UpdateProfileInput,
 )
-from schema.permissions import HasPermission, admin_only, authenticated, requires
-from schema.types.auth import AuthPayload
-from schema.types.catalogue import Product
-from schema.types.orders import Order
-from schema.types.posts import Comment, Post
-from schema.types.user import User
-from schema.types.wallet import Transfer
-from services.validation import EMAIL_MAX
 
 # An email that is looked up (not validated first, as sign-up does) is bounded at the edge.
 Email = Annotated[str, strawberry.argument(directives=[max_length(EMAIL_MAX)])]
@@ -59,13 +59,13 @@ class Mutation:
     async def login(
         self, info: Info, email: Email, password: str, use_cookie: bool = False
     ) -> AuthPayload:
-        return await auth.login(info, email, password, use_cookie)
+        return await auth.login(info, email, password, use_cookie)  # type: ignore[return-value]
 
     @strawberry.mutation(
         description="Trade a refresh token (argument or cookie) for a new pair; single use."
     )
     async def refresh_token(self, info: Info, refresh_token: str | None = UNSET) -> AuthPayload:
-        return await auth.refresh_token(info, given(refresh_token))
+        return await auth.refresh_token(info, given(refresh_token))  # type: ignore[return-value]
 
     @strawberry.mutation(description="End the session of a refresh token (argument or cookie).")
     async def logout(self, info: Info, refresh_token: str | None = UNSET) -> bool:

@@ -6,18 +6,19 @@ import strawberry
 from strawberry import UNSET
 
 from resolvers import notifications
-from schema.arguments import page_args
-from schema.connections import Connection
-from schema.context import Info
-from schema.cost import connection_size, cost
 from schema.permissions import authenticated
 from schema.types.notifications import DevicePlatform, Notification
+from vocabulary.arguments import page_args
+from vocabulary.cache_hints import NEVER_CACHED
+from vocabulary.connections import Connection
+from vocabulary.context import Info
+from vocabulary.directives import connection_size, cost
 
 
 @strawberry.type
 class NotificationQuery:
     @strawberry.field(
-        directives=[connection_size()],
+        directives=[connection_size(), NEVER_CACHED],
         description="Your notifications, newest first; `unreadOnly` keeps the unread ones.",
         extensions=authenticated(),
     )
@@ -39,7 +40,7 @@ class NotificationQuery:
     @strawberry.field(
         description="How many of your notifications are unread (a COUNT).",
         extensions=authenticated(),
-        directives=[cost(1)],
+        directives=[cost(1), NEVER_CACHED],
     )
     async def unread_notification_count(self, info: Info) -> int:
         return await notifications.resolve_unread_count(info)

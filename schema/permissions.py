@@ -12,9 +12,9 @@ from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 
 from models.user import Role
-from schema.context import Info
 from services.errors import Forbidden, Unauthenticated
 from services.permissions import Permission, role_has
+from vocabulary.context import Info
 
 
 class IsAuthenticated(BasePermission):

@@ -10,32 +10,44 @@ from strawberry import UNSET
 from resolvers import catalogue, orders, posts, wallet
 from resolvers import users as user_resolvers
 from resolvers.node import resolve_node, resolve_nodes
-from schema.arguments import given, page_args
-from schema.connections import Connection
-from schema.context import Info
-from schema.cost import MAX_NODES_IDS, connection_size, limit_size, list_size
-from schema.enums import (
+from schema.permissions import HasPermission, authenticated, requires
+from schema.types.catalogue import Product
+from schema.types.orders import Order
+from schema.types.posts import Post
+from schema.types.user import User
+from schema.types.wallet import CustomerStats, Transfer
+from vocabulary.arguments import given, page_args
+from vocabulary.cache_hints import (
+    CATALOGUE_MAX_AGE,
+    FEED_MAX_AGE,
+    NEVER_CACHED,
+    VIEWER_ONLY,
+    cache_control,
+)
+from vocabulary.connections import Connection
+from vocabulary.context import Info
+from vocabulary.directives import MAX_NODES_IDS, connection_size, limit_size, list_size
+from vocabulary.enums import (
     OrderDirection,
     Permission,
     PostOrderField,
     ProductOrderField,
     UserOrderField,
 )
-from schema.inputs import OrderFilter, PostFilter, ProductFilter, UserFilter
-from schema.permissions import HasPermission, authenticated, requires
-from schema.relay import Node
-from schema.types.catalogue import Product
-from schema.types.orders import Order
-from schema.types.posts import Post
-from schema.types.user import User
-from schema.types.wallet import CustomerStats, Transfer
+from vocabulary.inputs import OrderFilter, PostFilter, ProductFilter, UserFilter
+from vocabulary.relay import Node
 
 TOP_CUSTOMERS_LIMIT = 10
 
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Any object by its global ID; null when it does not exist.")
+    # Its answer is as old as the freshest kind of node; a fragment on a type (`... on Order`)
+    # brings that type's own hint (schema.cache_control).
+    @strawberry.field(
+        description="Any object by its global ID; null when it does not exist.",
+        directives=[cache_control(max_age=FEED_MAX_AGE)],
+    )
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)  # type: ignore[no-any-return]
 
@@ -50,7 +62,9 @@ class Query:
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
         return await resolve_nodes(info, ids)
 
-    @strawberry.field(description="The authenticated caller; null when anonymous.")
+    @strawberry.field(
+        description="The authenticated caller; null when anonymous.", directives=[VIEWER_ONLY]
+    )
     async def me(self, info: Info) -> User | None:
         return await user_resolvers.resolve_me(info)  # type: ignore[return-value]
 
@@ -59,7 +73,7 @@ class Query:
         return await user_resolvers.resolve_user(info, id)  # type: ignore[return-value]
 
     @strawberry.field(
-        directives=[connection_size()],
+        directives=[connection_size(), NEVER_CACHED],
         description="Users, filtered and ordered (READ_USERS).",
         extensions=requires(HasPermission(Permission.READ_USERS)),
     )
@@ -87,7 +101,7 @@ class Query:
         return await posts.resolve_post(info, id)  # type: ignore[return-value]
 
     @strawberry.field(
-        directives=[connection_size()],
+        directives=[connection_size(), cache_control(max_age=FEED_MAX_AGE)],
         description=(
             "Posts: PUBLISHED unless `filter.status` asks for another status (drafts and "
             "archived posts are visible to their author and MODERATE_POSTS)."
@@ -117,8 +131,8 @@ class Query:
         return await catalogue.resolve_product(info, id)  # type: ignore[return-value]
 
     @strawberry.field(
-        directives=[connection_size()],
         description="Products: ACTIVE unless `filter.status` asks for ARCHIVED.",
+        directives=[connection_size(), cache_control(max_age=CATALOGUE_MAX_AGE)],
     )
     async def products(
         self,
@@ -142,12 +156,13 @@ class Query:
     @strawberry.field(
         description="An order: its buyer or MANAGE_ORDERS; null otherwise.",
         extensions=authenticated(),
+        directives=[NEVER_CACHED],
     )
     async def order(self, info: Info, id: strawberry.ID) -> Order | None:
         return await orders.resolve_order(info, id)  # type: ignore[return-value]
 
     @strawberry.field(
-        directives=[connection_size()],
+        directives=[connection_size(), NEVER_CACHED],
         description="Your orders, newest first; every order (filterable) with MANAGE_ORDERS.",
         extensions=authenticated(),
     )
@@ -165,9 +180,9 @@ class Query:
         )
 
     @strawberry.field(
-        directives=[connection_size()],
         description="Transfers you sent or received, newest first.",
         extensions=authenticated(),
+        directives=[connection_size(), NEVER_CACHED],
     )
     async def transfers(
         self,
@@ -184,7 +199,7 @@ class Query:
             "Customers by money spent on COMPLETED orders (READ_STATS); one SQL aggregate."
         ),
         extensions=requires(HasPermission(Permission.READ_STATS)),
-        directives=[limit_size(TOP_CUSTOMERS_LIMIT)],
+        directives=[limit_size(TOP_CUSTOMERS_LIMIT), NEVER_CACHED],
     )
     async def top_customers(
         self, info: Info, limit: int | None = TOP_CUSTOMERS_LIMIT, since: datetime | None = UNSET

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from resolvers import subscriptions
-from schema.context import Info
 from schema.permissions import authenticated
 from schema.types.orders import Order
 from schema.types.posts import Post
+from vocabulary.context import Info
 
 if TYPE_CHECKING:
     from schema.types.notifications import Notification

@@ -1,1 +1,1 @@
-"""The HTTP server: app factory, settings, middleware, routes and the CLI."""
+"""The HTTP server: app factory, middleware, routes, websockets, the container and the CLI."""

@@ -11,24 +11,24 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from core.faults import flush_repeats
+from core.logging import configure_logging
+from core.settings import Settings, get_settings
+from core.shortcuts import use_library_shortcuts
 from schema import build_schema
 from server import files_route, health
 from server.container import Container
 from server.database import close_database, init_database
 from server.email_pages import email_page_routes
-from server.faults import flush_repeats
 from server.graphql_view import GRAPHIQL_ASSETS_PATH, GraphQLView
-from server.logging import configure_logging
 from server.middleware.access_log import AccessLogMiddleware
 from server.middleware.body_limit import BodyLimitMiddleware
+from server.middleware.compression import CompressionMiddleware
 from server.middleware.request_id import RequestIdMiddleware
 from server.middleware.security_headers import SecurityHeadersMiddleware
-from server.settings import Settings, get_settings
-from server.shortcuts import use_library_shortcuts
 from server.websocket import drain_before_exit
 
 logger = logging.getLogger("agora")
@@ -109,14 +109,7 @@ def create_app(
             allow_credentials=True,
             max_age=600,
         ),
-        # Streams are never compressed: gzip holds small writes back until it has a block
-        # to emit, so events and heartbeats would sit in the buffer (Starlette already
-        # leaves text/event-stream alone; multipart/mixed is the multipart subscriptions').
-        Middleware(
-            GZipMiddleware,
-            minimum_size=1024,
-            exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, "multipart/mixed"),
-        ),
+        Middleware(CompressionMiddleware, minimum_size=1024),
         Middleware(
             BodyLimitMiddleware,
             json_limit=settings.max_json_body_bytes,

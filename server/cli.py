@@ -10,7 +10,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from server.settings import ConfigurationError, Settings, load_settings
+from core.settings import ConfigurationError, Settings, load_settings
 
 
 def _settings_or_exit() -> Settings:
@@ -68,7 +68,7 @@ def cmd_check_port(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from server.logging import configure_logging
+    from core.logging import configure_logging
 
     settings = _settings_or_exit()
     _trusted_documents_or_exit(settings)
@@ -125,7 +125,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(_: argparse.Namespace) -> int:
-    from server.logging import configure_logging
+    from core.logging import configure_logging
     from services.jobs.worker import run_worker
 
     settings = _settings_or_exit()

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 
-from server.settings import Settings
+from core.settings import Settings
 from services.cache import ModelCache
 from services.jobs import InProcessJobQueue, JobContext, JobQueue, build_job_queue
 from services.jobs.base import FollowUpQueue

@@ -10,7 +10,7 @@ from asyncpg import Connection
 from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
 
-from server.settings import Settings
+from core.settings import Settings
 from services.unavailable import DatabaseUnreachable
 
 APP_LABEL = "models"

@@ -2,9 +2,9 @@
 
 What it adds: content negotiation with the GraphQL-over-HTTP status codes, the CSRF guard,
 405 for mutations over GET, a cap on batched operations, one error format (codes and
-request id) for refusals made before execution, orjson, ``@defer``/``@stream`` answered as
-``multipart/mixed`` in the format the client reads (``server/incremental/``), and GraphiQL
-under its own CSP.
+request id) for refusals made before execution, HTTP caching of GET queries
+(``server.http_cache``), orjson, ``@defer``/``@stream`` answered as ``multipart/mixed`` in the
+format the client reads (``server/incremental/``), and GraphiQL under its own CSP.
 """
 
 from __future__ import annotations
@@ -35,14 +35,13 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
+from core.request_context import current_request_id, user_id_var
 from loaders import Loaders
 from schema import AgoraSchema, document_limits
-from schema.context import Context
-from schema.cost import BatchCost
 from schema.errors import app_error, format_error, http_status, log_unexpected_errors, refusal_of
-from schema.incremental import IncrementalDelivery
 from server.container import Container
 from server.graphql_request import graphql_requests, query_string_parameters
+from server.http_cache import NO_STORE, cache_control, with_cache_headers
 from server.http_streams import open_stream, requested_transport
 from server.incremental.accept import IncrementalFormat, incremental_format
 from server.incremental.multipart import multipart_body
@@ -57,7 +56,6 @@ from server.negotiation import (
     negotiate,
 )
 from server.persisted_queries import PersistedDocuments
-from server.request_context import current_request_id, user_id_var
 from server.responses import error_response
 from server.websocket import (
     LegacyWSHandler,
@@ -78,6 +76,8 @@ from services.errors import (
     UnsupportedMediaType,
 )
 from services.unavailable import outage_as_service_unavailable
+from vocabulary.cache_hints import CachePolicy
+from vocabulary.context import BatchCost, Context, IncrementalDelivery
 
 # Statuses kept even for legacy application/json clients: they are HTTP-level refusals,
 # not GraphQL request errors (which the spec answers with 200 under application/json).
@@ -165,14 +165,24 @@ class IncrementalResult:
 
 class SubResponse(Response):
     """Strawberry's sub-response (the status and headers set during the request), with the
-    response format negotiated for it."""
+    response format negotiated for it and what its HTTP caching depends on."""
 
-    def __init__(self, response_format: ResponseFormat) -> None:
+    def __init__(
+        self, response_format: ResponseFormat, method: str, if_none_match: str | None
+    ) -> None:
         super().__init__()
         self.status_code = None  # type: ignore[assignment]  # None: not set by anyone yet
         del self.headers["content-length"]
         self.response_format = response_format
         self.incremental: IncrementalResult | None = None
+        self.method = method
+        self.if_none_match = if_none_match
+        # The executed operation's (execute_single); None when nothing was executed.
+        self.cache_policy: CachePolicy | None = None
+
+    @property
+    def cache_control(self) -> str:
+        return cache_control(self.method, self.cache_policy)
 
 
 def _is_request_error(result: ExecutionResult) -> bool:
@@ -257,6 +267,9 @@ class GraphQLView(GraphQL[Context, None]):
             )
         except AppError as exc:
             response = error_response([exc], media_type=request.state.response_format.error_type)
+        # What no cacheable GET answer set: refusals, errors, POST (HTTP streams set their own).
+        if isinstance(response, Response):
+            response.headers.setdefault("Cache-Control", NO_STORE)
         await response(scope, receive, send)  # a stream lasts until it ends or the client leaves
 
     def should_render_graphql_ide(self, request: Any) -> bool:
@@ -268,7 +281,11 @@ class GraphQLView(GraphQL[Context, None]):
         )
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
-        sub_response = SubResponse(getattr(request.state, "response_format", MODERN))
+        sub_response = SubResponse(
+            getattr(request.state, "response_format", MODERN),
+            request.scope.get("method", "GET"),
+            request.headers.get("if-none-match"),
+        )
         request.state.sub_response = sub_response
         return sub_response
 
@@ -298,7 +315,7 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def authenticate(self, context: Context, authorization: str) -> None:
         with outage_as_service_unavailable():
-            user, claims = await authenticate(self.container, authorization)
+            user, claims = await authenticate(self.container.settings, authorization)
         context.user = user
         context.session_id = claims.session_id
         context.claims = claims
@@ -478,7 +495,10 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> ExecutionResult:
         method = request_adapter.method
         try:
-            persisted = await self.persisted.resolve(request_data)
+            # Already resolved when the request asked for a stream and got plain JSON.
+            persisted = getattr(request.state, "persisted_document", None) or (
+                await self.persisted.resolve(request_data)
+            )
         except PersistedQueryError as exc:
             sub_response.headers.update(exc.headers)
             return PreExecutionError(
@@ -510,11 +530,18 @@ class GraphQLView(GraphQL[Context, None]):
             sub_response.incremental = IncrementalResult(
                 result, request.state.incremental_format, request_data.operation_name
             )
+        if isinstance(sub_response, SubResponse):
+            sub_response.cache_policy = context.cache_policy
         return result
 
     async def process_result(
         self, request: Request | WebSocket, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
+        sub_response: Response | None = getattr(request.state, "sub_response", None)
+        if isinstance(sub_response, SubResponse) and sub_response.cache_control != NO_STORE:
+            # A cacheable body may be served to others, later: it carries nothing of this
+            # request (its id is in X-Request-ID) nor of this client (its cost budget).
+            return {"data": result.data}
         request_id = getattr(request.state, "request_id", None) or current_request_id()
         request_error = _is_request_error(result)
         payload: dict[str, Any] = {} if request_error else {"data": result.data}
@@ -525,7 +552,6 @@ class GraphQLView(GraphQL[Context, None]):
                 for error in errors
             ]
         payload["extensions"] = {**(result.extensions or {}), "requestId": request_id}
-        sub_response: Response | None = getattr(request.state, "sub_response", None)
         if sub_response is not None:
             status = None
             if request_error:
@@ -572,6 +598,14 @@ class GraphQLView(GraphQL[Context, None]):
                 response.headers.append(name, value)
         if sub_response.background:
             response.background = sub_response.background
+        if isinstance(sub_response, SubResponse) and not isinstance(response_data, list):
+            cache_control_value = sub_response.cache_control
+            if cache_control_value != NO_STORE:
+                return with_cache_headers(
+                    response,
+                    cache_control_value=cache_control_value,
+                    if_none_match=sub_response.if_none_match,
+                )
         return response
 
     async def create_streaming_response(

@@ -11,10 +11,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 
+from core.faults import warn_repeated
+from core.metrics import REGISTRY
 from server.container import Container
 from server.database import ping_database
-from server.faults import warn_repeated
-from server.metrics import REGISTRY
 from server.responses import JSONResponse
 
 logger = logging.getLogger(__name__)

@@ -29,8 +29,8 @@ from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 
+from core.settings import Settings
 from server.graphql_request import kind_of
-from server.settings import Settings
 from services.errors import BadUserInput, PayloadTooLarge
 
 # `operations`, `map` and nothing else is read; a few spare fields for lenient clients.

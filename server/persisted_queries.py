@@ -31,9 +31,9 @@ from graphql import GraphQLSchema
 from prometheus_client import Counter
 from strawberry.http import GraphQLRequestData
 
+from core.metrics import REGISTRY
+from core.settings import ConfigurationError, Settings
 from schema.limits import DocumentLimitSettings
-from server.metrics import REGISTRY
-from server.settings import ConfigurationError, Settings
 from server.trusted_documents import SHA256_PREFIX, Manifest, sha256_hex, verify_manifest
 from services.errors import (
     BadUserInput,

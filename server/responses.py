@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
-from server.request_context import current_request_id
+from core.request_context import current_request_id
 from services.errors import AppError
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"

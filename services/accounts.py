@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
@@ -25,7 +25,10 @@ from services.tokens import hash_secret, new_secret
 from services.validation import Problems, check_email, check_name, check_password
 
 if TYPE_CHECKING:
-    from server.container import Container
+    from core.settings import Settings
+    from services.jobs import JobQueue
+    from services.password_pool import PasswordPool
+    from services.throttle import AttemptLimiter
 
 INVALID_CREDENTIALS = "Invalid email or password"
 
@@ -34,8 +37,27 @@ class InvalidCredentials(Unauthenticated):
     default_message = INVALID_CREDENTIALS
 
 
+class AccountDependencies(Protocol):
+    """What the account flows use of the process's shared services."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def password_pool(self) -> PasswordPool: ...
+
+    @property
+    def jobs(self) -> JobQueue: ...  # the emails
+
+    @property
+    def login_limiter(self) -> AttemptLimiter: ...
+
+    @property
+    def account_email_limiter(self) -> AttemptLimiter: ...
+
+
 async def _issue_one_time_token(
-    container: Container, user: User, purpose: OneTimeTokenPurpose, ttl_seconds: int
+    settings: Settings, user: User, purpose: OneTimeTokenPurpose, ttl_seconds: int
 ) -> str:
     """A fresh token; earlier unused tokens of the same purpose stop working."""
     now = datetime.now(UTC)
@@ -44,19 +66,19 @@ async def _issue_one_time_token(
     await OneTimeToken.create(
         user=user,
         purpose=purpose,
-        token_hash=hash_secret(container.settings, secret),
+        token_hash=hash_secret(settings, secret),
         expires_at=now + timedelta(seconds=ttl_seconds),
     )
     return secret
 
 
 async def _consume_one_time_token(
-    container: Container, secret: str, purpose: OneTimeTokenPurpose
+    settings: Settings, secret: str, purpose: OneTimeTokenPurpose
 ) -> User:
     """Mark the token used (once, even under concurrency) and return its user."""
     now = datetime.now(UTC)
     token = await OneTimeToken.get_or_none(
-        token_hash=hash_secret(container.settings, secret), purpose=purpose
+        token_hash=hash_secret(settings, secret), purpose=purpose
     ).select_related("user")
     used = 0
     if (
@@ -72,7 +94,7 @@ async def _consume_one_time_token(
 
 
 async def register(
-    container: Container, name: str, email: str, password: str, client: ClientInfo
+    deps: AccountDependencies, name: str, email: str, password: str, client: ClientInfo
 ) -> User:
     problems = Problems()
     name = check_name(problems, "input.name", name)
@@ -81,7 +103,7 @@ async def register(
     problems.raise_if_any()
     if await User.filter(email=email).exists():
         raise Conflict("An account with this email already exists", field="input.email")
-    password_hash = await container.password_pool.hash(password)
+    password_hash = await deps.password_pool.hash(password)
     try:
         async with in_transaction():
             user = await User.create(
@@ -91,32 +113,34 @@ async def register(
                 status=UserStatus.PENDING_VERIFICATION,
             )
             secret = await _issue_one_time_token(
-                container,
+                deps.settings,
                 user,
                 OneTimeTokenPurpose.VERIFY_EMAIL,
-                container.settings.email_verification_ttl_seconds,
+                deps.settings.email_verification_ttl_seconds,
             )
             await audit.record(AuditAction.REGISTERED, actor_id=user.id, ip=client.ip)
     except IntegrityError as exc:  # a concurrent registration took the email
         raise Conflict("An account with this email already exists", field="input.email") from exc
-    await _queue_verification(container, user, secret)
+    await _queue_verification(deps, user, secret)
     return user
 
 
-async def _queue_verification(container: Container, user: User, secret: str) -> None:
+async def _queue_verification(deps: AccountDependencies, user: User, secret: str) -> None:
     await queue_email(
-        container,
+        deps.jobs,
         "verify_email",
         user.email,
         name=user.name,
-        link=app_link(container, VERIFY_EMAIL_PATH, token=secret),
-        valid_for=format_duration(container.settings.email_verification_ttl_seconds),
+        link=app_link(deps.settings, VERIFY_EMAIL_PATH, token=secret),
+        valid_for=format_duration(deps.settings.email_verification_ttl_seconds),
     )
 
 
-async def verify_email(container: Container, secret: str) -> User:
+async def verify_email(deps: AccountDependencies, secret: str) -> User:
     async with in_transaction():
-        user = await _consume_one_time_token(container, secret, OneTimeTokenPurpose.VERIFY_EMAIL)
+        user = await _consume_one_time_token(
+            deps.settings, secret, OneTimeTokenPurpose.VERIFY_EMAIL
+        )
         if user.status is UserStatus.PENDING_VERIFICATION:
             user.status = UserStatus.ACTIVE
             user.email_verified_at = datetime.now(UTC)
@@ -125,32 +149,32 @@ async def verify_email(container: Container, secret: str) -> User:
     return user
 
 
-async def resend_verification(container: Container, email: str, client: ClientInfo) -> None:
+async def resend_verification(deps: AccountDependencies, email: str, client: ClientInfo) -> None:
     """Always succeeds silently: whether the account exists is not revealed."""
-    await container.account_email_limiter.check_and_count(email, client.ip or "")
+    await deps.account_email_limiter.check_and_count(email, client.ip or "")
     user = await User.get_or_none(email=email.strip().lower(), deleted_at=None)
     if user is None or user.status is not UserStatus.PENDING_VERIFICATION:
         return
     async with in_transaction():
         secret = await _issue_one_time_token(
-            container,
+            deps.settings,
             user,
             OneTimeTokenPurpose.VERIFY_EMAIL,
-            container.settings.email_verification_ttl_seconds,
+            deps.settings.email_verification_ttl_seconds,
         )
-    await _queue_verification(container, user, secret)
+    await _queue_verification(deps, user, secret)
 
 
 async def login(
-    container: Container, email: str, password: str, client: ClientInfo
+    deps: AccountDependencies, email: str, password: str, client: ClientInfo
 ) -> IssuedSession:
-    limiter = container.login_limiter
+    limiter = deps.login_limiter
     ip = client.ip or ""
     # Counted as a failure before the password is checked, and given back when it is right:
     # parallel guesses cannot all slip past the limit before the first one is counted.
     await limiter.check_and_count(email, ip, "Too many attempts; try again later")
     user = await User.get_or_none(email=email.strip().lower(), deleted_at=None)
-    pool = container.password_pool
+    pool = deps.password_pool
     try:
         # Verify even without a user (against a dummy hash): both failures take the same time.
         valid = await pool.verify(user.password_hash if user else None, password)
@@ -171,47 +195,49 @@ async def login(
         with suppress(PasswordPoolBusy):  # upgraded at a later login
             user.password_hash = await pool.hash(password)
             await user.save(update_fields=["password_hash", "updated_at"])
-    session = await sessions.start_session(container, user, client)
+    session = await sessions.start_session(deps.settings, user, client)
     await audit.record(AuditAction.LOGIN, actor_id=user.id, ip=client.ip)
     return session
 
 
-async def request_password_reset(container: Container, email: str, client: ClientInfo) -> None:
+async def request_password_reset(deps: AccountDependencies, email: str, client: ClientInfo) -> None:
     """Always succeeds silently: whether the account exists is not revealed."""
-    await container.account_email_limiter.check_and_count(email, client.ip or "")
+    await deps.account_email_limiter.check_and_count(email, client.ip or "")
     user = await User.get_or_none(email=email.strip().lower(), deleted_at=None)
     if user is None or user.status is UserStatus.SUSPENDED:
         return
     async with in_transaction():
         secret = await _issue_one_time_token(
-            container,
+            deps.settings,
             user,
             OneTimeTokenPurpose.RESET_PASSWORD,
-            container.settings.password_reset_ttl_seconds,
+            deps.settings.password_reset_ttl_seconds,
         )
         await audit.record(AuditAction.PASSWORD_RESET_REQUESTED, target_id=user.id, ip=client.ip)
     await queue_email(
-        container,
+        deps.jobs,
         "reset_password",
         user.email,
         name=user.name,
-        link=app_link(container, RESET_PASSWORD_PATH, token=secret),
-        valid_for=format_duration(container.settings.password_reset_ttl_seconds),
+        link=app_link(deps.settings, RESET_PASSWORD_PATH, token=secret),
+        valid_for=format_duration(deps.settings.password_reset_ttl_seconds),
     )
 
 
 async def reset_password(
-    container: Container, secret: str, new_password: str, client: ClientInfo
+    deps: AccountDependencies, secret: str, new_password: str, client: ClientInfo
 ) -> None:
     problems = Problems()
     check_password(problems, "newPassword", new_password)
     problems.raise_if_any()
-    password_hash = await container.password_pool.hash(new_password)
+    password_hash = await deps.password_pool.hash(new_password)
     async with in_transaction():
-        user = await _consume_one_time_token(container, secret, OneTimeTokenPurpose.RESET_PASSWORD)
+        user = await _consume_one_time_token(
+            deps.settings, secret, OneTimeTokenPurpose.RESET_PASSWORD
+        )
         await _set_password_and_end_sessions(user, password_hash)
         await audit.record(AuditAction.PASSWORD_RESET, target_id=user.id, ip=client.ip)
-    await queue_email(container, "password_changed", user.email, name=user.name)
+    await queue_email(deps.jobs, "password_changed", user.email, name=user.name)
 
 
 async def end_all_sessions(user: User, client: ClientInfo) -> None:
@@ -233,7 +259,7 @@ async def _set_password_and_end_sessions(user: User, password_hash: str) -> None
 
 
 async def change_password(
-    container: Container,
+    deps: AccountDependencies,
     user: User,
     current_password: str,
     new_password: str,
@@ -244,13 +270,13 @@ async def change_password(
     every other session loses its refresh token; this session keeps its refresh token, so
     the client refreshes once to get an access token for the new version."""
     problems = Problems()
-    if not await container.password_pool.verify(user.password_hash, current_password):
+    if not await deps.password_pool.verify(user.password_hash, current_password):
         problems.add("currentPassword", "The current password is incorrect")
     check_password(problems, "newPassword", new_password)
     if current_password == new_password:
         problems.add("newPassword", "The new password must differ from the current one")
     problems.raise_if_any()
-    password_hash = await container.password_pool.hash(new_password)
+    password_hash = await deps.password_pool.hash(new_password)
     async with in_transaction():
         await User.filter(id=user.id).update(
             password_hash=password_hash,
@@ -259,7 +285,7 @@ async def change_password(
         )
         await sessions.revoke_all(user.id, except_family=session_id)
         await audit.record(AuditAction.PASSWORD_CHANGED, actor_id=user.id, ip=client.ip)
-    await queue_email(container, "password_changed", user.email, name=user.name)
+    await queue_email(deps.jobs, "password_changed", user.email, name=user.name)
 
 
 async def create_active_user(

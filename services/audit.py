@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.request_context import current_request_id
 from models.audit import AuditAction, AuditLog
-from server.request_context import current_request_id
 
 
 async def record(

@@ -8,10 +8,10 @@ from models.user import User, UserStatus
 from services.tokens import AccessClaims, InvalidToken, decode_access_token
 
 if TYPE_CHECKING:
-    from server.container import Container
+    from core.settings import Settings
 
 
-async def authenticate(container: Container, authorization: str) -> tuple[User, AccessClaims]:
+async def authenticate(settings: Settings, authorization: str) -> tuple[User, AccessClaims]:
     """The user of an ``Authorization: Bearer <jwt>`` value, or InvalidToken (HTTP 401).
 
     The token must verify, and its account must still be active with the same token
@@ -20,7 +20,7 @@ async def authenticate(container: Container, authorization: str) -> tuple[User, 
     scheme, _, token = authorization.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise InvalidToken("The Authorization header must be 'Bearer <access token>'")
-    claims = decode_access_token(container.settings, token.strip())
+    claims = decode_access_token(settings, token.strip())
     user = await User.get_or_none(id=claims.user_id, deleted_at=None)
     if (
         user is None

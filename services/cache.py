@@ -24,10 +24,10 @@ from aiocache.serializers import PickleSerializer
 from prometheus_client import Counter
 from tortoise.models import Model
 
+from core.faults import dependency_failed
+from core.metrics import REGISTRY
+from core.settings import Settings
 from models.hydration import loaded_instance
-from server.faults import dependency_failed
-from server.metrics import REGISTRY
-from server.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from models.orders import Order
     from models.posts import Post
-    from server.container import Container
+    from services.pubsub import PubSub
 
 POST_PUBLISHED = "post.published"
 
@@ -28,13 +28,11 @@ def order_topic(order_id: int) -> str:
     return f"order:{order_id}"
 
 
-async def post_published(container: Container, post: Post) -> None:
+async def post_published(pubsub: PubSub, post: Post) -> None:
     """A post became PUBLISHED (``publishPost``, or ``createPost`` with ``publish: true``)."""
-    await container.pubsub.publish(POST_PUBLISHED, {"id": post.id})
+    await pubsub.publish(POST_PUBLISHED, {"id": post.id})
 
 
-async def order_updated(container: Container, order: Order) -> None:
+async def order_updated(pubsub: PubSub, order: Order) -> None:
     """An order was placed or changed status."""
-    await container.pubsub.publish(
-        order_topic(order.id), {"id": order.id, "status": order.status.value}
-    )
+    await pubsub.publish(order_topic(order.id), {"id": order.id, "status": order.status.value})

@@ -28,10 +28,10 @@ from typing import BinaryIO
 
 from tortoise.transactions import in_transaction
 
+from core.settings import Settings
 from models.catalogue import Product
 from models.files import File, FilePurpose, FileStatus, ProductImage
 from models.user import Role, User
-from server.settings import Settings
 from services.errors import (
     BadUserInput,
     FieldProblem,

@@ -12,17 +12,17 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
 
+from core.faults import dependency_failed
 from models.notifications import Device, DevicePlatform, Notification, NotificationKind
 from models.orders import Order, OrderStatus
 from models.posts import Comment, Post
 from models.user import User
 from models.wallet import Transfer
-from server.faults import dependency_failed
 from services.errors import NotFound
 from services.global_ids import global_id
 from services.money import to_decimal
@@ -30,8 +30,8 @@ from services.push import InvalidPushTokenError, PushMessage, mask_token
 from services.validation import Problems
 
 if TYPE_CHECKING:
-    from server.container import Container
-    from services.jobs.base import JobContext
+    from services.jobs.base import JobContext, JobQueue
+    from services.pubsub import PubSub
 
 logger = logging.getLogger("agora.notifications")
 
@@ -41,13 +41,24 @@ DEVICE_TOKEN_MAX = 512
 MAX_DEVICES_PER_USER = 10  # the most recently seen ones are kept
 
 
+class Delivery(Protocol):
+    """Where a notification goes once stored: the live event and the push jobs (the
+    process's container has both)."""
+
+    @property
+    def pubsub(self) -> PubSub: ...
+
+    @property
+    def jobs(self) -> JobQueue: ...
+
+
 def topic(user_id: int) -> str:
     """The pub/sub topic of a user's new notifications; messages are ``{"id": pk}``."""
     return f"notifications:{user_id}"
 
 
 async def notify(
-    container: Container,
+    delivery: Delivery,
     user_id: int,
     kind: NotificationKind,
     title: str,
@@ -68,7 +79,7 @@ async def notify(
         logger.exception("could not store a %s notification", kind.value)
         return None
     try:
-        await container.pubsub.publish(topic(user_id), {"id": notification.pk})
+        await delivery.pubsub.publish(topic(user_id), {"id": notification.pk})
     except Exception:  # noqa: BLE001 - logged with its stack; the action already happened
         dependency_failed(
             logger,
@@ -80,7 +91,7 @@ async def notify(
         )
     try:
         for device in await Device.filter(user_id=user_id).only("id"):
-            await container.jobs.enqueue(
+            await delivery.jobs.enqueue(
                 "send_push", notification_id=notification.pk, device_id=device.id
             )
     except Exception:  # noqa: BLE001 - logged with its stack; the action already happened
@@ -106,13 +117,13 @@ async def notify(
 
 
 async def on_comment_added(
-    container: Container, comment: Comment, post: Post, commenter: User
+    delivery: Delivery, comment: Comment, post: Post, commenter: User
 ) -> None:
     """COMMENT_ADDED to the post's author, unless they commented themselves."""
     if post.author_id == commenter.id:
         return
     await notify(
-        container,
+        delivery,
         post.author_id,
         NotificationKind.COMMENT_ADDED,
         f"{commenter.name} commented on “{post.title}”",
@@ -138,7 +149,7 @@ ORDER_BODIES = {
 
 
 async def on_order_changed(
-    container: Container, order: Order, actor: User, *, placed: bool = False
+    delivery: Delivery, order: Order, actor: User, *, placed: bool = False
 ) -> None:
     """ORDER_UPDATED to the buyer: a receipt when the order is placed, and every later
     status change made by someone else (the buyer cancelling their own order gets none)."""
@@ -149,7 +160,7 @@ async def on_order_changed(
         return
     total = f"{to_decimal(order.total_cents)}"
     await notify(
-        container,
+        delivery,
         order.buyer_id,
         NotificationKind.ORDER_UPDATED,
         ORDER_TITLES[status].format(id=order.id),
@@ -158,7 +169,7 @@ async def on_order_changed(
     )
 
 
-async def on_transfer_received(container: Container, transfer: Transfer, sender: User) -> None:
+async def on_transfer_received(delivery: Delivery, transfer: Transfer, sender: User) -> None:
     """TRANSFER_RECEIVED to the receiver (self-transfers are refused by the wallet)."""
     if transfer.receiver_id == sender.id:
         return
@@ -167,7 +178,7 @@ async def on_transfer_received(container: Container, transfer: Transfer, sender:
     if transfer.note:
         body += f" “{_shorten(transfer.note, EXCERPT_MAX)}”"
     await notify(
-        container,
+        delivery,
         transfer.receiver_id,
         NotificationKind.TRANSFER_RECEIVED,
         f"You received {amount}",
@@ -184,7 +195,7 @@ MODERATION_VERBS = {"UPDATED": "edited", "PUBLISHED": "published", "DELETED": "d
 
 
 async def on_post_moderated(
-    container: Container,
+    delivery: Delivery,
     *,
     post_id: int,
     author_id: int,
@@ -197,7 +208,7 @@ async def on_post_moderated(
     if author_id == moderator.id:
         return
     await notify(
-        container,
+        delivery,
         author_id,
         NotificationKind.POST_MODERATED,
         f"A moderator {MODERATION_VERBS[action]} your post",
@@ -206,12 +217,12 @@ async def on_post_moderated(
     )
 
 
-async def on_email_verified(container: Container, user: User) -> None:
+async def on_email_verified(delivery: Delivery, user: User) -> None:
     """WELCOME, once per user."""
     if await Notification.exists(user_id=user.id, kind=NotificationKind.WELCOME):
         return
     await notify(
-        container,
+        delivery,
         user.id,
         NotificationKind.WELCOME,
         f"Welcome to Agora, {user.name}!",

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from server.settings import Settings
+from core.settings import Settings
 from services.errors import RateLimited
 from services.passwords import PasswordHasher
 

@@ -11,7 +11,7 @@ from argon2 import PasswordHasher as Argon2Hasher
 from argon2 import Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from server.settings import Settings
+from core.settings import Settings
 
 
 class PasswordHasher:

@@ -23,8 +23,8 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
-from server.faults import dependency_failed
-from server.settings import Settings
+from core.faults import dependency_failed
+from core.settings import Settings
 
 logger = logging.getLogger(__name__)
 

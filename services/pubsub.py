@@ -29,13 +29,13 @@ import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from server.faults import dependency_failed
+from core.faults import dependency_failed
 from services.queues import DropOldestQueue
 
 if TYPE_CHECKING:
     from redis.asyncio.client import PubSub as RedisPubSubConnection
 
-    from server.settings import Settings
+    from core.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from typing import Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from server.faults import dependency_failed
+from core.faults import dependency_failed
 from services.errors import ServiceUnavailable
 
 logger = logging.getLogger(__name__)

@@ -27,12 +27,12 @@ from tortoise import connections
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from core.settings import get_settings
 from models.catalogue import Product, ProductStatus
 from models.orders import Order, OrderItem, OrderStatus
 from models.posts import Comment, Post, PostStatus, PostTag
 from models.user import Role, User, UserStatus
 from models.wallet import LedgerEntry, LedgerKind, Transfer
-from server.settings import get_settings
 from services import catalogue, orders, posts, wallet
 from services.passwords import PasswordHasher
 

@@ -24,7 +24,7 @@ from services.errors import Unauthenticated
 from services.tokens import hash_secret, issue_access_token, new_secret
 
 if TYPE_CHECKING:
-    from server.container import Container
+    from core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -59,15 +59,14 @@ class InvalidRefreshToken(Unauthenticated):
 
 
 async def _new_refresh_token(
-    container: Container, user: User, family_id: uuid.UUID, client: ClientInfo
+    settings: Settings, user: User, family_id: uuid.UUID, client: ClientInfo
 ) -> str:
     secret = new_secret()
     await RefreshToken.create(
         user=user,
-        token_hash=hash_secret(container.settings, secret),
+        token_hash=hash_secret(settings, secret),
         family_id=family_id,
-        expires_at=datetime.now(UTC)
-        + timedelta(seconds=container.settings.refresh_token_ttl_seconds),
+        expires_at=datetime.now(UTC) + timedelta(seconds=settings.refresh_token_ttl_seconds),
         ip=client.ip,
         user_agent=(client.user_agent or "")[:255] or None,
     )
@@ -75,25 +74,25 @@ async def _new_refresh_token(
 
 
 def _issued(
-    container: Container, user: User, family_id: uuid.UUID, refresh_token: str
+    settings: Settings, user: User, family_id: uuid.UUID, refresh_token: str
 ) -> IssuedSession:
     return IssuedSession(
-        access_token=issue_access_token(container.settings, user, family_id),
+        access_token=issue_access_token(settings, user, family_id),
         refresh_token=refresh_token,
-        expires_in=container.settings.access_token_ttl_seconds,
+        expires_in=settings.access_token_ttl_seconds,
         user=user,
     )
 
 
-async def start_session(container: Container, user: User, client: ClientInfo) -> IssuedSession:
+async def start_session(settings: Settings, user: User, client: ClientInfo) -> IssuedSession:
     family_id = uuid.uuid4()
-    refresh = await _new_refresh_token(container, user, family_id, client)
-    return _issued(container, user, family_id, refresh)
+    refresh = await _new_refresh_token(settings, user, family_id, client)
+    return _issued(settings, user, family_id, refresh)
 
 
-async def rotate(container: Container, refresh_token: str, client: ClientInfo) -> IssuedSession:
+async def rotate(settings: Settings, refresh_token: str, client: ClientInfo) -> IssuedSession:
     now = datetime.now(UTC)
-    token_hash = hash_secret(container.settings, refresh_token)
+    token_hash = hash_secret(settings, refresh_token)
     reused: RefreshToken | None = None
     async with in_transaction():
         token = await RefreshToken.get_or_none(token_hash=token_hash).select_related("user")
@@ -111,7 +110,7 @@ async def rotate(container: Container, refresh_token: str, client: ClientInfo) -
             if user.status is not UserStatus.ACTIVE or user.deleted_at is not None:
                 await revoke_family(token.family_id, now)
                 raise InvalidRefreshToken()
-            new_refresh = await _new_refresh_token(container, user, token.family_id, client)
+            new_refresh = await _new_refresh_token(settings, user, token.family_id, client)
     if reused is not None:
         logger.warning(
             "refresh token reused; family revoked",
@@ -124,7 +123,7 @@ async def rotate(container: Container, refresh_token: str, client: ClientInfo) -
             family=str(reused.family_id),
         )
         raise InvalidRefreshToken()
-    return _issued(container, user, token.family_id, new_refresh)
+    return _issued(settings, user, token.family_id, new_refresh)
 
 
 async def revoke_family(family_id: uuid.UUID, now: datetime | None = None) -> int:
@@ -133,10 +132,10 @@ async def revoke_family(family_id: uuid.UUID, now: datetime | None = None) -> in
     )
 
 
-async def end_session(container: Container, refresh_token: str, client: ClientInfo) -> User | None:
+async def end_session(settings: Settings, refresh_token: str, client: ClientInfo) -> User | None:
     """Revoke the family of this refresh token (logout). Returns its user, if any."""
     token = await RefreshToken.get_or_none(
-        token_hash=hash_secret(container.settings, refresh_token)
+        token_hash=hash_secret(settings, refresh_token)
     ).select_related("user")
     if token is None:
         return None

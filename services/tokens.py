@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
+from core.settings import Settings
 from models.user import Role, User
-from server.settings import Settings
 from services.errors import Unauthenticated
 
 ALGORITHM = "HS256"

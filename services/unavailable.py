@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from asyncpg.exceptions import InterfaceError, InternalClientError, PostgresError
 from tortoise.exceptions import DBConnectionError
 
-from server.faults import dependency_failed
+from core.faults import dependency_failed
 from services.errors import AppError, ServiceUnavailable
 
 logger = logging.getLogger("agora.database")

@@ -18,12 +18,12 @@ import httpx
 import pytest
 from tortoise import Tortoise, connections
 
+from core.faults import REPEATS
+from core.settings import Settings
 from models.user import User
 from server.app import create_app
 from server.container import Container
 from server.database import close_database, tortoise_config
-from server.faults import REPEATS
-from server.settings import Settings
 from tests.factories import bearer
 from tests.scratch import FILES_DIR, OUTBOX_DIR, SCRATCH, WORKING_TREE_DATA, changes, snapshot
 from tests.tables import delete_all_rows

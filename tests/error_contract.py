@@ -2,7 +2,9 @@
 endpoint"), as one check the fuzz tests apply to whatever they sent.
 
 - never an HTTP 5xx, always a JSON body (an object, or a list of objects for a batch);
-- every result carries ``extensions.requestId``, the ``X-Request-ID`` header's value;
+- every result carries ``extensions.requestId``, the ``X-Request-ID`` header's value, except
+  a cacheable GET answer (``Cache-Control`` other than ``no-store``), which may be served to
+  others later and is therefore exactly ``{"data": …}`` with a strong ``ETag``;
 - every error has a ``message``, an ``extensions.code`` from the ErrorCode enum (never
   INTERNAL_SERVER_ERROR) and the same ``extensions.requestId``;
 - a request error (stopped before execution) has no ``data`` key; under
@@ -39,6 +41,8 @@ def contract_violations(response: httpx.Response) -> list[str]:
     request_id = response.headers.get("x-request-id")
     if not request_id:
         return ["no X-Request-ID header"]
+    if response.headers.get("cache-control", "no-store") != "no-store":
+        return _cacheable_violations(response, body)
     if isinstance(body, list):
         if status != 200:
             return [f"a batch answered HTTP {status}"]
@@ -50,6 +54,17 @@ def contract_violations(response: httpx.Response) -> list[str]:
     return _result_violations(
         body, request_id, status=status, legacy=media_type == "application/json"
     )
+
+
+def _cacheable_violations(response: httpx.Response, body: Any) -> list[str]:
+    problems: list[str] = []
+    if response.request.method != "GET" or response.status_code != 200:
+        problems.append(f"a {response.request.method} answered {response.status_code} cacheable")
+    if not isinstance(body, dict) or set(body) != {"data"}:
+        problems.append("a cacheable body is not exactly {data}")
+    if not response.headers.get("etag", "").startswith('"'):
+        problems.append("a cacheable answer has no strong ETag")
+    return problems
 
 
 def _result_violations(

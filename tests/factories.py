@@ -20,9 +20,9 @@ from models.orders import Order, OrderItem, OrderStatus
 from models.posts import Comment, Post, PostStatus, PostTag
 from models.user import Role, User, UserStatus
 from models.wallet import Transfer
-from schema.relay import to_global_id
 from server.container import Container
 from services.tokens import issue_access_token
+from vocabulary.relay import to_global_id
 
 # Not an argon2 hash: these users cannot log in with a password unless a test passes a
 # real ``password_hash`` (``client.container.passwords.hash(...)``).

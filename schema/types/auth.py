@@ -9,6 +9,8 @@ from schema.types.user import User
 
 @strawberry.type(description="Tokens of a new session (login or refresh).")
 class AuthPayload:
+    """Resolves from ``resolvers.auth.SessionTokens``."""
+
     access_token: str = strawberry.field(
         description="JWT for `Authorization: Bearer`, valid for `expiresIn` seconds."
     )

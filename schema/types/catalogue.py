@@ -9,13 +9,15 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from models.catalogue import Product as ProductModel
-from resolvers.prefetch import PREFETCHED
-from schema.context import Info
-from schema.cost import cost, list_size
-from schema.enums import ProductStatus
-from schema.relay import Node, to_global_id
+from resolvers.prefetch import prefetched, to_many, to_one
+from resolvers.relations import product_images, users_by_id
 from services.files import MAX_PRODUCT_IMAGES
 from services.money import to_decimal
+from vocabulary.cache_hints import CATALOGUE_MAX_AGE, STOCK_MAX_AGE, cache_control
+from vocabulary.context import Info
+from vocabulary.directives import cost, list_size
+from vocabulary.enums import ProductStatus
+from vocabulary.relay import Node, to_global_id
 
 if TYPE_CHECKING:
     from schema.types.files import File
@@ -25,11 +27,15 @@ UserRef = Annotated["User", strawberry.lazy("schema.types.user")]
 FileRef = Annotated["File", strawberry.lazy("schema.types.files")]
 
 
-@strawberry.type(name="Product", description="A product of the catalogue.")
+@strawberry.type(
+    name="Product",
+    description="A product of the catalogue.",
+    directives=[cache_control(max_age=CATALOGUE_MAX_AGE)],
+)
 class Product(Node):
     name: str
     description: str
-    stock: int
+    stock: int = strawberry.field(directives=[cache_control(max_age=STOCK_MAX_AGE)])
     status: ProductStatus
     created_at: datetime
     updated_at: datetime
@@ -46,7 +52,7 @@ class Product(Node):
     def price(self, root: strawberry.Parent[ProductModel]) -> Decimal:
         return to_decimal(root.price_cents)
 
-    @strawberry.field(metadata=PREFETCHED)
+    @strawberry.field(metadata=prefetched(to_one("seller_id", users_by_id)))
     async def seller(self, root: strawberry.Parent[ProductModel], info: Info) -> UserRef:
         return await info.context.loaders.users.by_id.load(
             root.seller_id  # type: ignore[return-value]
@@ -55,7 +61,7 @@ class Product(Node):
     @strawberry.field(
         description="Images in the order they were added (addProductImage).",
         directives=[cost(1), list_size(assumed_size=MAX_PRODUCT_IMAGES)],
-        metadata=PREFETCHED,
+        metadata=prefetched(to_many(product_images)),
     )
     async def images(self, root: strawberry.Parent[ProductModel], info: Info) -> list[FileRef]:
         return await info.context.loaders.files.images_by_product.load(

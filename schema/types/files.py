@@ -10,10 +10,12 @@ from strawberry.scalars import JSON
 
 from models.files import File as FileModel
 from models.files import FilePurpose, FileStatus
-from resolvers.prefetch import PREFETCHED
-from schema.context import Info
-from schema.relay import Node, to_global_id
+from resolvers.prefetch import prefetched, to_one
+from resolvers.relations import users_by_id
 from services.files import FileService
+from vocabulary.cache_hints import FILE_MAX_AGE, FILE_URL_MAX_AGE, cache_control
+from vocabulary.context import Info
+from vocabulary.relay import Node, to_global_id
 
 if TYPE_CHECKING:
     from schema.types.user import User
@@ -38,6 +40,7 @@ strawberry.enum(
         "An uploaded file. Its type is recognised from its bytes; its bytes live under a "
         "random key; `filename` is the client's name, sanitised."
     ),
+    directives=[cache_control(max_age=FILE_MAX_AGE)],
 )
 class File(Node):
     filename: str = strawberry.field(description="The client's name, sanitised.")
@@ -61,13 +64,14 @@ class File(Node):
         description=(
             "An expiring download URL (FILE_URL_TTL_SECONDS): served by the app with the "
             "local backend, a presigned GET with S3. Always an attachment."
-        )
+        ),
+        directives=[cache_control(max_age=FILE_URL_MAX_AGE)],
     )
     async def url(self, root: strawberry.Parent[FileModel], info: Info) -> str:
         context = info.context
         return await FileService(context.container.storage, context.settings).url(root)
 
-    @strawberry.field(metadata=PREFETCHED)
+    @strawberry.field(metadata=prefetched(to_one("owner_id", users_by_id)))
     async def owner(self, root: strawberry.Parent[FileModel], info: Info) -> UserRef:
         return await info.context.loaders.users.by_id.load(root.owner_id)  # type: ignore[return-value]
 

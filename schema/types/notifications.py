@@ -9,7 +9,8 @@ from strawberry.scalars import JSON
 
 from models.notifications import DevicePlatform, NotificationKind
 from models.notifications import Notification as NotificationModel
-from schema.relay import Node, to_global_id
+from vocabulary.cache_hints import NEVER_CACHED
+from vocabulary.relay import Node, to_global_id
 
 strawberry.enum(NotificationKind, name="NotificationKind")
 strawberry.enum(DevicePlatform, name="DevicePlatform")
@@ -21,6 +22,7 @@ strawberry.enum(DevicePlatform, name="DevicePlatform")
         "Something that happened for the caller: a comment on their post, an order status, "
         "a transfer received, a moderation, a welcome, a system message."
     ),
+    directives=[NEVER_CACHED],
 )
 class Notification(Node):
     kind: NotificationKind

@@ -11,13 +11,16 @@ from strawberry import UNSET
 
 from models.posts import Comment as CommentModel
 from models.posts import Post as PostModel
-from resolvers.prefetch import PREFETCHED
-from schema.arguments import page_args
-from schema.connections import Connection
-from schema.context import Info
-from schema.cost import connection_size, cost
-from schema.enums import PostStatus
-from schema.relay import Node, to_global_id
+from resolvers.posts import comments_of
+from resolvers.prefetch import per_item, prefetched, to_connection, to_one
+from resolvers.relations import comment_counts, comments_pages, posts_by_id, users_by_id
+from vocabulary.arguments import page_args
+from vocabulary.cache_hints import FEED_MAX_AGE, cache_control
+from vocabulary.connections import Connection
+from vocabulary.context import Info
+from vocabulary.directives import connection_size, cost
+from vocabulary.enums import PostStatus
+from vocabulary.relay import Node, to_global_id
 
 if TYPE_CHECKING:
     from schema.types.user import User
@@ -25,7 +28,11 @@ if TYPE_CHECKING:
 UserRef = Annotated["User", strawberry.lazy("schema.types.user")]
 
 
-@strawberry.type(name="Post", description="A post of the community feed.")
+@strawberry.type(
+    name="Post",
+    description="A post of the community feed.",
+    directives=[cache_control(max_age=FEED_MAX_AGE)],
+)
 class Post(Node):
     title: str
     body: str = strawberry.field(description="Stored sanitised: no HTML tag or attribute.")
@@ -45,16 +52,18 @@ class Post(Node):
     def id(self, root: strawberry.Parent[PostModel]) -> strawberry.ID:  # type: ignore[override]
         return to_global_id("Post", root.id)
 
-    @strawberry.field(metadata=PREFETCHED)
+    @strawberry.field(metadata=prefetched(to_one("author_id", users_by_id)))
     async def author(self, root: strawberry.Parent[PostModel], info: Info) -> UserRef:
         return await info.context.loaders.users.by_id.load(root.author_id)  # type: ignore[return-value]
 
-    @strawberry.field(directives=[cost(1)], metadata=PREFETCHED)
+    @strawberry.field(directives=[cost(1)], metadata=prefetched(per_item(comment_counts)))
     async def comment_count(self, root: strawberry.Parent[PostModel], info: Info) -> int:
         return await info.context.loaders.posts.comment_count.load(root.id)
 
     @strawberry.field(
-        directives=[connection_size()], description="Comments, oldest first.", metadata=PREFETCHED
+        directives=[connection_size()],
+        description="Comments, oldest first.",
+        metadata=prefetched(to_connection(comments_pages)),
     )
     async def comments(
         self,
@@ -65,12 +74,14 @@ class Post(Node):
         last: int | None = UNSET,
         before: str | None = UNSET,
     ) -> Connection[Comment]:
-        from resolvers.posts import comments_of
-
         return await comments_of(info, root, page_args(first, after, last, before))
 
 
-@strawberry.type(name="Comment", description="A comment on a post.")
+@strawberry.type(
+    name="Comment",
+    description="A comment on a post.",
+    directives=[cache_control(max_age=FEED_MAX_AGE)],
+)
 class Comment(Node):
     body: str
     created_at: datetime
@@ -83,10 +94,10 @@ class Comment(Node):
     def id(self, root: strawberry.Parent[CommentModel]) -> strawberry.ID:  # type: ignore[override]
         return to_global_id("Comment", root.id)
 
-    @strawberry.field(metadata=PREFETCHED)
+    @strawberry.field(metadata=prefetched(to_one("author_id", users_by_id)))
     async def author(self, root: strawberry.Parent[CommentModel], info: Info) -> UserRef:
         return await info.context.loaders.users.by_id.load(root.author_id)  # type: ignore[return-value]
 
-    @strawberry.field(metadata=PREFETCHED)
+    @strawberry.field(metadata=prefetched(to_one("post_id", posts_by_id)))
     async def post(self, root: strawberry.Parent[CommentModel], info: Info) -> Post:
         return await info.context.loaders.posts.by_id.load(root.post_id)  # type: ignore[return-value]

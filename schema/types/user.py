@@ -10,14 +10,29 @@ import strawberry
 from strawberry import UNSET
 
 from models.user import User as UserModel
-from resolvers.prefetch import PREFETCHED
-from schema.arguments import given, page_args
-from schema.connections import Connection
-from schema.context import Info
-from schema.cost import connection_size, cost
-from schema.enums import Permission, PostStatus, Role, UserStatus
-from schema.relay import Node, to_global_id
+from resolvers.orders import orders_of
+from resolvers.posts import posts_of
+from resolvers.prefetch import per_item, prefetched, to_connection
+from resolvers.relations import (
+    avatars,
+    published_post_counts,
+    user_orders_pages,
+    user_posts_pages,
+)
 from services.permissions import is_self_or, sorted_permissions
+from vocabulary.arguments import given, page_args
+from vocabulary.cache_hints import (
+    FEED_MAX_AGE,
+    NEVER_CACHED,
+    PROFILE_MAX_AGE,
+    VIEWER_ONLY,
+    cache_control,
+)
+from vocabulary.connections import Connection
+from vocabulary.context import Info
+from vocabulary.directives import connection_size, cost
+from vocabulary.enums import Permission, PostStatus, Role, UserStatus
+from vocabulary.relay import Node, to_global_id
 
 if TYPE_CHECKING:
     from schema.types.files import File
@@ -33,7 +48,11 @@ def _is_self_or(info: Info, root: UserModel, permission: Permission) -> bool:
     return is_self_or(info.context.user, root.id, permission)
 
 
-@strawberry.type(name="User", description="A member of the marketplace.")
+@strawberry.type(
+    name="User",
+    description="A member of the marketplace.",
+    directives=[cache_control(max_age=PROFILE_MAX_AGE)],
+)
 class User(Node):
     name: str
     role: Role
@@ -49,12 +68,16 @@ class User(Node):
     def id(self, root: strawberry.Parent[UserModel]) -> strawberry.ID:  # type: ignore[override]
         return to_global_id("User", root.id)
 
-    @strawberry.field(description="The user themself or READ_USERS; null for everyone else.")
+    @strawberry.field(
+        description="The user themself or READ_USERS; null for everyone else.",
+        directives=[VIEWER_ONLY],
+    )
     def email(self, root: strawberry.Parent[UserModel], info: Info) -> str | None:
         return root.email if _is_self_or(info, root, Permission.READ_USERS) else None
 
     @strawberry.field(
-        description="What this user may do: for the user themself or READ_USERS; else empty."
+        description="What this user may do: for the user themself or READ_USERS; else empty.",
+        directives=[VIEWER_ONLY],
     )
     def permissions(self, root: strawberry.Parent[UserModel], info: Info) -> list[Permission]:
         if not _is_self_or(info, root, Permission.READ_USERS):
@@ -62,7 +85,8 @@ class User(Node):
         return sorted_permissions(root.role)
 
     @strawberry.field(
-        description="The user's picture (setAvatar); null when none is set.", metadata=PREFETCHED
+        description="The user's picture (setAvatar); null when none is set.",
+        metadata=prefetched(avatars),
     )
     async def avatar(self, root: strawberry.Parent[UserModel], info: Info) -> FileRef | None:
         if root.avatar_id is None:
@@ -70,7 +94,10 @@ class User(Node):
         avatar_id = root.avatar_id
         return await info.context.loaders.files.by_id.load(avatar_id)  # type: ignore[return-value]
 
-    @strawberry.field(description="Wallet balance: for the user themself or an ADMIN; else null.")
+    @strawberry.field(
+        description="Wallet balance: for the user themself or an ADMIN; else null.",
+        directives=[NEVER_CACHED],
+    )
     def balance(self, root: strawberry.Parent[UserModel], info: Info) -> Decimal | None:
         # Only ADMIN holds MANAGE_ORDERS: who moves other users' money (refunds, payouts)
         # sees their balances.
@@ -79,18 +106,20 @@ class User(Node):
         return Decimal(root.balance_cents) / 100
 
     @strawberry.field(
-        description="Published posts by this user.", directives=[cost(1)], metadata=PREFETCHED
+        description="Published posts by this user.",
+        directives=[cost(1)],
+        metadata=prefetched(per_item(published_post_counts)),
     )
     async def post_count(self, root: strawberry.Parent[UserModel], info: Info) -> int:
         return await info.context.loaders.posts.published_count_by_author.load(root.id)
 
     @strawberry.field(
-        directives=[connection_size()],
+        directives=[connection_size(), cache_control(max_age=FEED_MAX_AGE)],
         description=(
             "Posts by this user, newest first: published ones for everyone; every status for "
             "the user themself and MODERATE_POSTS."
         ),
-        metadata=PREFETCHED,
+        metadata=prefetched(to_connection(user_posts_pages)),
     )
     async def posts(
         self,
@@ -102,16 +131,14 @@ class User(Node):
         before: str | None = UNSET,
         status: PostStatus | None = UNSET,
     ) -> Connection[PostRef]:
-        from resolvers.posts import posts_of
-
         args = page_args(first, after, last, before)
         return await posts_of(info, root, args, given(status))
 
     @strawberry.field(
-        directives=[connection_size()],
+        directives=[connection_size(), NEVER_CACHED],
         description="Orders of this user, newest first: for the user themself or MANAGE_ORDERS "
         "(empty for everyone else).",
-        metadata=PREFETCHED,
+        metadata=prefetched(to_connection(user_orders_pages)),
     )
     async def orders(
         self,
@@ -122,7 +149,5 @@ class User(Node):
         last: int | None = UNSET,
         before: str | None = UNSET,
     ) -> Connection[OrderRef]:
-        from resolvers.orders import orders_of
-
         args = page_args(first, after, last, before)
         return await orders_of(info, root, args)

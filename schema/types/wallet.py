@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from models.wallet import Transfer as TransferModel
-from resolvers.prefetch import PREFETCHED
-from schema.context import Info
-from schema.relay import Node, to_global_id
+from resolvers.prefetch import prefetched, to_one
+from resolvers.relations import users_by_id
 from services.money import to_decimal
 from services.stats import CustomerStats as CustomerStatsRow
+from vocabulary.cache_hints import NEVER_CACHED
+from vocabulary.context import Info
+from vocabulary.relay import Node, to_global_id
 
 if TYPE_CHECKING:
     from schema.types.user import User
@@ -21,7 +23,11 @@ if TYPE_CHECKING:
 UserRef = Annotated["User", strawberry.lazy("schema.types.user")]
 
 
-@strawberry.type(name="Transfer", description="Money sent from one wallet to another.")
+@strawberry.type(
+    name="Transfer",
+    description="Money sent from one wallet to another.",
+    directives=[NEVER_CACHED],
+)
 class Transfer(Node):
     note: str | None
     created_at: datetime
@@ -34,13 +40,13 @@ class Transfer(Node):
     def id(self, root: strawberry.Parent[TransferModel]) -> strawberry.ID:  # type: ignore[override]
         return to_global_id("Transfer", root.id)
 
-    @strawberry.field(name="from", metadata=PREFETCHED)
+    @strawberry.field(name="from", metadata=prefetched(to_one("sender_id", users_by_id)))
     async def sender(self, root: strawberry.Parent[TransferModel], info: Info) -> UserRef:
         return await info.context.loaders.users.by_id.load(
             root.sender_id  # type: ignore[return-value]
         )
 
-    @strawberry.field(name="to", metadata=PREFETCHED)
+    @strawberry.field(name="to", metadata=prefetched(to_one("receiver_id", users_by_id)))
     async def receiver(self, root: strawberry.Parent[TransferModel], info: Info) -> UserRef:
         return await info.context.loaders.users.by_id.load(
             root.receiver_id  # type: ignore[return-value]
@@ -51,9 +57,13 @@ class Transfer(Node):
         return to_decimal(root.amount_cents)
 
 
-@strawberry.type(name="CustomerStats", description="What a customer spent on completed orders.")
+@strawberry.type(
+    name="CustomerStats",
+    description="What a customer spent on completed orders.",
+    directives=[NEVER_CACHED],
+)
 class CustomerStats:
-    @strawberry.field(metadata=PREFETCHED)
+    @strawberry.field(metadata=prefetched(to_one("user_id", users_by_id)))
     async def user(self, root: strawberry.Parent[CustomerStatsRow], info: Info) -> UserRef:
         return await info.context.loaders.users.by_id.load(root.user_id)  # type: ignore[return-value]
 

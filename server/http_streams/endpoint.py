@@ -9,6 +9,7 @@ server shutting down (503). Everything else is the operation's own business
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from cross_web import HTTPException
@@ -17,12 +18,18 @@ from starlette.requests import Request
 from strawberry.http import GraphQLRequestData
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
+from core.request_context import operation_name_var
 from schema.extensions import parse_document
-from server.http_streams.formats import FORMATS, Transport
+from server.http_streams.formats import FORMATS, Transport, prefers_event_stream
 from server.http_streams.stream import HTTPStream
 from server.negotiation import JSON_BODY_TYPES, body_type
-from server.request_context import operation_name_var
-from services.errors import BadUserInput, RateLimited, ServiceUnavailable, UnsupportedMediaType
+from services.errors import (
+    BadUserInput,
+    PersistedQueryError,
+    RateLimited,
+    ServiceUnavailable,
+    UnsupportedMediaType,
+)
 
 if TYPE_CHECKING:
     from server.graphql_view import GraphQLView
@@ -53,18 +60,34 @@ def requested_operation(
 async def open_stream(
     view: GraphQLView, request: Request, transport: Transport
 ) -> HTTPStream | None:
-    """The stream answering ``request``; None for a multipart request whose operation is
-    not a subscription (the plain view answers it: Apollo asks for multipart only for
-    subscriptions, and a document that does not parse is answered as any other)."""
+    """The stream answering ``request``; None when the plain view answers it: an operation
+    that is not a subscription, unless ``Accept`` prefers ``text/event-stream`` to JSON
+    (Apollo asks for multipart only for subscriptions; urql lists ``text/event-stream``
+    after the JSON types for every query), and a document that does not parse."""
     if request.method == "POST" and body_type(request.headers) not in JSON_BODY_TYPES:
         raise UnsupportedMediaType("A stream is requested with a JSON body, or by GET")
     data = await view.parse_http_body(view.request_adapter_class(request))
     if isinstance(data, list):
         raise BadUserInput("A batch cannot be streamed: send one operation per request")
+    # A persisted document (APQ hash, trusted-document id) is resolved as for a plain
+    # request, once: the plain view reuses the resolution, and answers its refusals (e.g.
+    # PERSISTED_QUERY_NOT_FOUND, so that Apollo's PersistedQueryLink sends the document).
+    try:
+        persisted = await view.persisted.resolve(data)
+    except PersistedQueryError:
+        return None
+    request.state.persisted_document = persisted
+    if persisted.query != data.query:
+        data = dataclasses.replace(data, query=persisted.query)
     operation = requested_operation(data, view.settings.query_max_tokens)
     kind = operation.operation if operation is not None else None
-    if transport is Transport.MULTIPART and kind is not OperationType.SUBSCRIPTION:
+    streams_anything = transport is Transport.SSE and prefers_event_stream(
+        request.headers.get("accept")
+    )
+    if kind is not OperationType.SUBSCRIPTION and not streams_anything:
         return None
+    if operation is not None:
+        await view.persisted.remember(persisted, ran=True)
     if request.method == "GET" and kind is OperationType.MUTATION:
         raise HTTPException(405, "Only queries and subscriptions can be sent with GET; use POST")
     # For the access log (the operation itself runs in the stream's own task).

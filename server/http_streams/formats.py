@@ -69,6 +69,23 @@ def requested_transport(accept: str | None) -> Transport | None:
     return None
 
 
+_JSON_MEDIA_TYPES = frozenset(
+    {"application/graphql-response+json", "application/json", "application/graphql+json"}
+)
+
+
+def prefers_event_stream(accept: str | None) -> bool:
+    """Whether ``Accept`` lists ``text/event-stream`` before every JSON type it lists (a
+    query or mutation is then answered as one ``next`` event): graphql-sse's client sends it
+    alone; urql sends it after the JSON types with every request and expects JSON back."""
+    for media, _parameters in _media_ranges(accept or ""):
+        if media == SSE_MEDIA_TYPE:
+            return True
+        if media in _JSON_MEDIA_TYPES:
+            return False
+    return False
+
+
 def _json(value: Any) -> bytes:
     return orjson.dumps(value)  # one line: orjson never writes a newline
 

@@ -31,16 +31,16 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 from strawberry.utils.aio import aclosing
 
+from core.metrics import HTTP_STREAMS
 from server.http_streams.formats import StreamFormat, Transport
-from server.metrics import HTTP_STREAMS
 from server.responses import error_response
 from server.websocket.operation import Outcome, serve_operation
 from services.errors import AppError, ServiceUnavailable
 from services.queues import DropOldestQueue
 
 if TYPE_CHECKING:
-    from schema.context import Context
     from server.graphql_view import GraphQLView
+    from vocabulary.context import Context
 
 logger = logging.getLogger("agora.http_streams")
 

@@ -9,8 +9,8 @@ from starlette.datastructures import Headers
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.metrics import HTTP_DURATION, HTTP_REQUESTS
-from server.request_context import operation_name_var, user_id_var
+from core.metrics import HTTP_DURATION, HTTP_REQUESTS
+from core.request_context import operation_name_var, user_id_var
 
 logger = logging.getLogger("agora.access")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.request_context import is_sane_request_id, new_request_id, request_id_var
+from core.request_context import is_sane_request_id, new_request_id, request_id_var
 
 REQUEST_ID_HEADER = "x-request-id"
 

@@ -13,10 +13,10 @@ from services.errors import ServiceUnavailable
 if TYPE_CHECKING:
     from strawberry.types.execution import ExecutionResult
 
-    from schema.context import Context
-    from server.settings import Settings
+    from core.settings import Settings
     from server.websocket.registry import WebSocketRegistry
     from server.websocket.shared import SharedSubscriptions
+    from vocabulary.context import Context
 
 GOING_AWAY = 1001
 TRY_AGAIN_LATER = 1013

@@ -22,9 +22,9 @@ from resolvers.subscriptions import checking_only
 from services.errors import AppError
 
 if TYPE_CHECKING:
-    from schema.context import Context
     from server.websocket.connection import RealtimeView
     from server.websocket.shared import SharedSubscriptions
+    from vocabulary.context import Context
 
 
 class Outcome(enum.Enum):

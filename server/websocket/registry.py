@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from server.websocket.connection import GOING_AWAY, SHUTDOWN_REASON
 
 if TYPE_CHECKING:
-    from schema.context import Context
+    from vocabulary.context import Context
 
 logger = logging.getLogger("agora.websocket")
 

@@ -22,8 +22,8 @@ from services.queues import DropOldestQueue
 if TYPE_CHECKING:
     from strawberry import Schema
 
-    from schema.context import Context
     from server.websocket.connection import RealtimeView
+    from vocabulary.context import Context
 
 logger = logging.getLogger("agora.websocket")
 

@@ -25,7 +25,7 @@ from server.websocket.registry import drain_tasks
 from server.ws_messages import close_reason, message_problem
 
 if TYPE_CHECKING:
-    from schema.context import Context
+    from vocabulary.context import Context
 
 
 class TransportWSHandler(RealtimeHandler, BaseGraphQLTransportWSHandler["Context", None]):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.settings import Settings
+from core.settings import Settings
 from services.jobs.base import DEFAULT_QUEUE_NAME, JobContext, JobQueue, JobRegistry
 from services.jobs.handlers import JOBS
 from services.jobs.inprocess import InProcessJobQueue

@@ -1,6 +1,6 @@
 """How a failing job shows up, on either backend: each failed attempt is counted
 (``job_retries_total``, then ``jobs_failed_total`` for the job given up) and logged through
-the repeat throttle (server/faults.py). While SMTP or FCM is down every job of a kind fails
+the repeat throttle (core/faults.py). While SMTP or FCM is down every job of a kind fails
 the same way: the log gets the first line of each kind, then one per interval saying how
 many more there were, instead of a line (and a stack) per attempt. The failed jobs themselves
 are kept by the backend (in-process: ``failed``; saq: its failed job records)."""
@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from server.faults import warn_repeated
-from server.metrics import JOB_RETRIES, JOBS_FAILED
+from core.faults import warn_repeated
+from core.metrics import JOB_RETRIES, JOBS_FAILED
 
 logger = logging.getLogger("agora.jobs")
 

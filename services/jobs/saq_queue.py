@@ -14,7 +14,7 @@ Verified on saq 0.26 (saq/job.py, saq/worker.py, saq/queue/redis.py):
 - The worker logs a failing job with ``logger.exception("Error processing job %s", job)``,
   whose repr includes the full kwargs (message bodies with tokens): ``RedactJobArguments``
   rewrites those records. It logs one (with its stack) for every failed attempt, so they go
-  through the repeat throttle too (server/faults.py), as our own lines do.
+  through the repeat throttle too (core/faults.py), as our own lines do.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from redis.exceptions import RedisError
 from saq import Job
 from saq.queue.redis import RedisQueue
 
-from server.faults import LibraryRepeats, dependency_failed
+from core.faults import LibraryRepeats, dependency_failed
 from services.jobs.base import DEFAULT_QUEUE_NAME, JobQueue, JobRegistry
 
 logger = logging.getLogger("agora.jobs")

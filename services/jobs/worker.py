@@ -15,8 +15,8 @@ from typing import Any
 from saq import CronJob, Queue, Worker
 from saq.types import Context, SettingsDict
 
-from server.settings import Settings
-from server.shortcuts import use_library_shortcuts
+from core.settings import Settings
+from core.shortcuts import use_library_shortcuts
 from services.jobs.base import (
     DEFAULT_QUEUE_NAME,
     FollowUpQueue,

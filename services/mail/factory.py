@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.settings import Settings
+from core.settings import Settings
 from services.mail.message import Mailer
 from services.mail.outbox import OutboxMailer
 from services.mail.smtp import SmtpMailer

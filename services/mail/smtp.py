@@ -8,8 +8,8 @@ import logging
 
 import aiosmtplib
 
-from server.faults import count_fault
-from server.settings import Settings
+from core.faults import count_fault
+from core.settings import Settings
 from services.mail.message import EmailMessage, MailDeliveryError, mask_email
 
 logger = logging.getLogger("agora.mail")

@@ -16,7 +16,7 @@ from services.push.fcm import FcmPushProvider, ServiceAccount
 from services.push.log import LogPushProvider
 
 if TYPE_CHECKING:
-    from server.settings import Settings
+    from core.settings import Settings
 
 
 def build_push_provider(settings: Settings) -> PushProvider:

@@ -35,7 +35,7 @@ from typing import Any
 import httpx
 import jwt
 
-from server.faults import count_fault
+from core.faults import count_fault
 from services.push.base import (
     InvalidPushTokenError,
     PushDeliveryError,

@@ -6,7 +6,7 @@ directory served by the app through signed URLs; the default) or ``s3`` (aioboto
 
 from __future__ import annotations
 
-from server.settings import Settings
+from core.settings import Settings
 from services.storage.base import (
     CHUNK_SIZE,
     DirectUploadUnsupported,

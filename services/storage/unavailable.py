@@ -1,7 +1,7 @@
 """A storage backend that fails during a request (S3 down, unreachable or not answering
 within its deadline) answers SERVICE_UNAVAILABLE: HTTP 503 with ``Retry-After`` when the
 operation is left without data, never INTERNAL_SERVER_ERROR. Each failure is counted in
-``dependency_failures_total{dependency=<backend>}`` and logged once per run (server/faults.py).
+``dependency_failures_total{dependency=<backend>}`` and logged once per run (core/faults.py).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from server.faults import dependency_failed
+from core.faults import dependency_failed
 from services.errors import ServiceUnavailable
 from services.storage.base import DirectUploadUnsupported, Storage, StorageError
 

@@ -13,10 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
+from core.metrics import REGISTRY
 from models.notifications import NotificationKind
 from models.posts import PostStatus
 from models.user import User
-from server.metrics import REGISTRY
 from services import events, notifications
 from services.pubsub import RedisPubSub
 from services.tokens import issue_access_token
@@ -105,7 +105,8 @@ async def test_multipart_receives_post_published_after_publish_post(server):
         content_type = stream.response.headers["content-type"]
         assert content_type.startswith("multipart/mixed")
         assert 'boundary="graphql"' in content_type
-        # httpx asks for gzip: a compressed stream would sit in the compressor's buffer.
+        # httpx asks for gzip: a subscription stream is never compressed (a zlib state per
+        # stream for its whole life).
         assert "content-encoding" not in stream.response.headers
         await subscribers(server, events.POST_PUBLISHED, 1)
 

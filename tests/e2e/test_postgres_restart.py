@@ -20,7 +20,6 @@ import asyncpg
 import httpx
 import pytest
 
-from schema.relay import int_pk
 from services.seed import DEMO_PASSWORD
 from tests.conftest import requires_postgres
 from tests.e2e.conftest import free_port
@@ -28,6 +27,7 @@ from tests.e2e.private_postgres import PrivatePostgres, missing_requirement
 from tests.e2e.processes import run_cli, server_env, start_server, stop_server, wait_ready
 from tests.e2e.wsclient import connect
 from tests.factories import gid
+from vocabulary.relay import int_pk
 
 pytestmark = [
     requires_postgres,

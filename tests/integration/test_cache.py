@@ -8,12 +8,12 @@ from typing import Any
 
 import httpx
 
+from core.metrics import REGISTRY
 from models.catalogue import Product
 from models.user import Role, User, UserStatus
-from schema.relay import to_global_id
-from server.metrics import REGISTRY
 from services.cache import model_row, rebuild_model
 from tests.conftest import AppFactory, data, graphql
+from vocabulary.relay import to_global_id
 
 PASSWORD = "Sup3r-secret!"
 PRODUCT = "query($id: ID!) { product(id: $id) { name price stock } }"

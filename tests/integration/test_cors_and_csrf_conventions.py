@@ -10,7 +10,7 @@ import json
 import httpx
 import pytest
 
-from server.settings import ConfigurationError, Settings, load_settings
+from core.settings import ConfigurationError, Settings, load_settings
 from tests.conftest import AppFactory
 
 APP_ORIGIN = "https://app.example.com"

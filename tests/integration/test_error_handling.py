@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
+from core.logging import JsonFormatter
 from models.user import User
 from schema.errors import MASKED_MESSAGE
-from server.logging import JsonFormatter
 from tests.conftest import DATABASE_URL, AppFactory, graphql
 
 NODE_QUERY = "query Lookup($id: ID!) { node(id: $id) { id } }"

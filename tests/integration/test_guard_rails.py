@@ -16,13 +16,13 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
+from core.metrics import REGISTRY
 from models.user import Role, User, UserStatus
-from schema.relay import to_global_id
 from server.app import create_app
 from server.container import Container
-from server.metrics import REGISTRY
 from services.rate_limit import BucketPolicy, RedisBucketStore
 from tests.conftest import REDIS_URL, AppFactory, graphql, make_settings, requires_redis
+from vocabulary.relay import to_global_id
 
 COST_FIELDS = {"requestedQueryCost", "actualQueryCost", "throttleStatus"}
 THROTTLE_FIELDS = {"maximumAvailable", "currentlyAvailable", "restoreRate"}

@@ -17,8 +17,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from tortoise import connections
 
-from server.logging import JsonFormatter, RequestContextFilter
-from server.request_context import request_id_var
+from core.logging import JsonFormatter, RequestContextFilter
+from core.request_context import request_id_var
 from tests.conftest import REDIS_URL, AppFactory, graphql
 
 CLIENT_IP = "203.0.113.7"  # the client address conftest's ASGI transport reports

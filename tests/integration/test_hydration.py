@@ -35,7 +35,7 @@ def tortoise_built(model: type[Model], row: dict[str, Any]) -> Model:
 def fast_hydration_on(monkeypatch: pytest.MonkeyPatch) -> None:
     """These tests pin the shortcut itself, whatever LIBRARY_SHORTCUTS says (an app built
     earlier in the session sets it process-wide)."""
-    monkeypatch.setattr("models.hydration._fast", True)
+    monkeypatch.setattr("core.shortcuts.enabled", True)
 
 
 @pytest.fixture

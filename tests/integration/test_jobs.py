@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from saq import Worker
 from saq.job import Job, Status
 
-from server.settings import Settings
+from core.settings import Settings
 from services.jobs import (
     JOBS,
     InProcessJobQueue,
@@ -134,7 +134,7 @@ async def test_a_failing_job_is_retried_with_exponential_backoff_then_kept_in_fa
         assert queue.completed == 0
 
     records = [r for r in caplog.records if r.name == "agora.jobs"]
-    # Identical failures are logged once per run (server/faults.py): the second retry of the
+    # Identical failures are logged once per run (core/faults.py): the second retry of the
     # same kind is held back.
     [retry] = [r for r in records if r.levelno == logging.WARNING]
     assert (retry.attempt, retry.retryInSeconds) == (1, RETRY_DELAY)  # type: ignore[attr-defined]

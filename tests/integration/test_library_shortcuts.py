@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from graphql import GraphQLObjectType
 
+from core.shortcuts import use_library_shortcuts
 from resolvers.attachments import PREFETCHED_FIELD
 from schema import build_schema
 from schema.execution import StockExecutionContext
-from server.shortcuts import use_library_shortcuts
 from tests import factories
 from tests.conftest import AppFactory, StatementCounter, graphql, make_settings
 

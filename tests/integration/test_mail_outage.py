@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
+from core.metrics import REGISTRY
 from models.user import UserStatus
-from server.metrics import REGISTRY
 from services.jobs import InProcessJobQueue
 from services.mail import EmailMessage, MailDeliveryError, SmtpMailer
 from tests.blackhole import blackhole

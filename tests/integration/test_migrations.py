@@ -95,7 +95,7 @@ GENERATE_FROM_MODELS = (
     "import asyncio\n"
     "from tortoise import Tortoise\n"
     "from server.database import tortoise_config\n"
-    "from server.settings import Settings\n"
+    "from core.settings import Settings\n"
     "async def main():\n"
     "    await Tortoise.init(config=tortoise_config(Settings()))\n"
     "    await Tortoise.generate_schemas()\n"

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-import resolvers.prefetch
 from models.posts import Comment, Post
 from models.user import Role, User
+from resolvers.prefetch import Relations
 from tests import factories
 from tests.conftest import AppFactory, StatementCounter, graphql
 
@@ -443,8 +443,9 @@ ONE_KEY_FOR_TWO_FIELDS = """
 
 
 def unprefetched(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every relation field runs its own resolver (the per-request DataLoaders)."""
-    monkeypatch.setattr(resolvers.prefetch, "RELATIONS", {})
+    """Every relation field runs its own resolver (the per-request DataLoaders): the
+    schema's relations are found for no model, so ``prefetch`` loads nothing."""
+    monkeypatch.setattr(Relations, "of", lambda self, model: {})
 
 
 @pytest.mark.parametrize(

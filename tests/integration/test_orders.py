@@ -15,9 +15,9 @@ from models.catalogue import Product, ProductStatus
 from models.orders import Order, OrderItem, OrderStatus
 from models.user import Role, User
 from models.wallet import IdempotencyRecord, LedgerEntry, LedgerKind
-from schema.relay import from_global_id, to_global_id
 from tests import factories
 from tests.conftest import data, graphql
+from vocabulary.relay import from_global_id, to_global_id
 
 PLACE_ORDER = """
 mutation($input: PlaceOrderInput!) {

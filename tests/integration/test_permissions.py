@@ -13,9 +13,9 @@ import pytest
 
 from models.audit import AuditAction, AuditLog
 from models.user import Role, User, UserStatus
-from schema.relay import to_global_id
 from services.passwords import PasswordHasher
 from tests.conftest import data, graphql, make_settings
+from vocabulary.relay import to_global_id
 
 PASSWORD = "Sup3r-secret!"
 NEW_PASSWORD = "An0ther-secret!"

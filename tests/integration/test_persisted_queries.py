@@ -15,9 +15,9 @@ import orjson
 import pytest
 from redis.asyncio import Redis
 
+from core.metrics import REGISTRY
 from server.app import create_app
 from server.container import Container
-from server.metrics import REGISTRY
 from services.persisted_queries import RedisPersistedQueries
 from tests.conftest import AppFactory, data, error_of, make_settings, requires_redis
 from tests.error_contract import assert_error_contract

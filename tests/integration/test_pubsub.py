@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from server.metrics import DEPENDENCY_FAILURES
+from core.metrics import DEPENDENCY_FAILURES
 from services.pubsub import InProcessPubSub, RedisPubSub, build_pubsub
 from tests.conftest import REDIS_URL, make_settings, requires_redis
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from core.metrics import REGISTRY
 from models.notifications import Device
-from server.metrics import REGISTRY
 from services.push import PushDeliveryError, PushMessage, build_push_provider
 from tests import factories
 from tests.blackhole import blackhole

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from tortoise.functions import Sum
 
+from core.settings import Settings
 from models.catalogue import Product, ProductStatus
 from models.orders import Order, OrderItem, OrderStatus
 from models.posts import Comment, Post, PostStatus, PostTag
 from models.user import Role, User, UserStatus
 from models.wallet import LedgerEntry, LedgerKind, Transfer
-from server.settings import Settings
 from services import posts
 from services.passwords import PasswordHasher
 from services.permissions import Permission, role_has

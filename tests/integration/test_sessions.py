@@ -18,9 +18,9 @@ from argon2 import Type
 from models.audit import AuditAction, AuditLog
 from models.auth import RefreshToken
 from models.user import Role, User, UserStatus
-from schema.relay import to_global_id
 from server.container import Container
 from tests.conftest import AppFactory, data, graphql
+from vocabulary.relay import to_global_id
 
 PASSWORD = "Sup3r-secret!"
 NEW_PASSWORD = "An0ther-secret!"

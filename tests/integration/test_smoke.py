@@ -1,6 +1,6 @@
 from models.user import Role, User, UserStatus
-from schema.relay import to_global_id
 from tests.conftest import graphql
+from vocabulary.relay import to_global_id
 
 
 async def test_node_resolves_a_user_by_global_id(client):

@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
+from core.metrics import REGISTRY
 from models.files import File, FilePurpose, FileStatus
 from models.user import Role, User
-from server.metrics import REGISTRY
 from services.files import cleanup_orphans
 from services.storage import S3Storage
 from services.storage.unavailable import STORAGE_UNAVAILABLE

@@ -13,9 +13,9 @@ import httpx
 import orjson
 import pytest
 
+from core.settings import ConfigurationError
 from server.app import create_app
 from server.container import Container
-from server.settings import ConfigurationError
 from tests.conftest import AppFactory, data, error_of, make_settings
 from tests.error_contract import assert_error_contract
 

@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from server.settings import Settings
+from core.settings import Settings
 from tests.e2e.conftest import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from server.logging import ConsoleFormatter, JsonFormatter, RequestContextFilter
+from core.logging import ConsoleFormatter, JsonFormatter, RequestContextFilter
 
 
 def record(**extra: object) -> logging.LogRecord:

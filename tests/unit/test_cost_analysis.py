@@ -16,19 +16,10 @@ from graphql import (
     validate,
 )
 
-from schema.cost import (
-    DEFAULT_PAGE_SIZE,
-    INTROSPECTION_COST,
-    MAX_PAGE_SIZE,
-    MUTATION_COST,
-    CostAnalysis,
-    connection_size,
-    cost,
-    limit_size,
-    list_size,
-    page_size,
-)
+from schema.cost import INTROSPECTION_COST, MAX_PAGE_SIZE, MUTATION_COST, CostAnalysis, page_size
 from services.errors import BadUserInput, ErrorCode
+from services.pagination import DEFAULT_PAGE_SIZE
+from vocabulary.directives import connection_size, cost, limit_size, list_size
 
 # --- the test schema ---------------------------------------------------------------------
 

@@ -11,7 +11,6 @@ from decimal import Decimal
 import pytest
 from tortoise import fields
 
-from schema.scalars import parse_datetime, parse_decimal
 from services.errors import BadUserInput
 from services.input_bounds import (
     BIGINT_MAX,
@@ -21,6 +20,7 @@ from services.input_bounds import (
     text_problem,
 )
 from services.money import DECIMAL_LIMIT
+from vocabulary.scalars import parse_datetime, parse_decimal
 
 # text_problem
 

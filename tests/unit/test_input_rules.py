@@ -22,8 +22,9 @@ from graphql import (
 )
 from strawberry.directive import DirectiveLocation, DirectiveValue
 
-from schema.input_rules import ArgumentSite, argument_sites, check_arguments, max_length
+from schema.input_rules import ArgumentSite, argument_sites, check_arguments
 from services.errors import BadUserInput
+from vocabulary.directives import max_length
 
 # --- the test schema ---------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ MakeLoader = Callable[[Callable[[list[int]], Awaitable[Sequence[int]]]], DataLoa
 def level_batches_on(monkeypatch: pytest.MonkeyPatch) -> None:
     """These tests pin the shortcut itself, whatever LIBRARY_SHORTCUTS says (an app built
     earlier in the session sets it process-wide)."""
-    monkeypatch.setattr("loaders.level._level_batches", True)
+    monkeypatch.setattr("core.shortcuts.enabled", True)
 
 
 @pytest.fixture(params=["DataLoader", "level_loader"])

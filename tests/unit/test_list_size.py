@@ -21,7 +21,8 @@ from graphql import (
     value_from_ast_untyped,
 )
 
-from schema.cost import DEFAULT_PAGE_SIZE, MAX_NODES_IDS
+from services.pagination import DEFAULT_PAGE_SIZE
+from vocabulary.directives import MAX_NODES_IDS
 
 SDL = (Path(__file__).parents[2] / "schema.graphql").read_text()
 SCHEMA: GraphQLSchema = build_schema(SDL)

@@ -8,9 +8,9 @@ import logging
 
 import pytest
 
-from server import faults
-from server.faults import LibraryRepeats, RepeatThrottle, dependency_failed, flush_repeats
-from server.metrics import REGISTRY
+from core import faults
+from core.faults import LibraryRepeats, RepeatThrottle, dependency_failed, flush_repeats
+from core.metrics import REGISTRY
 from tests.clock import FakeClock
 
 

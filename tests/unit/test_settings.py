@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from server.settings import MIN_SECRET_BYTES, ConfigurationError, Settings, load_settings
+from core.settings import MIN_SECRET_BYTES, ConfigurationError, Settings, load_settings
 
 POSTGRES_URL = "postgres://agora:secret@db.internal:5432/agora"
 STRONG_JWT_SECRET = "j" * MIN_SECRET_BYTES

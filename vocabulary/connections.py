@@ -6,14 +6,17 @@ from typing import Any, Generic, TypeVar
 
 import strawberry
 
-from schema.cost import cost
-from schema.relay import PageInfo
 from services.pagination import Page
+from vocabulary.cache_hints import INHERIT_MAX_AGE
+from vocabulary.directives import cost
+from vocabulary.relay import PageInfo
 
 NodeType = TypeVar("NodeType")
 
 
-@strawberry.type(description="A node and the cursor that points at it.")
+@strawberry.type(
+    description="A node and the cursor that points at it.", directives=[INHERIT_MAX_AGE]
+)
 class Edge(Generic[NodeType]):
     @strawberry.field
     def cursor(self) -> str:  # encoded only when a client selects it
@@ -24,7 +27,9 @@ class Edge(Generic[NodeType]):
     index: strawberry.Private[int]
 
 
-@strawberry.type(description="One page of a list, with keyset cursors.")
+@strawberry.type(
+    description="One page of a list, with keyset cursors.", directives=[INHERIT_MAX_AGE]
+)
 class Connection(Generic[NodeType]):
     edges: list[Edge[NodeType]]
     nodes: list[NodeType]

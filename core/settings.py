@@ -130,6 +130,9 @@ class Settings(BaseSettings):
     cache_ttl_users_seconds: int = Field(default=60, ge=1)
     cache_ttl_products_seconds: int = Field(default=60, ge=1)
     cache_ttl_pages_seconds: int = Field(default=30, ge=1)
+    # The longest max-age a GET /graphql response is given (the @cacheControl hints above it
+    # are lowered to it); 0 answers every response no-store.
+    http_cache_max_age_seconds: int = Field(default=300, ge=0, le=86_400)
 
     storage_backend: Literal["local", "s3"] = "local"
     storage_local_dir: str = "./data/files"

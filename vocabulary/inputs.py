@@ -8,10 +8,10 @@ from typing import Any
 import strawberry
 from strawberry import UNSET
 
-from schema.enums import OrderStatus, PostStatus, ProductStatus, Role, UserStatus
-from schema.input_rules import max_length
 from services.input_bounds import SEARCH_MAX
 from services.posts import TAG_MAX
+from vocabulary.directives import max_length
+from vocabulary.enums import OrderStatus, PostStatus, ProductStatus, Role, UserStatus
 
 
 def search_term() -> Any:

@@ -11,8 +11,8 @@ from typing import Any
 
 import orjson
 
-from server.faults import DEFAULT_REPEAT_INTERVAL_SECONDS, LibraryRepeats, configure_repeats
-from server.request_context import request_id_var, user_id_var
+from core.faults import DEFAULT_REPEAT_INTERVAL_SECONDS, LibraryRepeats, configure_repeats
+from core.request_context import request_id_var, user_id_var
 
 _RESERVED = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
     "message",

@@ -10,6 +10,7 @@ import strawberry
 from services.errors import BadUserInput, echo
 from services.global_ids import global_id
 from services.input_bounds import BIGINT_MAX
+from vocabulary.cache_hints import INHERIT_MAX_AGE
 
 
 @strawberry.interface(description="An object with a globally unique, opaque ID.")
@@ -17,7 +18,10 @@ class Node:
     id: strawberry.ID
 
 
-@strawberry.type(description="Where a page of a connection sits in the whole list.")
+@strawberry.type(
+    description="Where a page of a connection sits in the whole list.",
+    directives=[INHERIT_MAX_AGE],
+)
 class PageInfo:
     has_next_page: bool
     has_previous_page: bool

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -12,23 +13,58 @@ from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
 from loaders import Loaders
-from schema.incremental import IncrementalDelivery
+from services.accounts import AccountDependencies
 from services.errors import Unauthenticated
+from services.notifications import Delivery
 from services.sessions import ClientInfo
+from vocabulary.cache_hints import CachePolicy
 
 if TYPE_CHECKING:
+    from core.settings import Settings
     from models.user import User
-    from schema.cost import BatchCost
-    from server.container import Container
-    from server.settings import Settings
+    from services.cache import ModelCache
+    from services.rate_limit import BucketStore
+    from services.storage import Storage
     from services.tokens import AccessClaims
+
+
+@dataclass
+class BatchCost:
+    """What the operations of one batched request have been charged so far: together they
+    stay within the per-request limit (``QUERY_MAX_COST``), as one operation does."""
+
+    charged: int = 0
+
+
+class IncrementalDelivery(enum.Enum):
+    """Whether the transport of an operation can deliver ``@defer``/``@stream``."""
+
+    ACCEPTED = "accepted"  # HTTP, Accept names multipart/mixed
+    NOT_ACCEPTED = "not accepted"  # HTTP, Accept without multipart/mixed
+    IN_BATCH = "in a batch"  # HTTP, one of several operations of a batched request
+    NOT_HTTP = "not over HTTP"  # websockets (and anything else)
+
+
+class Services(AccountDependencies, Delivery, Protocol):
+    """What the schema and the resolvers use of the process's shared services (the server's
+    ``Container`` has them all): what the account flows and the notifications take, and
+    these."""
+
+    @property
+    def buckets(self) -> BucketStore: ...  # the cost limiter
+
+    @property
+    def cache(self) -> ModelCache: ...
+
+    @property
+    def storage(self) -> Storage: ...
 
 
 @dataclass
 class Context:
     request: Request | WebSocket
     response: Response | WebSocket | None
-    container: Container
+    container: Services
     request_id: str
     client_key: str
     user: User | None = None
@@ -41,6 +77,9 @@ class Context:
     batch_cost: BatchCost | None = None
     # Set by the HTTP view; @defer/@stream are refused unless ACCEPTED.
     incremental_delivery: IncrementalDelivery = IncrementalDelivery.NOT_HTTP
+    # The cache policy of the last executed operation's response (CachePolicyObserver); None
+    # until one ran.
+    cache_policy: CachePolicy | None = None
 
     @property
     def settings(self) -> Settings:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from server.metrics import DEPENDENCY_FAILURES
+from core.metrics import DEPENDENCY_FAILURES
 
 DEFAULT_REPEAT_INTERVAL_SECONDS = 60.0
 
