@@ -44,6 +44,8 @@ function summary(from) {
       query: params.query ?? null,
       persistedQuery: params.extensions?.persistedQuery ?? null,
       codes: request.response?.errors?.map((error) => error.extensions?.code) ?? [],
+      cacheControl: request.cacheControl,
+      etag: request.etag,
     };
   });
 }

@@ -30,6 +30,8 @@ globalThis.fetch = async (input, init = {}) => {
   const response = await realFetch(input, init);
   entry.status = response.status;
   entry.contentType = response.headers.get("content-type");
+  entry.cacheControl = response.headers.get("cache-control");
+  entry.etag = response.headers.get("etag");
   // A JSON answer is read whole from a copy (a stream, SSE or multipart, is left alone).
   if (entry.contentType?.includes("json")) entry.response = await response.clone().json();
   return response;

@@ -274,6 +274,10 @@ async def test_apollo_persisted_queries_register_once_then_send_only_the_hash(se
         ("GET", 200, None)
     ] * 2
     assert [hit["persistedQuery"] for hit in hits] == [expected] * 2
+    # A hash-only GET of public fields is cacheable (by a CDN too); the miss and the POST not.
+    assert {hit["cacheControl"].split(",")[0] for hit in hits} == {"public"}
+    assert all(hit["etag"] for hit in hits)
+    assert miss["cacheControl"] == registration["cacheControl"] == "no-store"
     # Another client (POST): its very first request, hash only, is a hit.
     assert [(r["method"], r["status"], r["query"]) for r in report["other"]] == [
         ("POST", 200, None)
