@@ -15,6 +15,7 @@ import uvicorn
 
 from server.app import create_app
 from server.container import Container
+from services.pubsub import RedisPubSub
 from tests.conftest import make_settings
 
 
@@ -29,6 +30,21 @@ class LiveServer:
     base_url: str
     ws_url: str
     container: Container
+
+
+async def subscribers(server: LiveServer, topic: str, count: int) -> None:
+    """Wait until ``count`` subscriptions of this process listen on ``topic`` and, on Redis,
+    until Redis has the channel's subscription: the pub/sub counts a local subscriber before
+    Redis confirms its SUBSCRIBE, and an event published in between is not seen."""
+    container = server.container
+    pubsub: Any = container.pubsub
+    async with asyncio.timeout(5):
+        while pubsub.subscriber_count(topic) != count:  # noqa: ASYNC110 - polls another task's state
+            await asyncio.sleep(0.01)
+        if count and isinstance(pubsub, RedisPubSub) and container.redis is not None:
+            channel = pubsub._channel(topic)
+            while not (await container.redis.pubsub_numsub(channel))[0][1]:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
 
 
 @pytest.fixture

@@ -18,9 +18,8 @@ from models.notifications import NotificationKind
 from models.posts import PostStatus
 from models.user import User
 from services import events, notifications
-from services.pubsub import RedisPubSub
 from services.tokens import issue_access_token
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, subscribers
 from tests.e2e.httpstream import MULTIPART_ACCEPT, SSE_ACCEPT, HTTPStreamClient, open_stream
 from tests.e2e.processes import run_cli, server_env, serving
 from tests.e2e.wsclient import connect
@@ -47,20 +46,6 @@ async def post_graphql(
     body: dict[str, Any] = response.json()
     assert "errors" not in body, body
     return body
-
-
-async def subscribers(server: LiveServer, topic: str, count: int) -> None:
-    """Wait until ``count`` streams of this process listen on ``topic`` (and, on Redis, until
-    Redis has the channel's subscription: an event published before that is not seen)."""
-    container = server.container
-    pubsub: Any = container.pubsub
-    async with asyncio.timeout(5):
-        while pubsub.subscriber_count(topic) != count:  # noqa: ASYNC110 - polls another task's state
-            await asyncio.sleep(0.01)
-        if count and isinstance(pubsub, RedisPubSub) and container.redis is not None:
-            channel = pubsub._channel(topic)
-            while not (await container.redis.pubsub_numsub(channel))[0][1]:  # noqa: ASYNC110
-                await asyncio.sleep(0.01)
 
 
 def first_code(errors: list[dict[str, Any]]) -> str:

@@ -24,7 +24,7 @@ from models.user import Role, User
 from services import events, notifications
 from services.tokens import issue_access_token
 from tests.deadline import deadline
-from tests.e2e.conftest import LiveServer, free_port
+from tests.e2e.conftest import LiveServer, free_port, subscribers
 from tests.e2e.processes import server_env
 from tests.e2e.wsclient import LEGACY_WS, TRANSPORT_WS, GraphQLWS, connect
 from tests.factories import create_order, create_post, create_product, create_user, gid
@@ -50,14 +50,6 @@ async def post_graphql(
     body: dict[str, Any] = response.json()
     assert "errors" not in body, body
     return body
-
-
-async def subscribers(server: LiveServer, topic: str, count: int) -> None:
-    """Wait until ``count`` subscriptions of this process listen on ``topic``."""
-    pubsub: Any = server.container.pubsub
-    async with asyncio.timeout(5):
-        while pubsub.subscriber_count(topic) != count:  # noqa: ASYNC110 - polls another task's state
-            await asyncio.sleep(0.01)
 
 
 def error_code(message: dict[str, Any]) -> str:

@@ -14,7 +14,8 @@ import pytest
 
 from models.posts import PostStatus
 from services import events
-from tests.e2e.test_subscriptions import subscribers, token_for
+from tests.e2e.conftest import subscribers
+from tests.e2e.test_subscriptions import token_for
 from tests.e2e.wsclient import LEGACY_WS, TRANSPORT_WS, connect
 from tests.factories import create_post, create_user, gid
 
