@@ -68,8 +68,9 @@ client-tests: $(STAMP) client-deps
 	CLIENT_TESTS=1 $(BIN)/pytest -q tests/e2e/test_js_clients.py
 
 # `make bench`: a throwaway PostgreSQL database (agora_bench on 127.0.0.1:5432), seeded with
-# `seed --scale $(BENCH_SCALE)`; our server, the N+1 baseline and the asyncpg floor loaded
-# with wrk; results in bench/results/. BENCH_ARGS passes more options (see bench/run.py).
+# `seed --scale $(BENCH_SCALE)`; our server, PostGraphile (Node, from bench/postgraphile), the
+# N+1 baseline and the asyncpg floor loaded with wrk; results in bench/results/. BENCH_ARGS
+# passes more options (see bench/run.py).
 BENCH_SCALE ?= 10000
 BENCH_ARGS ?=
 BENCH_STAMP := $(VENV)/.bench-installed

@@ -13,6 +13,15 @@ NESTED_QUERY = (
     "} } } }"
 )
 
+# PostGraphile's equivalent, on the schema it infers from our tables: the published posts,
+# newest first, each with its first comments, oldest first, and their total count.
+POSTGRAPHILE_QUERY = (
+    f"{{ allPosts(first: {POSTS_FIRST}, orderBy: [CREATED_AT_DESC, ID_DESC], "
+    'condition: {status: "PUBLISHED"}) { nodes { title userByAuthorId { name } '
+    f"commentsByPostId(first: {COMMENTS_FIRST}, orderBy: [CREATED_AT_ASC, ID_ASC]) "
+    "{ totalCount nodes { body userByAuthorId { name } } } } } }"
+)
+
 # Every implementation gets the same connection pool (our server's default DB_POOL_MAX, and
 # the pool reset of server/database.py that skips asyncpg's RESET round trip per release).
 POOL_MIN = 1

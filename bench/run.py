@@ -2,12 +2,17 @@
 
 1. Creates a throwaway database (``agora_bench`` on 127.0.0.1:5432, user postgres), applies
    the migrations and runs ``seed --scale N`` (10,000 posts, ~50,000 comments).
-2. Starts three servers, each ONE uvicorn process with uvloop and httptools:
+2. Starts four servers, each ONE process (uvicorn with uvloop and httptools, or Node):
    - ours: ``python -m server serve`` with production settings (dummy secrets, a
      never-contacted SMTP host, the cost bucket raised so it does not throttle the load);
+   - PostGraphile 4.14.1 (bench/postgraphile/server.js), its schema inferred from the same
+     tables, answering the equivalent query (bench.queries.POSTGRAPHILE_QUERY); installed with
+     ``npm ci`` from the committed lockfile when missing, skipped (and said so) without Node;
    - naive: bench/naive_app.py, Strawberry + Tortoise with a query per parent (N+1);
    - floor: bench/floor_app.py, Starlette + asyncpg + orjson, five batched statements.
-3. Checks that the three answer the benchmark query with the same JSON ``data``.
+3. Checks that ours, naive and floor answer the benchmark query with the same JSON ``data``,
+   and PostGraphile with the same titles, names, counts and comments in the same order
+   (bench/answers.py reduces both shapes to the same values).
 4. For each: a short warm-up, then ``wrk`` (32 connections, 15 s) with bench/nested_query.lua;
    fails when any response was not 2xx, timed out or was cut off.
 5. Profiles our server under the same load with ``py-spy record`` and summarises it.
@@ -42,16 +47,25 @@ from typing import Any
 
 import asyncpg
 
+from bench.answers import (
+    AnswerShapeError,
+    FeedPost,
+    feed_from_ours,
+    feed_from_postgraphile,
+    first_difference,
+)
 from bench.profile_summary import summarise
-from bench.queries import NESTED_QUERY
+from bench.queries import NESTED_QUERY, POOL_MAX, POSTGRAPHILE_QUERY
 from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 LUA_SCRIPT = ROOT / "bench" / "nested_query.lua"
+POSTGRAPHILE_DIR = ROOT / "bench" / "postgraphile"
 HOST = "127.0.0.1"
 TARGET_VS_NAIVE = 10.0
 TARGET_VS_FLOOR = 0.12
+TARGET_VS_POSTGRAPHILE = 1.0
 PACKAGES = (
     "strawberry-graphql",
     "graphql-core",
@@ -108,6 +122,53 @@ def ensure_wrk() -> str:
     if not found:
         raise BenchError("wrk could not be installed")
     return found
+
+
+@dataclass
+class NodeReference:
+    """PostGraphile ready to start (``node`` set), or why it is skipped this run."""
+
+    node: str | None
+    skipped: str = ""
+
+
+def ensure_postgraphile() -> NodeReference:
+    """Node and PostGraphile from bench/postgraphile (``npm ci`` from the committed lockfile
+    when node_modules is missing). Without Node or npm, or when the install fails, the run
+    goes on without PostGraphile and says why."""
+    node = shutil.which("node")
+    if node is None:
+        return NodeReference(None, "Node.js is not installed (`node` is not on PATH)")
+    if not (POSTGRAPHILE_DIR / "node_modules" / "postgraphile" / "package.json").exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            return NodeReference(None, "npm is not installed, so PostGraphile cannot be")
+        log("PostGraphile is missing: npm ci --prefix bench/postgraphile")
+        result = subprocess.run(
+            [npm, "ci", "--prefix", str(POSTGRAPHILE_DIR), "--no-audit", "--no-fund"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        if result.returncode != 0:
+            return NodeReference(None, f"npm ci failed: {(result.stdout + result.stderr)[-500:]}")
+    return NodeReference(node)
+
+
+def postgraphile_version() -> str:
+    try:
+        package = POSTGRAPHILE_DIR / "node_modules" / "postgraphile" / "package.json"
+        return str(json.loads(package.read_text())["version"])
+    except (OSError, ValueError, KeyError):
+        return "-"
+
+
+def node_version(node: str | None) -> str:
+    if node is None:
+        return "-"
+    result = subprocess.run([node, "--version"], capture_output=True, text=True, check=False)
+    return result.stdout.strip().removeprefix("v") or "-"
 
 
 def find_py_spy() -> str | None:
@@ -225,12 +286,23 @@ class Server:
     argv: list[str]
     env: dict[str, str]
     health: str
+    query: str = NESTED_QUERY
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"http://{HOST}:{self.port}/graphql"
+
+    def body(self, run_dir: Path) -> Path:
+        """The request body file wrk posts to this server (written by main)."""
+        suffix = "" if self.query == NESTED_QUERY else f"_{self.key}"
+        return run_dir / f"request{suffix}.json"
+
+    def feed(self, data: Any) -> list[FeedPost]:
+        if self.query == POSTGRAPHILE_QUERY:
+            return feed_from_postgraphile(data)
+        return feed_from_ours(data)
 
     def start(self, run_dir: Path) -> None:
         argv = [part.replace("{port}", str(self.port)) for part in self.argv]
@@ -283,16 +355,36 @@ def uvicorn_argv(app: str) -> list[str]:
     ]
 
 
-def build_servers(database_url: str) -> list[Server]:
+def postgraphile_server(database_url: str, node: str) -> Server:
+    return Server(
+        "postgraphile",
+        "PostGraphile 4.14.1 (Node, one process, schema inferred from the tables)",
+        [node, str(POSTGRAPHILE_DIR / "server.js"), "{port}"],
+        {
+            **clean_env(BENCH_DATABASE_URL=database_url, POOL_MAX=str(POOL_MAX)),
+            "NODE_ENV": "production",
+        },
+        "/health",
+        query=POSTGRAPHILE_QUERY,
+    )
+
+
+def build_servers(database_url: str, node: str | None) -> list[Server]:
+    """Ours, PostGraphile (when ``node`` is set), naive and floor, in the order they run."""
     reference_env = clean_env(BENCH_DATABASE_URL=database_url)
-    return [
+    servers = [
         Server(
             "ours",
             "Agora (Strawberry + Tortoise, level-at-a-time loaders, production settings)",
             [sys.executable, "-m", "server", "serve", "--host", HOST, "--port", "{port}"],
             clean_env(**our_settings(database_url)),
             "/health/live",
-        ),
+        )
+    ]
+    if node is not None:
+        servers.append(postgraphile_server(database_url, node))
+    return [
+        *servers,
         Server(
             "naive",
             "naive Strawberry + Tortoise, a query per parent (N+1)",
@@ -324,9 +416,13 @@ def post_query(url: str, body: bytes) -> Any:
         raise BenchError(f"{url} answered {exc.code}: {exc.read()[:500]!r}") from exc
 
 
-def check_same_data(servers: list[Server], body: bytes, run_dir: Path) -> dict[str, Any]:
-    """The same JSON ``data`` from all three, with the expected shape; returns it."""
-    answers = {server.key: post_query(server.url, body) for server in servers}
+def check_same_data(servers: list[Server], run_dir: Path) -> dict[str, Any]:
+    """The same JSON ``data`` from every server that answers our query, with the expected
+    shape, and the same posts, names, counts and comments, in order, from every server (the
+    one PostGraphile answers its own query's shape); returns ours."""
+    answers = {
+        server.key: post_query(server.url, server.body(run_dir).read_bytes()) for server in servers
+    }
     for key, answer in answers.items():
         (run_dir / f"first_page_{key}.json").write_text(json.dumps(answer, indent=1))
         if answer.get("errors") or "data" not in answer:
@@ -335,9 +431,17 @@ def check_same_data(servers: list[Server], body: bytes, run_dir: Path) -> dict[s
     edges = reference["posts"]["edges"]
     if len(edges) != 20 or not all(len(edge["node"]["comments"]["edges"]) <= 5 for edge in edges):
         raise BenchError("ours: the first page does not have the expected shape")
-    for key, answer in answers.items():
-        if answer["data"] != reference:
-            raise BenchError(f"{key} does not return the same data as ours (see {run_dir})")
+    expected = feed_from_ours(reference)
+    for server in servers:
+        data = answers[server.key]["data"]
+        if server.query == NESTED_QUERY and data != reference:
+            raise BenchError(f"{server.key} does not return the same data as ours (see {run_dir})")
+        try:
+            difference = first_difference(expected, server.feed(data))
+        except AnswerShapeError as exc:
+            raise BenchError(f"{server.key}: {exc} (see {run_dir})") from exc
+        if difference is not None:
+            raise BenchError(f"{server.key} differs from ours: {difference} (see {run_dir})")
     return dict(reference)
 
 
@@ -385,12 +489,11 @@ def load_average() -> float:
     return os.getloadavg()[0]
 
 
-def measure(
-    server: Server, wrk: str, args: argparse.Namespace, body: Path, run_dir: Path
-) -> dict[str, Any]:
+def measure(server: Server, wrk: str, args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
     """One wrk run after a warm-up, plus the CPU time the server process spent on it: CPU
     per request hardly depends on what else the machine runs, req/s does."""
     assert server.process is not None
+    body = server.body(run_dir)
     if args.warmup:
         run_wrk(wrk_argv(wrk, args, server.url, args.warmup, body), args.warmup)
     log(f"{server.key}: {args.duration} s at {args.connections} connections")
@@ -428,12 +531,12 @@ def profile(
     py_spy: str,
     wrk: str,
     args: argparse.Namespace,
-    body: Path,
     run_dir: Path,
 ) -> str:
     """py-spy samples our server (100 Hz) while wrk drives the same load; returns the
     summary in Markdown (raw stacks kept as profile_ours.collapsed for flame graphs)."""
     assert server.process is not None
+    body = server.body(run_dir)
     collapsed = run_dir / "profile_ours.collapsed"
     log(f"ours: profiling {args.profile_seconds} s under load with py-spy")
     load = subprocess.Popen(
@@ -524,14 +627,25 @@ def git_revision() -> str:
     return result.stdout.strip() or "unknown"
 
 
+def _ratio(numbers: dict[str, Any], reference: dict[str, Any] | None, digits: int) -> str:
+    return "-" if reference is None else f"{numbers['rps'] / reference['rps']:.{digits}f}x"
+
+
+def _verdict(name: str, ratio: float, target: float, digits: int) -> str:
+    met = "met" if ratio >= target else "**missed**"
+    return f"- ours / {name} = **{ratio:.{digits}f}x** (target >= {target:g}x): {met}"
+
+
 def markdown(report: dict[str, Any]) -> str:
     runs = report["runs"]
     lines = [
         "| implementation | req/s | p50 | p99 | failed | server CPU/req | PG xacts/req "
-        "| vs naive | vs floor |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| vs naive | vs floor | vs PostGraphile |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for key in ("ours", "naive", "floor"):
+    for key in ("ours", "postgraphile", "naive", "floor"):
+        if key not in runs:
+            continue
         numbers = runs[key]
         latency = numbers["latency_us"]
         lines.append(
@@ -539,27 +653,33 @@ def markdown(report: dict[str, Any]) -> str:
             f" | {latency['p99'] / 1000:,.1f} ms | {numbers['failed']} "
             f"| {numbers['server_cpu_ms_per_request']:.2f} ms "
             f"| ~{numbers['transactions_per_request']:.0f} "
-            f"| {numbers['rps'] / runs['naive']['rps']:.1f}x "
-            f"| {numbers['rps'] / runs['floor']['rps']:.3f}x |"
+            f"| {_ratio(numbers, runs['naive'], 1)} "
+            f"| {_ratio(numbers, runs['floor'], 3)} "
+            f"| {_ratio(numbers, runs.get('postgraphile'), 3)} |"
         )
     ratios = report["ratios"]
     verdict = [
         "",
-        f"- ours / naive = **{ratios['ours_vs_naive']:.1f}x** (target >= {TARGET_VS_NAIVE:g}x): "
-        + ("met" if ratios["ours_vs_naive"] >= TARGET_VS_NAIVE else "**missed**"),
-        f"- ours / floor = **{ratios['ours_vs_floor']:.3f}x** (target >= {TARGET_VS_FLOOR:g}x): "
-        + ("met" if ratios["ours_vs_floor"] >= TARGET_VS_FLOOR else "**missed**"),
+        _verdict("naive", ratios["ours_vs_naive"], TARGET_VS_NAIVE, 1),
+        _verdict("floor", ratios["ours_vs_floor"], TARGET_VS_FLOOR, 3),
+        _verdict("PostGraphile", ratios["ours_vs_postgraphile"], TARGET_VS_POSTGRAPHILE, 3)
+        if ratios["ours_vs_postgraphile"] is not None
+        else f"- ours / PostGraphile: PostGraphile skipped ({report['postgraphile']['skipped']})",
     ]
     setup = report["setup"]
     box = report["machine"]
     context = [
         "",
-        f"Query: `{NESTED_QUERY}`",
+        f"Query: `{NESTED_QUERY}`"
+        + (f"; PostGraphile's equivalent: `{POSTGRAPHILE_QUERY}`" if "postgraphile" in runs else "")
+        + ".",
         f"Data: `seed --scale {setup['scale']}` ({setup['seeded']}), seeded in "
         f"{setup['seed_seconds']:.1f} s.",
         f"Load: wrk {setup['wrk']}, {setup['threads']} threads, {setup['connections']} "
         f"connections, {setup['duration']} s per run after {setup['warmup']} s of warm-up; "
-        "one uvicorn process (uvloop, httptools) per implementation; PostgreSQL "
+        "one process per implementation (uvicorn with uvloop and httptools; Node for "
+        "PostGraphile), each with a pool of at most "
+        f"{POOL_MAX} connections; PostgreSQL "
         f"{setup['postgres']} and wrk on the same machine. Load average (1 min) before each "
         "run: "
         + ", ".join(f"{key} {runs[key]['load_average_before']:.1f}" for key in runs)
@@ -570,6 +690,8 @@ def markdown(report: dict[str, Any]) -> str:
         "when a pooled connection is released).",
         f"Machine: {box['cores']} cores ({box['cpu']}), {box['memory']}, Python {box['python']}; "
         + ", ".join(f"{name} {version}" for name, version in box["packages"].items())
+        + f"; Node {report['postgraphile']['node']}, "
+        f"postgraphile {report['postgraphile']['version']}"
         + f". Code: {report['revision']}, {report['started']}.",
     ]
     return "\n".join(lines + verdict + context)
@@ -597,9 +719,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile_seconds and py_spy is None:
         log("py-spy is missing (pip install -e '.[bench]'): no profile this run")
     database_url = f"{args.pg}/{args.database}"
-    body = run_dir / "request.json"
-    body.write_bytes(json.dumps({"query": NESTED_QUERY}).encode())
-    servers = build_servers(database_url)
+    reference = ensure_postgraphile()
+    if reference.skipped:
+        log(f"PostGraphile skipped: {reference.skipped}")
+    servers = build_servers(database_url, reference.node)
+    for server in servers:
+        server.body(run_dir).write_bytes(json.dumps({"query": server.query}).encode())
     ours = servers[0]
 
     log(f"creating the database {args.database}")
@@ -614,15 +739,13 @@ def main(argv: list[str] | None = None) -> int:
         log(f"{seeded} ({seed_seconds:.1f} s)")
         for server in servers:
             server.start(run_dir)
-        check_same_data(servers, body.read_bytes(), run_dir)
-        log("all three answer with the same data")
+        check_same_data(servers, run_dir)
+        log(f"all {len(servers)} answer with the same data")
 
-        runs = {server.key: measure(server, wrk, args, body, run_dir) for server in servers}
-        check_same_data(servers, body.read_bytes(), run_dir)
+        runs = {server.key: measure(server, wrk, args, run_dir) for server in servers}
+        check_same_data(servers, run_dir)
         profile_text = (
-            profile(ours, py_spy, wrk, args, body, run_dir)
-            if py_spy is not None
-            else "(no profile)"
+            profile(ours, py_spy, wrk, args, run_dir) if py_spy is not None else "(no profile)"
         )
         report: dict[str, Any] = {
             "started": started.isoformat(timespec="seconds"),
@@ -632,8 +755,24 @@ def main(argv: list[str] | None = None) -> int:
             "ratios": {
                 "ours_vs_naive": runs["ours"]["rps"] / runs["naive"]["rps"],
                 "ours_vs_floor": runs["ours"]["rps"] / runs["floor"]["rps"],
+                "ours_vs_postgraphile": (
+                    runs["ours"]["rps"] / runs["postgraphile"]["rps"]
+                    if "postgraphile" in runs
+                    else None
+                ),
             },
-            "targets": {"ours_vs_naive": TARGET_VS_NAIVE, "ours_vs_floor": TARGET_VS_FLOOR},
+            "targets": {
+                "ours_vs_naive": TARGET_VS_NAIVE,
+                "ours_vs_floor": TARGET_VS_FLOOR,
+                "ours_vs_postgraphile": TARGET_VS_POSTGRAPHILE,
+            },
+            "postgraphile": {
+                "measured": "postgraphile" in runs,
+                "skipped": reference.skipped or None,
+                "version": postgraphile_version() if reference.node else "-",
+                "node": node_version(reference.node),
+                "query": POSTGRAPHILE_QUERY,
+            },
             "setup": {
                 "scale": args.scale,
                 "seeded": seeded.removeprefix("seeded "),
