@@ -30,6 +30,8 @@ DEFAULT_CORS_ALLOWED_HEADERS = (
     "Traceparent",
     "Tracestate",
     "Baggage",
+    # A client revalidating a cached GET query itself (server/http_cache.py).
+    "If-None-Match",
 )
 
 

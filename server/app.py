@@ -105,7 +105,8 @@ def create_app(
             allow_origins=settings.cors_allowed_origins,
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=[*settings.cors_allowed_headers, settings.csrf_header],
-            expose_headers=["X-Request-ID", "Retry-After"],
+            # ETag: a client that revalidates a GET query itself reads it (HTTP caching).
+            expose_headers=["X-Request-ID", "Retry-After", "ETag"],
             allow_credentials=True,
             max_age=600,
         ),
