@@ -13,13 +13,20 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from cross_web import HTTPException
-from graphql import GraphQLError, OperationDefinitionNode, OperationType, get_operation_ast
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+    get_operation_ast,
+)
 from starlette.requests import Request
 from strawberry.http import GraphQLRequestData
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from core.request_context import operation_name_var
 from schema.extensions import parse_document
+from schema.incremental import uses_incremental_delivery
 from server.http_streams.formats import FORMATS, Transport, prefers_event_stream
 from server.http_streams.stream import HTTPStream
 from server.negotiation import JSON_BODY_TYPES, body_type
@@ -45,16 +52,28 @@ CONNECTIONS_RETRY_AFTER_SECONDS = 5
 
 def requested_operation(
     data: GraphQLRequestData, max_tokens: int
-) -> OperationDefinitionNode | None:
-    """The operation the request names; None when its document does not parse or names no
-    such operation (the stream then answers the error)."""
+) -> tuple[DocumentNode, OperationDefinitionNode] | None:
+    """The document and the operation the request names; None when its document does not
+    parse or names no such operation (the stream then answers the error)."""
     if not data.query:
         return None
     try:
         document = parse_document(data.query, max_tokens)
     except GraphQLError:
         return None
-    return get_operation_ast(document, data.operation_name)
+    operation = get_operation_ast(document, data.operation_name)
+    return (document, operation) if operation is not None else None
+
+
+def _deferred_for_multipart(
+    request: Request, data: GraphQLRequestData, document: DocumentNode
+) -> bool:
+    """Whether a query with ``@defer``/``@stream`` comes from a client that also accepts
+    ``multipart/mixed``: the plain view answers it there, as no event stream carries it."""
+    if getattr(request.state, "incremental_format", None) is None:
+        return False
+    variables = data.variables if isinstance(data.variables, dict) else {}
+    return uses_incremental_delivery(document, data.operation_name, variables)
 
 
 async def open_stream(
@@ -79,12 +98,19 @@ async def open_stream(
     request.state.persisted_document = persisted
     if persisted.query != data.query:
         data = dataclasses.replace(data, query=persisted.query)
-    operation = requested_operation(data, view.settings.query_max_tokens)
+    requested = requested_operation(data, view.settings.query_max_tokens)
+    operation = requested[1] if requested is not None else None
     kind = operation.operation if operation is not None else None
     streams_anything = transport is Transport.SSE and prefers_event_stream(
         request.headers.get("accept")
     )
     if kind is not OperationType.SUBSCRIPTION and not streams_anything:
+        return None
+    if (
+        kind is OperationType.QUERY
+        and requested is not None
+        and _deferred_for_multipart(request, data, requested[0])
+    ):
         return None
     if operation is not None:
         await view.persisted.remember(persisted, ran=True)

@@ -1,5 +1,6 @@
 """Where today's features meet: HTTP caching of GET queries (ETag, If-None-Match, 304) for a
-browser client on another origin (CORS)."""
+browser client on another origin (CORS); @defer for a client that accepts both streams
+(graphql-sse and multipart/mixed)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from tests.error_contract import assert_error_contract
 APP_ORIGIN = "https://app.example.com"
 POSTS = "query Posts { posts(first: 2) { totalCount } }"
 MODERN = {"Accept": "application/graphql-response+json"}
+DEFERRED = "query Deferred { posts(first: 2) { totalCount ... @defer { edges { node { id } } } } }"
+BOTH_STREAMS = {"Accept": "text/event-stream, multipart/mixed"}
 
 
 def cross_origin(client_factory: AppFactory) -> httpx.AsyncClient:
@@ -61,3 +64,22 @@ async def test_a_cross_origin_conditional_get_with_the_exposed_etag_answers_304(
     )
     assert again.status_code == 304
     assert again.headers["access-control-allow-origin"] == APP_ORIGIN
+
+
+async def test_defer_for_a_client_accepting_event_stream_and_multipart_is_answered_multipart(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post("/graphql", json={"query": DEFERRED}, headers=BOTH_STREAMS)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("multipart/mixed")
+    assert '"hasNext":true' in response.text
+    assert "errors" not in response.text
+
+
+async def test_a_query_without_defer_for_a_client_accepting_both_streams_stays_an_event(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post("/graphql", json={"query": POSTS}, headers=BOTH_STREAMS)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert "event: next" in response.text
