@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
+import math
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -573,7 +574,7 @@ class GraphQLView(GraphQL[Context, None]):
         if body is None:
             return None
         entry = orjson.loads(body)
-        remaining = int(entry["expires"] - time.time())
+        remaining = math.ceil(entry["expires"] - time.time())
         if remaining <= 0:
             return None
         sub_response.headers["X-Response-Cache"] = "HIT"
