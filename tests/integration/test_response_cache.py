@@ -5,14 +5,26 @@ that change what it shows."""
 from __future__ import annotations
 
 import asyncio
+import uuid
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
 from models.posts import PostStatus
 from models.user import Role
+from server.app import create_app
+from server.container import Container
+from services.response_cache import RedisResponseCache
 from tests import factories
-from tests.conftest import AppFactory, StatementCounter, data, graphql
+from tests.conftest import (
+    AppFactory,
+    StatementCounter,
+    data,
+    graphql,
+    make_settings,
+    requires_redis,
+)
 
 FEED = "{ posts(first: 10) { edges { node { title author { name } } } } }"
 POST = "query($id: ID!) { post(id: $id) { title } }"
@@ -26,7 +38,8 @@ def cached(client_factory: AppFactory) -> httpx.AsyncClient:
 
 
 def cache_state(response: httpx.Response) -> str | None:
-    return response.headers.get("x-response-cache")
+    state: str | None = response.headers.get("x-response-cache")
+    return state
 
 
 async def get(
@@ -183,3 +196,42 @@ async def test_an_unreachable_redis_still_answers(client_factory: AppFactory) ->
         response = await get(client, FEED)
         assert cache_state(response) == "MISS"
         assert data(response)["posts"]["edges"][0]["node"]["title"] == "Hello"
+
+
+@pytest.fixture
+async def replicas(db: None) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+    """Two apps, each with its own container, sharing one Redis key prefix (two replicas)."""
+    prefix = f"test:{uuid.uuid4().hex}:"
+    settings = make_settings(response_cache_enabled=True)
+    containers = [Container.from_settings(settings, key_prefix=prefix) for _ in range(2)]
+    clients = []
+    for container in containers:
+        app = create_app(settings, manage_database=False, container=container)
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, client=("203.0.113.7", 50000)),
+            base_url="http://testserver",
+        )
+        client.container = container  # type: ignore[attr-defined]  # for factories.bearer
+        clients.append(client)
+    yield clients[0], clients[1]
+    for client, container in zip(clients, containers, strict=True):
+        await client.aclose()
+        await container.close()
+
+
+@requires_redis
+async def test_with_redis_a_replica_serves_what_another_cached_and_sees_its_invalidation(
+    replicas: tuple[httpx.AsyncClient, httpx.AsyncClient],
+) -> None:
+    first, second = replicas
+    assert isinstance(first.container.response_cache, RedisResponseCache)  # type: ignore[attr-defined]
+    author = await factories.create_user()
+    post = await factories.create_post(author, title="Old")
+    assert cache_state(await get(first, FEED)) == "MISS"
+    assert cache_state(await get(second, FEED)) == "HIT"
+    update = 'mutation($id: ID!) { updatePost(id: $id, input: {title: "New"}) { title } }'
+    variables = {"id": factories.gid("Post", post.id)}
+    data(await graphql(second, update, variables, factories.bearer(second, author)))
+    after = await get(first, FEED)
+    assert cache_state(after) == "MISS"
+    assert data(after)["posts"]["edges"][0]["node"]["title"] == "New"
