@@ -66,6 +66,7 @@ from server.websocket import (
     WebSocketRegistry,
 )
 from services.authentication import authenticate
+from services.cache import CACHE_LOOKUPS
 from services.errors import (
     AppError,
     BadUserInput,
@@ -571,6 +572,7 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def cached_response(self, key: str, sub_response: SubResponse) -> ExecutionResult | None:
         body = await self.container.response_cache.get(key)
+        CACHE_LOOKUPS.labels("responses", "miss" if body is None else "hit").inc()
         if body is None:
             return None
         entry = orjson.loads(body)
