@@ -509,7 +509,7 @@ class GraphQLView(GraphQL[Context, None]):
                 data=None, errors=[GraphQLError(exc.message, original_error=exc)]
             )
         document = persisted.query or ""
-        cache_key = self.response_cache_key(document, request_data, context, sub_response, method)
+        cache_key = self.response_cache_key(document, request_data, context, sub_response)
         if cache_key is not None and isinstance(sub_response, SubResponse):
             hit = await self.cached_response(cache_key, sub_response)
             if hit is not None:
@@ -553,7 +553,6 @@ class GraphQLView(GraphQL[Context, None]):
         request_data: GraphQLRequestData,
         context: Context,
         sub_response: Response,
-        method: str,
     ) -> str | None:
         """The response cache's key of this operation; None when it may not be cached: an
         authenticated viewer (its answers are PRIVATE), a batch, a document that may stream."""
