@@ -135,6 +135,10 @@ class Settings(BaseSettings):
     # The longest max-age a GET /graphql response is given (the @cacheControl hints above it
     # are lowered to it); 0 answers every response no-store.
     http_cache_max_age_seconds: int = Field(default=300, ge=0, le=86_400)
+    # The server-side response cache of anonymous PUBLIC queries (services.response_cache). Off
+    # by default: writes made outside the API's mutations (seed, SQL) do not invalidate it.
+    response_cache_enabled: bool = False
+    response_cache_max_entries: int = Field(default=10_000, ge=1, le=1_000_000)
 
     storage_backend: Literal["local", "s3"] = "local"
     storage_local_dir: str = "./data/files"

@@ -7,6 +7,7 @@ from typing import Any
 from models.posts import Comment, Post, PostStatus
 from models.user import User
 from resolvers.attachments import MISSING
+from resolvers.invalidation import comments_changed, posts_changed
 from resolvers.prefetch import attached_to, prefetch_one, prefetch_page
 from services import events, notifications, posts
 from services.errors import BadUserInput, NotFound
@@ -86,6 +87,7 @@ async def create_post(info: Info, data: CreatePostInput) -> Post:
         given(data.tags),
         bool(given(data.publish)),
     )
+    await posts_changed(info, [post.id])
     if post.status is PostStatus.PUBLISHED:
         await events.post_published(info.context.container.pubsub, post)
     await prefetch_one(info, post)
@@ -96,6 +98,7 @@ async def update_post(info: Info, global_id: str, data: UpdatePostInput) -> Post
     changes = posts.PostChanges(given(data.title), given(data.body), given(data.tags))
     viewer = info.context.require_user()
     post = await posts.update_post(viewer, int_pk(global_id, "Post"), changes)
+    await posts_changed(info, [post.id])
     await _moderated(info, post, "UPDATED")
     await prefetch_one(info, post)
     return post
@@ -105,6 +108,7 @@ async def publish_post(info: Info, global_id: str) -> Post:
     post, published_now = await posts.publish_post(
         info.context.require_user(), int_pk(global_id, "Post")
     )
+    await posts_changed(info, [post.id])
     if published_now:
         await events.post_published(info.context.container.pubsub, post)
         await _moderated(info, post, "PUBLISHED")
@@ -119,6 +123,7 @@ async def delete_post(info: Info, global_id: str) -> bool:
     # the title must be read before the row goes.
     doomed = await Post.get_or_none(id=post_id) if posts.can_moderate(viewer) else None
     await posts.delete_post(viewer, post_id)
+    await posts_changed(info, [post_id])
     if doomed is not None:
         await _moderated(info, doomed, "DELETED")
     return True
@@ -139,6 +144,7 @@ async def _moderated(info: Info, post: Post, action: str) -> None:
 async def add_comment(info: Info, post_id: str, body: str) -> Comment:
     commenter = info.context.require_user()
     comment = await posts.add_comment(commenter, int_pk(post_id, "Post"), body)
+    await comments_changed(info, [comment.id], post_ids=[comment.post_id])
     post = await info.context.loaders.posts.by_id.load(comment.post_id)
     if post is not None:
         await notifications.on_comment_added(info.context.container, comment, post, commenter)
@@ -147,5 +153,9 @@ async def add_comment(info: Info, post_id: str, body: str) -> Comment:
 
 
 async def delete_comment(info: Info, global_id: str) -> bool:
-    await posts.delete_comment(info.context.require_user(), int_pk(global_id, "Comment"))
+    comment_id = int_pk(global_id, "Comment")
+    await posts.delete_comment(info.context.require_user(), comment_id)
+    # Its post's id is gone with the row: the post's responses age out by their maxAge, the
+    # list pages (commentCount) are dropped.
+    await comments_changed(info, [comment_id], post_ids=[])
     return True

@@ -20,6 +20,7 @@ from services.persisted_queries import PersistedQueryStore, build_persisted_quer
 from services.pubsub import PubSub, build_pubsub
 from services.push import LogPushProvider, PushProvider, build_push_provider
 from services.rate_limit import BucketStore, MemoryBucketStore, RedisBucketStore
+from services.response_cache import ResponseCache, build_response_cache
 from services.storage import Storage, build_storage
 from services.throttle import AttemptLimiter
 
@@ -42,6 +43,8 @@ class Container:
     storage: Storage
     # Automatic persisted queries' documents (in-process, or Redis with REDIS_URL).
     persisted_queries: PersistedQueryStore
+    # Responses of anonymous PUBLIC queries (in-process, or Redis with REDIS_URL).
+    response_cache: ResponseCache
     redis: Redis | None = None
     push: PushProvider = field(default_factory=LogPushProvider)
     # Runs the cron schedules when jobs run in-process (no saq worker to run them).
@@ -97,6 +100,7 @@ class Container:
             persisted_queries=build_persisted_query_store(
                 settings, redis, prefix=f"{key_prefix}apq:"
             ),
+            response_cache=build_response_cache(settings, redis, prefix=f"{key_prefix}responses:"),
             redis=redis,
             push=push,
             scheduler=(

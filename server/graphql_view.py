@@ -12,7 +12,9 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
+import math
 import re
+import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -64,6 +66,7 @@ from server.websocket import (
     WebSocketRegistry,
 )
 from services.authentication import authenticate
+from services.cache import CACHE_LOOKUPS
 from services.errors import (
     AppError,
     BadUserInput,
@@ -75,8 +78,9 @@ from services.errors import (
     Unauthenticated,
     UnsupportedMediaType,
 )
+from services.response_cache import response_key, response_tags
 from services.unavailable import outage_as_service_unavailable
-from vocabulary.cache_hints import CachePolicy
+from vocabulary.cache_hints import CacheControlScope, CachePolicy
 from vocabulary.context import BatchCost, Context, IncrementalDelivery
 
 # Statuses kept even for legacy application/json clients: they are HTTP-level refusals,
@@ -504,6 +508,13 @@ class GraphQLView(GraphQL[Context, None]):
             return PreExecutionError(
                 data=None, errors=[GraphQLError(exc.message, original_error=exc)]
             )
+        document = persisted.query or ""
+        cache_key = self.response_cache_key(document, request_data, context, sub_response)
+        if cache_key is not None and isinstance(sub_response, SubResponse):
+            hit = await self.cached_response(cache_key, sub_response)
+            if hit is not None:
+                await self.persisted.remember(persisted, ran=True)
+                return hit
         try:
             result = await self.schema.execute(
                 persisted.query,
@@ -532,7 +543,71 @@ class GraphQLView(GraphQL[Context, None]):
             )
         if isinstance(sub_response, SubResponse):
             sub_response.cache_policy = context.cache_policy
+        if cache_key is not None:
+            await self.cache_response(cache_key, document, request_data, result, context)
         return result
+
+    def response_cache_key(
+        self,
+        document: str,
+        request_data: GraphQLRequestData,
+        context: Context,
+        sub_response: Response,
+    ) -> str | None:
+        """The response cache's key of this operation; None when it may not be cached: an
+        authenticated viewer (its answers are PRIVATE), a batch, a document that may stream."""
+        if (
+            not self.container.response_cache.enabled
+            or context.user is not None
+            or not isinstance(sub_response, SubResponse)
+            or context.incremental_delivery is IncrementalDelivery.IN_BATCH
+            or "@defer" in document
+            or "@stream" in document
+        ):
+            return None
+        sub_response.headers["X-Response-Cache"] = "MISS"
+        media = sub_response.response_format.media_type(200)
+        return response_key(document, request_data.operation_name, request_data.variables, media)
+
+    async def cached_response(self, key: str, sub_response: SubResponse) -> ExecutionResult | None:
+        body = await self.container.response_cache.get(key)
+        CACHE_LOOKUPS.labels("responses", "miss" if body is None else "hit").inc()
+        if body is None:
+            return None
+        entry = orjson.loads(body)
+        remaining = math.ceil(entry["expires"] - time.time())
+        if remaining <= 0:
+            return None
+        sub_response.headers["X-Response-Cache"] = "HIT"
+        sub_response.cache_policy = CachePolicy(max_age=remaining, scope=CacheControlScope.PUBLIC)
+        return ExecutionResult(data=entry["data"], errors=None)
+
+    async def cache_response(
+        self,
+        key: str,
+        document: str,
+        request_data: GraphQLRequestData,
+        result: object,
+        context: Context,
+    ) -> None:
+        """Keeps a PUBLIC query's data without errors for its maxAge (``context.cache_policy``:
+        none for mutations and results with errors, PRIVATE for an authenticated viewer)."""
+        policy = context.cache_policy
+        if (
+            type(result) is not ExecutionResult
+            or result.errors
+            or policy is None
+            or not policy.cacheable
+            or policy.private
+            or policy.max_age is None
+        ):
+            return
+        ttl = policy.max_age
+        tags = response_tags(
+            document, request_data.operation_name, request_data.variables, result.data
+        )
+        body = orjson.dumps({"data": result.data, "expires": time.time() + ttl})
+        await self.container.response_cache.put(key, body, tags, ttl)
 
     async def process_result(
         self, request: Request | WebSocket, result: ExecutionResult

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from models.user import User
     from services.cache import ModelCache
     from services.rate_limit import BucketStore
+    from services.response_cache import ResponseCache
     from services.storage import Storage
     from services.tokens import AccessClaims
 
@@ -55,6 +56,9 @@ class Services(AccountDependencies, Delivery, Protocol):
 
     @property
     def cache(self) -> ModelCache: ...
+
+    @property
+    def response_cache(self) -> ResponseCache: ...
 
     @property
     def storage(self) -> Storage: ...
