@@ -56,12 +56,30 @@ def cyclic_garbage() -> Counter[str]:
     gc.set_debug(gc.DEBUG_SAVEALL)
     gc.collect()
     found = Counter(
-        name for value in gc.garbage if (name := type(value).__qualname__) in REQUEST_OBJECTS
+        name
+        for value in gc.garbage
+        if (name := type(value).__qualname__) in REQUEST_OBJECTS and _of_this_test(value)
     )
     gc.garbage.clear()
     gc.set_debug(0)
     gc.collect()  # really free them: cleared from gc.garbage they are cyclic garbage again
     return found
+
+
+# The client address of every request this module sends (``post_graphql``).
+CLIENT = ("203.0.113.7", 50000)
+
+
+def _of_this_test(value: object) -> bool:
+    """A Context counts when it was built for one of this module's requests. Seen in CI's
+    PostgreSQL pass under load: two ``Context`` objects in the garbage and none of the
+    Request, Loaders or models a context of this request holds, i.e. contexts of an earlier
+    test's connection (websocket or stream operations copy the connection's context) freed
+    by a task finishing on the shared event loop meanwhile."""
+    if type(value).__qualname__ != "Context":
+        return True
+    scope = getattr(getattr(value, "request", None), "scope", None)
+    return isinstance(scope, dict) and tuple(scope.get("client") or ()) == CLIENT
 
 
 async def post_graphql(
@@ -83,7 +101,7 @@ async def post_graphql(
         "query_string": b"",
         "root_path": "",
         "headers": raw_headers,
-        "client": ("203.0.113.7", 50000),
+        "client": CLIENT,
         "server": ("testserver", 80),
         "state": {},
     }
