@@ -480,13 +480,12 @@ class GraphQLView(GraphQL[Context, None]):
             return await self.execute_single(
                 request, request_adapter, sub_response, operation_context, root_value, request_data
             )
+        # Answered inside each handler: an exception kept in a local past its handler holds
+        # this frame through its traceback, a cycle that keeps the operation's context alive.
         except HTTPException as exc:
-            error: AppError = _http_exception_error(exc)
+            return _refused(_http_exception_error(exc))
         except AppError as exc:
-            error = exc
-        return PreExecutionError(
-            data=None, errors=[GraphQLError(error.message, original_error=error)]
-        )
+            return _refused(exc)
 
     async def execute_single(
         self,
@@ -737,3 +736,8 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(self.ide_html, headers={"Content-Security-Policy": self.ide_csp})
+
+
+def _refused(error: AppError) -> PreExecutionError:
+    """One operation's refusal, as its own result (the others of its batch run)."""
+    return PreExecutionError(data=None, errors=[GraphQLError(error.message, original_error=error)])
