@@ -22,6 +22,7 @@ from services.tokens import issue_access_token
 from tests.e2e.conftest import LiveServer, subscribers
 from tests.e2e.httpstream import MULTIPART_ACCEPT, SSE_ACCEPT, HTTPStreamClient, open_stream
 from tests.e2e.processes import run_cli, server_env, serving
+from tests.e2e.test_subscriptions import PASSWORD, create_published_posts, login
 from tests.e2e.wsclient import connect
 from tests.factories import create_post, create_user, gid
 
@@ -323,37 +324,6 @@ async def test_a_client_that_leaves_frees_its_subscription(server, accept):
 
 
 # --- clean shutdown: a real server process and SIGTERM ------------------------------------
-
-PASSWORD = "Sup3r-secret!"
-CREATE_PUBLISHED = (
-    'mutation($t: String!) { createPost(input: {title: $t, body: "b", publish: true}) { id } }'
-)
-
-
-async def login(http: httpx.AsyncClient) -> str:
-    response = await http.post(
-        "/graphql",
-        json={
-            "query": 'mutation($p: String!) { login(email: "author@example.com", '
-            "password: $p) { accessToken } }",
-            "variables": {"p": PASSWORD},
-        },
-    )
-    return str(response.json()["data"]["login"]["accessToken"])
-
-
-async def create_published_posts(http: httpx.AsyncClient, token: str, titles: list[str]) -> None:
-    """All at once: their events are queued faster than a stream writes them."""
-
-    async def create(title: str) -> None:
-        response = await http.post(
-            "/graphql",
-            json={"query": CREATE_PUBLISHED, "variables": {"t": title}},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        assert "errors" not in response.json(), response.json()
-
-    await asyncio.gather(*(create(title) for title in titles))
 
 
 async def titles_until_complete(stream: HTTPStreamClient) -> list[str]:

@@ -485,15 +485,15 @@ async def test_sigterm_flushes_queued_events_then_closes_with_1001(tmp_path: Pat
     try:
         async with httpx.AsyncClient(base_url=base_url) as http:
             await _wait_ready(http, process)
-            token = await _login(http)
+            token = await login(http)
             async with connect(f"ws://127.0.0.1:{port}/graphql") as client:
                 await client.init()
                 await client.subscribe("feed", "subscription { postPublished { title } }")
-                await _create_published_posts(http, token, ["warm-up"])
+                await create_published_posts(http, token, ["warm-up"])
                 assert (await client.receive())["type"] == "next"  # subscribed and flowing
 
                 titles = [f"post {number}" for number in range(30)]
-                await _create_published_posts(http, token, titles)
+                await create_published_posts(http, token, titles)
                 process.send_signal(signal.SIGTERM)
 
                 received = await _until_closed(client)
@@ -546,7 +546,7 @@ async def _wait_ready(http: httpx.AsyncClient, process: asyncio.subprocess.Proce
             await asyncio.sleep(0.1)
 
 
-async def _login(http: httpx.AsyncClient) -> str:
+async def login(http: httpx.AsyncClient) -> str:
     response = await http.post(
         "/graphql",
         json={
@@ -558,7 +558,7 @@ async def _login(http: httpx.AsyncClient) -> str:
     return str(response.json()["data"]["login"]["accessToken"])
 
 
-async def _create_published_posts(http: httpx.AsyncClient, token: str, titles: list[str]) -> None:
+async def create_published_posts(http: httpx.AsyncClient, token: str, titles: list[str]) -> None:
     """All at once: their events are queued faster than one subscriber sends them."""
     query = (
         'mutation($t: String!) { createPost(input: {title: $t, body: "b", publish: true}) { id } }'
