@@ -68,6 +68,36 @@ JOBS_FAILED = Counter(
     registry=REGISTRY,
 )
 
+# Real-time metrics, declared here so that the subscription code and the dashboards name the
+# same series. `transport`: graphql-transport-ws | graphql-ws | sse | multipart.
+SUBSCRIPTION_CONNECTIONS = Gauge(
+    "subscription_connections_active",
+    "Open real-time connections (websocket or HTTP stream), by transport.",
+    ["transport"],
+    multiprocess_mode="livesum",
+    registry=REGISTRY,
+)
+SUBSCRIPTIONS_ACTIVE = Gauge(
+    "subscriptions_active",
+    "Running subscriptions, by operation name.",
+    ["operation"],
+    multiprocess_mode="livesum",
+    registry=REGISTRY,
+)
+SUBSCRIPTION_DELIVERIES = Counter(
+    "subscription_deliveries_total",
+    "Subscription results sent to a client, by operation name.",
+    ["operation"],
+    registry=REGISTRY,
+)
+SUBSCRIPTION_DROPS = Counter(
+    "subscription_drops_total",
+    "Subscription results not delivered, by operation name and reason "
+    "(queue_full | closed | error).",
+    ["operation", "reason"],
+    registry=REGISTRY,
+)
+
 
 class BoundedLabel:
     """Keeps a client-chosen label (an operation name) from exploding the series count:
