@@ -61,6 +61,10 @@ class Settings(BaseSettings):
 
     jwt_secret: str | None = None
     refresh_token_secret: str | None = None
+    # Rotation: keys replaced by JWT_SECRET / REFRESH_TOKEN_SECRET, still accepted (never used
+    # to sign or hash anew) until what they signed has expired (docs/RUNBOOK.md).
+    jwt_previous_secrets: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    refresh_token_previous_secrets: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     jwt_issuer: str = "agora"
     jwt_audience: str = "agora-api"
@@ -194,7 +198,13 @@ class Settings(BaseSettings):
         default_factory=lambda: list(DEFAULT_CORS_ALLOWED_HEADERS)
     )
 
-    @field_validator("cors_allowed_origins", "cors_allowed_headers", mode="before")
+    @field_validator(
+        "cors_allowed_origins",
+        "cors_allowed_headers",
+        "jwt_previous_secrets",
+        "refresh_token_previous_secrets",
+        mode="before",
+    )
     @classmethod
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
@@ -281,12 +291,35 @@ class Settings(BaseSettings):
                 )
         if self.job_backend == "saq" and not self.redis_url:
             found.append("JOB_BACKEND=saq needs REDIS_URL")
+        found.extend(
+            _previous_secrets_problems(
+                "JWT", self.jwt_signing_secret, self.jwt_previous_secrets, self.is_production
+            )
+        )
+        found.extend(
+            _previous_secrets_problems(
+                "REFRESH_TOKEN",
+                self.refresh_signing_secret,
+                self.refresh_token_previous_secrets,
+                self.is_production,
+            )
+        )
         if self.is_production:
             found.extend(_secret_problem("JWT_SECRET", self.jwt_secret))
             found.extend(_secret_problem("REFRESH_TOKEN_SECRET", self.refresh_token_secret))
             found.extend(_secret_problem("METRICS_TOKEN", self.metrics_token))
             if self.jwt_secret and self.jwt_secret == self.refresh_token_secret:
                 found.append("JWT_SECRET and REFRESH_TOKEN_SECRET must differ")
+            jwt_keys = {self.jwt_secret, *self.jwt_previous_secrets}
+            refresh_keys = {self.refresh_token_secret, *self.refresh_token_previous_secrets}
+            shared = (jwt_keys & refresh_keys) - {None}
+            if self.jwt_secret == self.refresh_token_secret:
+                shared.discard(self.jwt_secret)  # reported just above
+            if shared:
+                found.append(
+                    "JWT_PREVIOUS_SECRETS and REFRESH_TOKEN_PREVIOUS_SECRETS must share no "
+                    "secret with the other kind's keys"
+                )
             if "*" in self.cors_allowed_origins:
                 found.append("CORS_ALLOWED_ORIGINS must list origins, not '*', in production")
             if self.is_sqlite:
@@ -308,6 +341,20 @@ def _secret_problem(name: str, value: str | None) -> list[str]:
     if len(value.encode()) < MIN_SECRET_BYTES:
         return [f"{name} is too weak: it must be at least {MIN_SECRET_BYTES} bytes"]
     return []
+
+
+def _previous_secrets_problems(
+    prefix: str, current: str, previous: list[str], production: bool
+) -> list[str]:
+    name = f"{prefix}_PREVIOUS_SECRETS"
+    found: list[str] = []
+    if current in previous:
+        found.append(f"{name} must not contain {prefix}_SECRET (the key that signs now)")
+    if len(set(previous)) != len(previous):
+        found.append(f"{name} lists one secret twice")
+    if production and any(len(secret.encode()) < MIN_SECRET_BYTES for secret in previous):
+        found.append(f"{name}: each secret must be at least {MIN_SECRET_BYTES} bytes")
+    return found
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -41,10 +41,15 @@ async def ready(request: Request) -> Response:
     if container.redis is not None:
         probes["redis"] = container.redis.ping()  # type: ignore[assignment]
     results = dict(await asyncio.gather(*(_check(n, p) for n, p in probes.items())))
-    healthy = all(status == "ok" for status in results.values())
+    # `?optional=redis`: reported, but not failing readiness. Every replica shares Redis, and
+    # the API degrades without it; a readiness probe failing on it would take every replica
+    # out of the load balancer at once (deploy/k8s/api.yaml).
+    optional = set(request.query_params.getlist("optional"))
+    all_ok = all(status == "ok" for status in results.values())
+    ready_enough = all(status == "ok" or name in optional for name, status in results.items())
     return JSONResponse(
-        {"status": "ok" if healthy else "degraded", "checks": results},
-        status_code=200 if healthy else 503,
+        {"status": "ok" if all_ok else "degraded", "checks": results},
+        status_code=200 if ready_enough else 503,
     )
 
 

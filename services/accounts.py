@@ -21,7 +21,7 @@ from services.mail import format_duration
 from services.password_pool import PasswordPoolBusy
 from services.passwords import PasswordHasher
 from services.sessions import ClientInfo, IssuedSession
-from services.tokens import hash_secret, new_secret
+from services.tokens import hash_secret, new_secret, stored_hash_filter
 from services.validation import Problems, check_email, check_name, check_password
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ async def _consume_one_time_token(
     """Mark the token used (once, even under concurrency) and return its user."""
     now = datetime.now(UTC)
     token = await OneTimeToken.get_or_none(
-        token_hash=hash_secret(settings, secret), purpose=purpose
+        **stored_hash_filter(settings, secret), purpose=purpose
     ).select_related("user")
     used = 0
     if (
