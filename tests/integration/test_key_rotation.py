@@ -48,6 +48,18 @@ def before(client_factory: AppFactory, tmp_path: Path) -> httpx.AsyncClient:
 
 
 @pytest.fixture
+def introduced(client_factory: AppFactory, tmp_path: Path) -> httpx.AsyncClient:
+    """The runbook's first step: the new key accepted, the old one still signing."""
+    return client_factory(
+        jwt_secret=OLD_JWT,
+        jwt_previous_secrets=[NEW_JWT],
+        refresh_token_secret=OLD_REFRESH,
+        refresh_token_previous_secrets=[NEW_REFRESH],
+        mail_outbox_dir=str(tmp_path),
+    )
+
+
+@pytest.fixture
 def during(client_factory: AppFactory, tmp_path: Path) -> httpx.AsyncClient:
     return client_factory(
         jwt_secret=NEW_JWT,
@@ -116,6 +128,19 @@ async def test_new_access_tokens_carry_the_new_key_id_and_verify_with_the_new_ke
     jwt.decode(new, NEW_JWT, algorithms=["HS256"], options={"verify_aud": False})
     with pytest.raises(jwt.InvalidSignatureError):
         jwt.decode(new, OLD_JWT, algorithms=["HS256"], options={"verify_aud": False})
+
+
+async def test_a_replica_that_introduced_the_new_key_accepts_the_tokens_it_signs(
+    introduced, during
+):
+    """Mid-rollout, replicas still on the first step accept what updated replicas issue."""
+    await create_user(during)
+    session = await login(during)
+    assert (await me(introduced, session["accessToken"])).status_code == 200
+    assert jwt.get_unverified_header((await login(introduced))["accessToken"])["kid"] == key_id(
+        OLD_JWT
+    )
+    assert "errors" not in await refresh(introduced, session["refreshToken"])
 
 
 async def test_a_token_signed_by_a_previous_key_is_refused_once_it_expires(before, during):
