@@ -73,6 +73,8 @@ def test_the_kustomization_applies_everything_but_the_secret_example_and_the_mig
     [image] = kustomization["images"]
     assert container("Deployment", "agora-api")["image"] == image["name"]
     assert container("Deployment", "agora-worker")["image"] == image["name"]
+    # The Job is applied on its own, before the kustomization: the same release by hand.
+    assert container("Job", "agora-migrate")["image"] == f"{image['newName']}:{image['newTag']}"
 
 
 def test_the_api_the_worker_and_the_migration_run_commands_the_cli_accepts() -> None:

@@ -6,6 +6,7 @@ tests/integration/test_key_rotation.py."""
 
 from __future__ import annotations
 
+import base64
 import os
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import pytest
 from core.settings import MIN_SECRET_BYTES, ConfigurationError, Settings, load_settings
 from services.storage import build_storage
 from services.storage.local import LocalStorage, SignedDownload
-from services.tokens import jwt_keyring, key_id
+from services.tokens import InvalidToken, decode_access_token, jwt_keyring, key_id
 
 CURRENT_JWT = "j" * MIN_SECRET_BYTES
 OLD_JWT = "o" * MIN_SECRET_BYTES
@@ -155,3 +156,16 @@ def test_a_file_url_signed_before_a_refresh_key_rotation_verifies_during_it(tmp_
     assert during.verify(download, signature, now=0)
     assert not after.verify(download, signature, now=0)
     assert during.signature(download) == after.signature(download)  # signed with the new key
+
+
+@pytest.mark.parametrize(
+    "header",
+    [b'{"alg":"HS256","kid":5}', b'{"alg":"HS256","kid":["a"]}', b"[1]", b"not json", b"\xff"],
+)
+def test_a_token_whose_header_is_malformed_or_names_no_usable_key_is_refused(header) -> None:
+    settings = load_settings(_env_file=None, app_env="test", jwt_secret=CURRENT_JWT)
+    body = base64.urlsafe_b64encode(b'{"sub":"1"}').rstrip(b"=").decode()
+    token = base64.urlsafe_b64encode(header).rstrip(b"=").decode() + f".{body}.c2ln"
+
+    with pytest.raises(InvalidToken):
+        decode_access_token(settings, token)
