@@ -85,16 +85,18 @@ HTTP_STREAMS = Gauge(
     multiprocess_mode="livesum",
     registry=REGISTRY,
 )
+# Jobs are labelled `job_name`: a `job` label would clash with the scrape job's, and
+# Prometheus would keep it as `exported_job`.
 JOB_RETRIES = Counter(
     "job_retries_total",
     "Failed job attempts that will be retried, by job.",
-    ["job"],
+    ["job_name"],
     registry=REGISTRY,
 )
 JOBS_FAILED = Counter(
     "jobs_failed_total",
     "Jobs given up: every attempt failed, or the queue was closed before they could finish.",
-    ["job"],
+    ["job_name"],
     registry=REGISTRY,
 )
 
@@ -137,7 +139,7 @@ CACHE_LOOKUPS = Counter(
 JOBS_COMPLETED = Counter(
     "jobs_completed_total",
     "Jobs that ran to success, by job.",
-    ["job"],
+    ["job_name"],
     registry=REGISTRY,
 )
 JOBS_IN_PROCESS = Gauge(
