@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import os
 import time
+from collections import deque
 from typing import Any
 
 from prometheus_client import Gauge, multiprocess
@@ -13,19 +14,32 @@ from prometheus_client import Gauge, multiprocess
 from core.metrics import GC_PAUSES, PROCESS, multiprocess_dir
 
 _gc_started: list[float] = []
+# (generation, seconds) of the passes not yet observed; bounded, the oldest dropped.
+_gc_pauses: deque[tuple[int, float]] = deque(maxlen=10_000)
 
 
 def _on_gc(phase: str, info: dict[str, Any]) -> None:
+    # No metric is touched here: prometheus_client's locks are not re-entrant, and a
+    # collection can start in a thread that holds one (a scrape copies a metric's children
+    # under its lock), which would then wait for itself. The pause is queued instead.
     if phase == "start":
         _gc_started.append(time.perf_counter())
     elif _gc_started:
-        GC_PAUSES.labels(str(info["generation"])).observe(time.perf_counter() - _gc_started.pop())
+        _gc_pauses.append((info["generation"], time.perf_counter() - _gc_started.pop()))
 
 
 def observe_gc_pauses() -> None:
-    """Time every collector pass (``gc.callbacks`` run before and after it). Idempotent."""
+    """Time every collector pass (``gc.callbacks`` run before and after it); the pauses reach
+    ``python_gc_pause_seconds`` at the next ``drain_gc_pauses``. Idempotent."""
     if _on_gc not in gc.callbacks:
         gc.callbacks.append(_on_gc)
+
+
+def drain_gc_pauses() -> None:
+    """Observe the queued pauses (the runtime sampler's tick, a scrape)."""
+    while _gc_pauses:
+        generation, seconds = _gc_pauses.popleft()
+        GC_PAUSES.labels(str(generation)).observe(seconds)
 
 
 class ProcessMirror:

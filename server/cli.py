@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import threading
+import time
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
@@ -159,6 +161,15 @@ def _serve_worker_metrics(host: str, port: int) -> None:
 
     observe_gc_pauses()
     start_http_server(port, host, registry=REGISTRY)
+    threading.Thread(target=_drain_gc_pauses_forever, name="gc-pauses", daemon=True).start()
+
+
+def _drain_gc_pauses_forever() -> None:
+    from core.process_metrics import drain_gc_pauses
+
+    while True:
+        time.sleep(1.0)
+        drain_gc_pauses()
 
 
 def cmd_create_user(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from core.faults import warn_repeated
 from core.metrics import READINESS_CHECKS, READINESS_UP, exposition
+from core.process_metrics import drain_gc_pauses
 from server.container import Container
 from server.database import ping_database
 from server.responses import JSONResponse
@@ -66,4 +67,5 @@ async def metrics(request: Request) -> Response:
                 headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
                 media_type="text/plain",
             )
+    drain_gc_pauses()
     return Response(exposition(), media_type=CONTENT_TYPE_LATEST)

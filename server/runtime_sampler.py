@@ -11,7 +11,7 @@ import time
 
 from core.faults import warn_repeated
 from core.metrics import DB_POOL_CONNECTIONS, DB_POOL_MAX, DB_POOL_WAITING, EVENT_LOOP_LAG
-from core.process_metrics import process_mirror
+from core.process_metrics import drain_gc_pauses, process_mirror
 from server.database import pool_usage
 from services.jobs import JobQueue
 from services.jobs.depth import sample_queue_depth
@@ -47,6 +47,7 @@ class RuntimeSampler:
             self._task = None
 
     async def sample(self) -> None:
+        drain_gc_pauses()
         sample_pool()
         await sample_queue_depth(self.jobs)
         if self.mirror is not None:

@@ -20,7 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tortoise import connections
 
 from core.metrics import REGISTRY
-from core.process_metrics import observe_gc_pauses, process_mirror
+from core.process_metrics import drain_gc_pauses, observe_gc_pauses, process_mirror
 from server.database import PoolUsage, pool_usage
 from server.runtime_sampler import RuntimeSampler, sample_pool
 from services.jobs import InProcessJobQueue, JobContext, JobRegistry, SaqJobQueue
@@ -306,6 +306,7 @@ async def test_a_garbage_collection_is_observed_as_a_pause() -> None:
     before = value("python_gc_pause_seconds_count", generation="2")
 
     gc.collect()
+    drain_gc_pauses()
 
     assert value("python_gc_pause_seconds_count", generation="2") == before + 1
 
