@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     enable_introspection: bool | None = None
     enable_graphiql: bool | None = None
     metrics_token: str | None = None
+    # How often each process samples its event-loop lag, pool, job queue and (with several
+    # workers) its process figures.
+    metrics_sample_interval_seconds: float = Field(default=1.0, ge=0.01, le=60)
 
     smtp_host: str | None = None
     smtp_port: int = 587

@@ -24,6 +24,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import PreExecutionError
 
 from core.metrics import (
+    COST_REFUSALS,
     GRAPHQL_DURATION,
     GRAPHQL_OPERATIONS,
     GRAPHQL_QUERY_COST,
@@ -172,6 +173,7 @@ class CostLimiter(SchemaExtension):
             self.requested
         )
         if self.requested > self.max_cost:
+            COST_REFUSALS.labels("too_complex").inc()
             raise QueryTooComplex(
                 f"Query cost {self.requested} is over the maximum of {self.max_cost}",
                 requestedQueryCost=self.requested,
@@ -179,6 +181,7 @@ class CostLimiter(SchemaExtension):
             )
         batch = self.context.batch_cost
         if batch is not None and batch.charged + self.requested > self.max_cost:
+            COST_REFUSALS.labels("batch").inc()
             raise QueryTooComplex(
                 f"Query cost {self.requested} would bring the batch to "
                 f"{batch.charged + self.requested}, over the maximum of {self.max_cost} "
@@ -191,6 +194,7 @@ class CostLimiter(SchemaExtension):
         key = f"cost:{self.context.client_key}"
         self.state = await buckets.take(key, self.requested, self.policy)
         if not self.state.allowed:
+            COST_REFUSALS.labels("budget").inc()
             raise RateLimited(
                 self.state.retry_after,
                 f"Query cost {self.requested} is more than the {int(self.state.available)} "

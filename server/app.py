@@ -16,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 
 from core.faults import flush_repeats
 from core.logging import configure_logging
+from core.process_metrics import forget_this_process, observe_gc_pauses
 from core.settings import Settings, get_settings
 from core.shortcuts import use_library_shortcuts
 from schema import build_schema
@@ -29,6 +30,7 @@ from server.middleware.body_limit import BodyLimitMiddleware
 from server.middleware.compression import CompressionMiddleware
 from server.middleware.request_id import RequestIdMiddleware
 from server.middleware.security_headers import SecurityHeadersMiddleware
+from server.runtime_sampler import RuntimeSampler
 from server.websocket import drain_before_exit
 
 logger = logging.getLogger("agora")
@@ -85,14 +87,19 @@ def create_app(
         # requests in flight: at the default threshold (700) it ran more than once per
         # request and promoted them to older generations (README, "Troubleshooting").
         gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+        observe_gc_pauses()
+        sampler = RuntimeSampler(settings.metrics_sample_interval_seconds, container.jobs)
+        sampler.start()
         logger.info("agora started", extra={"env": settings.app_env})
         try:
             yield
         finally:
             stop_draining_on_signals()
+            await sampler.stop()
             await container.close()
             if manage_database:
                 await close_database()
+            forget_this_process()
             flush_repeats()
             logger.info("agora stopped")
 

@@ -37,6 +37,7 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
+from core.metrics import CACHE_LOOKUPS
 from core.request_context import current_request_id, user_id_var
 from loaders import Loaders
 from schema import AgoraSchema, document_limits
@@ -66,7 +67,6 @@ from server.websocket import (
     WebSocketRegistry,
 )
 from services.authentication import authenticate
-from services.cache import CACHE_LOOKUPS
 from services.errors import (
     AppError,
     BadUserInput,

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
+from core.metrics import GRAPHQL_ERRORS
 from core.request_context import current_request_id
 from services.errors import AppError
 
@@ -32,6 +33,9 @@ class JSONResponse(Response):
 
 def error_payload(errors: Iterable[AppError]) -> dict[str, Any]:
     request_id = current_request_id()
+    errors = list(errors)
+    for error in errors:
+        GRAPHQL_ERRORS.labels(error.code.value).inc()
     return {
         "errors": [
             {"message": error.message, "extensions": {**error.extensions, "requestId": request_id}}

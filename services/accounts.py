@@ -11,6 +11,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from core.metrics import LOGIN_FAILURES
 from models.audit import AuditAction
 from models.auth import OneTimeToken, OneTimeTokenPurpose
 from models.user import Role, User, UserStatus
@@ -182,6 +183,7 @@ async def login(
         await limiter.uncount(email, ip)  # not checked, so not a failed attempt
         raise
     if user is None or not valid:
+        LOGIN_FAILURES.inc()
         await audit.record(
             AuditAction.LOGIN_FAILED, target_id=user.id if user else None, ip=client.ip
         )

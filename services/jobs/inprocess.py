@@ -15,7 +15,7 @@ from services.jobs.base import (
     JobRegistry,
     describe_error,
 )
-from services.jobs.reporting import attempt_failed, job_failed
+from services.jobs.reporting import attempt_failed, job_completed, job_failed
 
 logger = logging.getLogger("agora.jobs")
 
@@ -133,6 +133,7 @@ class InProcessJobQueue:
                     await asyncio.sleep(delay)
                 else:
                     self.completed += 1
+                    job_completed(definition.name)
                     logger.debug(
                         "job %s %s completed on attempt %d",
                         definition.name,

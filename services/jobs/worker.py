@@ -26,7 +26,7 @@ from services.jobs.base import (
     describe_error,
 )
 from services.jobs.handlers import JOBS
-from services.jobs.reporting import attempt_failed, job_failed
+from services.jobs.reporting import attempt_failed, job_completed, job_failed
 from services.jobs.saq_queue import SaqJobQueue, install_saq_log_filters
 from services.mail.factory import build_mailer
 from services.push import build_push_provider
@@ -68,7 +68,7 @@ def cron_schedules(settings: Settings) -> list[CronSchedule]:
 def saq_function(definition: JobDefinition, context: JobContext) -> SaqFunction:
     async def run(ctx: Context, **kwargs: Any) -> Any:
         try:
-            return await definition.handler(context, **kwargs)
+            result = await definition.handler(context, **kwargs)
         except Exception as exc:
             job = ctx.get("job")
             attempt = job.attempts if job else 0
@@ -81,6 +81,8 @@ def saq_function(definition: JobDefinition, context: JobContext) -> SaqFunction:
             else:
                 attempt_failed(name, job_id, attempt, attempts, error, job_args=safe)
             raise
+        job_completed(definition.name)
+        return result
 
     # saq names bare functions (cron jobs) by __qualname__: make that the job name.
     run.__qualname__ = run.__name__ = definition.name
