@@ -240,3 +240,24 @@ async def test_many_distinct_viewers_each_get_exactly_their_events(server, viewe
             )
             for author, title in published
         ]
+
+
+async def test_the_groups_of_an_event_share_one_batch_of_relation_loads(
+    server, viewers, sql_statements
+):
+    """Four groups (a private field, four roles) on one event: the row, the comment count
+    and the author are each loaded once for all of them, not once per group."""
+    author = await create_user()
+    query = "subscription { postPublished { title commentCount author { name email } } }"
+    readers = [None, await create_user(), await create_user(role=Role.MODERATOR)]
+    clients = [await viewers.subscribe(reader, query) for reader in readers]
+    clients.append(await viewers.subscribe(await create_user(role=Role.ADMIN), query))
+    await subscribers(server, events.POST_PUBLISHED, 4)
+    post = await create_post(author, title="Counted")
+    sql_statements.reset()
+
+    await server.container.pubsub.publish(events.POST_PUBLISHED, {"id": post.id})
+    for client in clients:
+        assert (await data_of(client))["postPublished"]["commentCount"] == 0
+
+    assert sql_statements.count == 3
