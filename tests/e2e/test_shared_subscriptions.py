@@ -17,7 +17,7 @@ from models.posts import PostStatus
 from models.user import Role, User
 from services import events, notifications
 from tests.e2e.conftest import LiveServer, subscribers
-from tests.e2e.test_subscriptions import token_for
+from tests.e2e.test_subscriptions import post_graphql, token_for
 from tests.e2e.wsclient import GraphQLWS, connect
 from tests.factories import create_order, create_post, create_product, create_user, gid
 
@@ -57,7 +57,7 @@ async def viewers(server: LiveServer) -> AsyncIterator[Viewers]:
 async def publish(server: LiveServer, author: User, title: str, **fields: Any) -> int:
     post = await create_post(author, title=title, **fields)
     await server.container.pubsub.publish(events.POST_PUBLISHED, {"id": post.id})
-    return post.id
+    return int(post.id)
 
 
 async def data_of(client: GraphQLWS) -> dict[str, Any]:
@@ -261,3 +261,48 @@ async def test_the_groups_of_an_event_share_one_batch_of_relation_loads(
         assert (await data_of(client))["postPublished"]["commentCount"] == 0
 
     assert sql_statements.count == 3
+
+
+async def test_a_user_suspended_mid_stream_receives_nothing_more(server, viewers):
+    """Their subscriptions were admitted with a token that no longer works: every process
+    closes their connections (4403) as soon as the suspension commits, before any further
+    event could be served to them by their old role."""
+    suspended = await create_user(role=Role.MODERATOR)
+    admin = await create_user(role=Role.ADMIN)
+    moderator = await create_user(role=Role.MODERATOR)
+    suspended_client = await viewers.subscribe(suspended, PRIVATE_FIELDS)
+    moderator_client = await viewers.subscribe(moderator, PRIVATE_FIELDS)
+    await subscribers(server, events.POST_PUBLISHED, 1)  # one MODERATOR group
+    author = await create_user(email="ada@example.com")
+    await publish(server, author, "Before")
+    assert (await data_of(suspended_client))["postPublished"]["author"]["email"]
+    assert (await data_of(moderator_client))["postPublished"]["author"]["email"]
+
+    await post_graphql(
+        server,
+        "mutation($id: ID!) { suspendUser(id: $id) { status } }",
+        {"id": gid("User", suspended.id)},
+        token_for(server, admin),
+    )
+
+    assert await suspended_client.closed_with() == 4403
+    await publish(server, author, "After")
+    seen = await data_of(moderator_client)
+    assert seen["postPublished"]["title"] == "After"
+    assert seen["postPublished"]["author"]["email"] == "ada@example.com"
+
+
+async def test_a_role_change_mid_stream_ends_the_old_role_s_subscriptions(server, viewers):
+    demoted = await create_user(role=Role.ADMIN)
+    admin = await create_user(role=Role.ADMIN)
+    client = await viewers.subscribe(demoted, PRIVATE_FIELDS)
+    await subscribers(server, events.POST_PUBLISHED, 1)
+
+    await post_graphql(
+        server,
+        "mutation($id: ID!) { updateUserRole(id: $id, role: USER) { role } }",
+        {"id": gid("User", demoted.id)},
+        token_for(server, admin),
+    )
+
+    assert await client.closed_with() == 4403
