@@ -124,16 +124,21 @@ def leader_context(key: GroupKey, first: Context) -> Context:
     """What the group's leader runs as: never one member's identity, except for a USER
     group (all its members are that user)."""
     if key.dependence is ViewerDependence.USER:
-        viewer = first.user
-    else:
-        # NONE: any viewer answers the same; the first member's role passes the root
-        # field's permission classes, which every member passed.
-        viewer = None if first.user is None else stand_in(first.user.role)
+        return dataclasses.replace(
+            first,
+            loaders=Loaders(first.container.cache),
+            request_id=f"subscription-{uuid.uuid4().hex}",
+            owners_seen=None,
+        )
+    # NONE: any viewer answers the same; the first member's role passes the root field's
+    # permission classes, which every member passed.
     return dataclasses.replace(
         first,
-        user=viewer,
+        user=None if first.user is None else stand_in(first.user.role),
         session_id=None,
         claims=None,
+        connection_params=None,  # the first member's token
+        client_key="subscription",
         loaders=Loaders(first.container.cache),
         request_id=f"subscription-{uuid.uuid4().hex}",
         owners_seen=None,
