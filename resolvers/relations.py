@@ -135,6 +135,7 @@ async def user_posts_pages(
     if size is None:
         return None
     viewer = context.user
+    context.note_owners(user.id for user in items)
     status = PostStatus(arguments["status"]) if arguments.get("status") else None
     visibility = posts.PostVisibility.of(viewer)
     where = visibility.sql("t")
@@ -158,6 +159,7 @@ async def user_orders_pages(
     if size is None:
         return None
     viewer = context.user
+    context.note_owners(user.id for user in items)
     readable = [user.id for user in items if orders.can_read_orders_of(viewer, user.id)]
     rows = await first_rows_per_parent(Order, "buyer_id", readable, ORDER_ORDER, size)
     count = _counts_by(Order.filter(buyer_id__in=readable), "buyer_id")

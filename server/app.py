@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -32,6 +33,7 @@ from server.middleware.request_id import RequestIdMiddleware
 from server.middleware.security_headers import SecurityHeadersMiddleware
 from server.runtime_sampler import RuntimeSampler
 from server.websocket import drain_before_exit
+from server.websocket.registry import end_sessions_when_told
 
 logger = logging.getLogger("agora")
 
@@ -75,6 +77,9 @@ def create_app(
         if manage_database:
             await init_database(settings)
         await container.start()
+        ending_sessions = asyncio.create_task(
+            end_sessions_when_told(container.pubsub, view.websockets)
+        )
         # SIGTERM/SIGINT: flush and close the websockets (1001) before uvicorn stops.
         stop_draining_on_signals = drain_before_exit(view.shutdown_websockets)
         # What start-up built (modules, schema, models) lives as long as the process: keep
@@ -96,6 +101,7 @@ def create_app(
         finally:
             stop_draining_on_signals()
             await sampler.stop()
+            ending_sessions.cancel()
             await container.close()
             if manage_database:
                 await close_database()

@@ -11,7 +11,7 @@ is answered by its own stream. The protocols differ only in their messages
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -23,7 +23,7 @@ from services.errors import AppError
 
 if TYPE_CHECKING:
     from server.websocket.connection import RealtimeView
-    from server.websocket.shared import SharedSubscriptions
+    from server.websocket.shared import GroupKey, SharedSubscriptions
     from vocabulary.context import Context
 
 
@@ -72,9 +72,7 @@ async def serve_operation(
         with checking_only(key is not None):
             outcome = await _send_own_results(realtime, context, operation)
         if key is not None and outcome is Outcome.NOTHING:
-            outcome = await _follow(
-                shared, key, query, operation_name, variables, context, operation
-            )
+            outcome = await _follow(shared, key, variables, context, operation)
     except AppError as exc:
         # A refusal raised where Strawberry does not turn it into a result (the
         # connection's token, a document limit found while parsing).
@@ -105,15 +103,13 @@ async def _send_own_results(
 
 async def _follow(
     shared: SharedSubscriptions,
-    key: Hashable,
-    query: str,
-    operation_name: str | None,
+    key: GroupKey,
     variables: dict[str, Any] | None,
     context: Context,
     operation: ProtocolOperation,
 ) -> Outcome:
     """A checked subscription: receive the payloads of its shared group."""
-    group, member = shared.join(key, query, operation_name, variables, context)
+    group, member = shared.join(key, variables, context)
     try:
         async for kind, payload in member.items():
             if kind != "next":
