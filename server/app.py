@@ -14,6 +14,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from core import tracing
 from core.faults import flush_repeats
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
@@ -29,6 +30,7 @@ from server.middleware.body_limit import BodyLimitMiddleware
 from server.middleware.compression import CompressionMiddleware
 from server.middleware.request_id import RequestIdMiddleware
 from server.middleware.security_headers import SecurityHeadersMiddleware
+from server.middleware.tracing import tracing_middleware
 from server.websocket import drain_before_exit
 
 logger = logging.getLogger("agora")
@@ -47,6 +49,7 @@ def create_app(
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format, settings.log_repeat_interval_seconds)
     use_library_shortcuts(settings.library_shortcuts)
+    tracing.configure_tracing(settings)
     container = container or Container.from_settings(settings)
     view = GraphQLView(build_schema(settings), container)
 
@@ -94,6 +97,7 @@ def create_app(
             if manage_database:
                 await close_database()
             flush_repeats()
+            tracing.flush()
             logger.info("agora stopped")
 
     middleware = [
@@ -117,6 +121,8 @@ def create_app(
             multipart_limit=settings.max_multipart_body_bytes,
         ),
     ]
+    if settings.tracing_enabled:
+        middleware.insert(0, tracing_middleware(routes))
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.container = container
     app.state.settings = settings
