@@ -62,9 +62,12 @@ class ValueCache(AbstractCache[K, V]):
         self.futures.clear()
 
 
-def level_loader(load_fn: Callable[[list[K]], Awaitable[Sequence[V]]]) -> DataLoader[K, V]:
-    """A per-request DataLoader whose cache ``load_level`` reads and fills without futures."""
-    return DataLoader(load_fn=traced_batch(load_fn), cache_map=ValueCache())
+def level_loader(
+    load_fn: Callable[[list[K]], Awaitable[Sequence[V]]], name: str | None = None
+) -> DataLoader[K, V]:
+    """A per-request DataLoader whose cache ``load_level`` reads and fills without futures;
+    ``name`` names its batches' spans (default: the batch function's module and name)."""
+    return DataLoader(load_fn=traced_batch(load_fn, name), cache_map=ValueCache())
 
 
 BatchFunction = Callable[[list[K]], Awaitable[Sequence[V]]]
