@@ -74,7 +74,7 @@ def test_a_parent_based_ratio_sampler_follows_the_parent_and_samples_roots_by_ra
     sampler = sampler_of("parentbased_traceidratio", 0.01)
 
     assert isinstance(sampler, sampling.ParentBased)
-    assert "TraceIdRatioBased{0.01}" in sampler.get_description()
+    assert "TraceIdRatioBased{0.01}" in sampler.get_description()  # type: ignore[no-untyped-call]
 
 
 def test_a_plain_sampler_ignores_the_parent() -> None:
