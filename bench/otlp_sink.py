@@ -4,9 +4,11 @@ when asked to (the tests read them; the benchmark only counts spans). Run alone 
 
 from __future__ import annotations
 
+import signal
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import FrameType
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
@@ -51,7 +53,13 @@ class _ReceiveExport(BaseHTTPRequestHandler):
         pass
 
 
+def _interrupt(signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main() -> None:
+    # SIGTERM ends it (a background job of a shell without job control ignores SIGINT).
+    signal.signal(signal.SIGTERM, _interrupt)
     sink = OtlpSink(int(sys.argv[1]), keep=False)
     try:
         sink.serve_forever()

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import platform
 import secrets
@@ -683,7 +684,15 @@ def git_revision() -> str:
 
 
 def _ratio(numbers: dict[str, Any], reference: dict[str, Any] | None, digits: int) -> str:
-    return "-" if reference is None else f"{numbers['rps'] / reference['rps']:.{digits}f}x"
+    if reference is None or not reference["rps"]:
+        return "-"
+    return f"{numbers['rps'] / reference['rps']:.{digits}f}x"
+
+
+def _rps_ratio(numbers: dict[str, Any], reference: dict[str, Any]) -> float:
+    """A reference that answered nothing in time (the N+1 baseline on a short run) makes
+    the ratio infinite rather than the report fail."""
+    return numbers["rps"] / reference["rps"] if reference["rps"] else math.inf
 
 
 def _verdict(name: str, ratio: float, target: float, digits: int) -> str:
@@ -810,8 +819,8 @@ def main(argv: list[str] | None = None) -> int:
             "labels": {server.key: server.label for server in servers},
             "runs": runs,
             "ratios": {
-                "ours_vs_naive": runs["ours"]["rps"] / runs["naive"]["rps"],
-                "ours_vs_floor": runs["ours"]["rps"] / runs["floor"]["rps"],
+                "ours_vs_naive": _rps_ratio(runs["ours"], runs["naive"]),
+                "ours_vs_floor": _rps_ratio(runs["ours"], runs["floor"]),
                 "ours_vs_postgraphile": (
                     runs["ours"]["rps"] / runs["postgraphile"]["rps"]
                     if "postgraphile" in runs
@@ -849,7 +858,7 @@ def main(argv: list[str] | None = None) -> int:
         for server in servers:
             server.stop()
         if sink is not None:
-            sink[0].send_signal(signal.SIGINT)  # it logs how many spans it received
+            sink[0].terminate()  # it logs how many spans it received
             sink[0].wait(timeout=10)
         if args.keep_database:
             log(f"kept the database {args.database}")
