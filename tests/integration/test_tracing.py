@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,9 +16,13 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
+from saq.job import Job
 
 from core import tracing
 from resolvers.subscriptions import delivery_span
+from services.jobs.base import TRACE_META_KEY, JobContext, JobRegistry
+from services.jobs.worker import saq_function
+from services.mail import OutboxMailer
 from services.pubsub import with_trace
 from tests import factories
 from tests.conftest import AppFactory, graphql, requires_postgres, requires_redis
@@ -293,3 +298,29 @@ async def test_tracing_off_makes_no_span_at_all(
     assert "traceresponse" not in response.headers
     assert tracing.provider() is None
     assert made == []
+
+
+async def test_a_saq_job_carries_the_trace_in_its_meta_and_its_attempt_continues_it(
+    spans: InMemorySpanExporter, tmp_path: Path
+) -> None:
+    registry = JobRegistry()
+    ran: list[str] = []
+
+    @registry.job("remember")
+    async def remember(ctx: JobContext, value: str) -> None:
+        ran.append(value)
+
+    with tracing.span("queuing request") as request:
+        assert request is not None
+        meta = {TRACE_META_KEY: tracing.carrier()}
+    job = Job(function="remember", kwargs={"value": "x"}, key="job-1", meta=meta, attempts=1)
+
+    run = saq_function(registry.get("remember"), JobContext(mailer=OutboxMailer(tmp_path)))
+    await run({"job": job}, value="x")
+
+    attempt = named(spans.get_finished_spans(), "job remember")
+    assert ran == ["x"]
+    assert attempt.parent is not None
+    assert attempt.parent.span_id == request.get_span_context().span_id
+    assert [link.context.span_id for link in attempt.links] == [request.get_span_context().span_id]
+    assert attempt.attributes == {"agora.job.id": "job-1", "agora.job.attempt": 1}
