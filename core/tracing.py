@@ -169,8 +169,14 @@ def span(
     *,
     kind: SpanKind = SpanKind.INTERNAL,
 ) -> Iterator[trace.Span | None]:
-    """A child of the current span while tracing is on; nothing at all when it is off."""
+    """A child of the current span while tracing is on; nothing at all when it is off, nor
+    inside a trace that is not sampled (every sampler we offer decides alike for a whole
+    trace: by its id, or by its parent), where the span would be made only to be dropped."""
     if not enabled:
+        yield None
+        return
+    parent = trace.get_current_span()
+    if not parent.is_recording() and parent.get_span_context().is_valid:
         yield None
         return
     with _tracer.start_as_current_span(name, kind=kind, attributes=attributes) as current:

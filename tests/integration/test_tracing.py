@@ -153,6 +153,19 @@ async def test_a_client_traceparent_is_continued_and_answered_in_traceresponse(
     )
 
 
+async def test_a_client_trace_not_sampled_is_followed_and_its_trace_id_still_answered(
+    client_factory: AppFactory, spans: InMemorySpanExporter, feed_world: None
+) -> None:
+    client = client_factory(**TRACED)
+    spans.clear()  # the set-up's own statements
+    traceparent = f"00-{CLIENT_TRACE_ID}-{CLIENT_SPAN_ID}-00"
+
+    response = await graphql(client, FEED, headers={"traceparent": traceparent})
+
+    assert spans.get_finished_spans() == ()
+    assert response.json()["extensions"]["traceId"] == CLIENT_TRACE_ID
+
+
 async def test_a_client_tracestate_is_kept_in_the_trace(
     client_factory: AppFactory, spans: InMemorySpanExporter, db: None
 ) -> None:
