@@ -91,6 +91,23 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
     log_repeat_interval_seconds: float = Field(default=60.0, ge=0)
 
+    # OpenTelemetry tracing (core/tracing.py), named as the specification's environment
+    # variables. Off unless OTEL_TRACES_EXPORTER names an exporter (the specification's
+    # default is otlp; ours is none, so that no process exports by surprise).
+    otel_sdk_disabled: bool = False
+    otel_traces_exporter: Literal["none", "otlp", "console"] = "none"
+    otel_exporter_otlp_endpoint: str = "http://localhost:4318"
+    otel_traces_sampler: Literal[
+        "always_on",
+        "always_off",
+        "traceidratio",
+        "parentbased_always_on",
+        "parentbased_always_off",
+        "parentbased_traceidratio",
+    ] = "parentbased_always_on"
+    otel_traces_sampler_arg: float = Field(default=1.0, ge=0, le=1)
+    otel_service_name: str = Field(default="agora", min_length=1, max_length=200)
+
     query_max_cost: int = Field(default=1000, ge=1)
     query_max_depth: int = Field(default=10, ge=1)
     query_max_fields: int = Field(default=500, ge=1)
@@ -233,6 +250,18 @@ class Settings(BaseSettings):
             return {**data, "log_format": "console" if app_env == "development" else "json"}
         return data
 
+    @field_validator("otel_exporter_otlp_endpoint")
+    @classmethod
+    def _otlp_endpoint(cls, value: str) -> str:
+        if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            raise ValueError("must be an http(s) URL such as http://collector:4318")
+        return value
+
+    @field_validator("otel_traces_exporter", "otel_traces_sampler", mode="before")
+    @classmethod
+    def _lower_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: object) -> object:
@@ -261,6 +290,10 @@ class Settings(BaseSettings):
     @property
     def refresh_signing_secret(self) -> str:
         return self.refresh_token_secret or DEV_REFRESH_SECRET
+
+    @property
+    def tracing_enabled(self) -> bool:
+        return not self.otel_sdk_disabled and self.otel_traces_exporter != "none"
 
     @property
     def is_sqlite(self) -> bool:

@@ -13,6 +13,7 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from loaders import Loaders
+from loaders.level import traced_batch
 from loaders.pages import first_rows_per_parent
 from models.catalogue import Product
 from models.files import File
@@ -109,7 +110,7 @@ def _counts_by(queryset: QuerySet[Any], column: str) -> Callable[[int], Awaitabl
         counts = {row[column]: row["total"] for row in rows}
         return [counts.get(parent_id, 0) for parent_id in parent_ids]
 
-    return DataLoader(load_fn=count).load
+    return DataLoader(load_fn=traced_batch(count, f"{column} counts")).load
 
 
 async def comments_pages(

@@ -22,10 +22,13 @@ import logging
 import weakref
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
+from opentelemetry.trace import SpanKind
+
+from core import tracing
 from loaders import Loaders
 from models.notifications import Notification
 from models.orders import Order
@@ -34,7 +37,7 @@ from resolvers.prefetch import current_field, fields_of, prefetch
 from services import events, notifications, orders, posts
 from services.cache import ModelCache
 from services.errors import Forbidden, NotFound
-from services.pubsub import Message
+from services.pubsub import TRACE_KEY, Message
 from vocabulary.context import Info
 from vocabulary.relay import int_pk
 
@@ -123,6 +126,18 @@ class EventRows:
 _rows = EventRows()
 
 
+def delivery_span(topic: str, message: Message) -> AbstractContextManager[object]:
+    """Loading one event for one shared subscription: the root of a trace of its own (an
+    event reaches many subscribers), linked to the request that published it."""
+    return tracing.continued_span(
+        f"subscription event {topic.split(':', 1)[0]}",
+        message.get(TRACE_KEY),
+        kind=SpanKind.CONSUMER,
+        parent=False,
+        attributes={"agora.pubsub.topic": topic},
+    )
+
+
 async def _follow(
     info: Info, topic: str, load: Callable[[Message], Awaitable[Any | None]]
 ) -> AsyncGenerator[Any, None]:
@@ -136,14 +151,15 @@ async def _follow(
     async with context.container.pubsub.subscribe(topic) as messages:
         async for message in messages:
             try:
-                load_row = functools.partial(load, message)
-                row = await _rows.get(message, load_row)
-                if row is None:
-                    continue
-                item = copy.copy(row)  # prefetch attaches to it: one copy per stream
-                # Fresh for this event, shared by every stream of this process receiving it.
-                context.loaders = _rows.loaders(message, load_row, cache)
-                await prefetch(info, [item], fields)
+                with delivery_span(topic, message):
+                    load_row = functools.partial(load, message)
+                    row = await _rows.get(message, load_row)
+                    if row is None:
+                        continue
+                    item = copy.copy(row)  # prefetch attaches to it: one copy per stream
+                    # Fresh for this event, shared by every stream of this process receiving it.
+                    context.loaders = _rows.loaders(message, load_row, cache)
+                    await prefetch(info, [item], fields)
             except Exception:
                 logger.exception("could not load the event %s on %s: skipped", message, topic)
                 continue

@@ -23,6 +23,7 @@ from graphql.language.parser import MAX_NESTING_DEPTH
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import PreExecutionError
 
+from core import tracing
 from core.metrics import (
     COST_REFUSALS,
     GRAPHQL_DURATION,
@@ -34,6 +35,7 @@ from core.request_context import operation_name_var
 from schema.cache_control import document_policy, response_policy
 from schema.cost import MINIMUM_OPERATION_COST, CostAnalysis
 from schema.limits import DocumentLimitSettings, check_document, with_limit_rules
+from schema.tracing import COST_ATTRIBUTE
 from services.errors import QueryTooComplex, RateLimited
 from services.rate_limit import BucketPolicy, BucketState
 
@@ -169,6 +171,7 @@ class CostLimiter(SchemaExtension):
         analysis = self._analysis()
         # Every operation costs something, so lookups that find nothing are not free.
         self.requested = max(analysis.requested(), MINIMUM_OPERATION_COST)
+        tracing.set_attribute(COST_ATTRIBUTE, self.requested)
         GRAPHQL_QUERY_COST.labels(self.execution_context.operation_type.value).observe(
             self.requested
         )

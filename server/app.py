@@ -15,6 +15,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from core import tracing
 from core.faults import flush_repeats
 from core.logging import configure_logging
 from core.process_metrics import forget_this_process, observe_gc_pauses
@@ -31,6 +32,7 @@ from server.middleware.body_limit import BodyLimitMiddleware
 from server.middleware.compression import CompressionMiddleware
 from server.middleware.request_id import RequestIdMiddleware
 from server.middleware.security_headers import SecurityHeadersMiddleware
+from server.middleware.tracing import tracing_middleware
 from server.runtime_sampler import RuntimeSampler
 from server.websocket import drain_before_exit
 from server.websocket.registry import end_sessions_when_told
@@ -51,6 +53,7 @@ def create_app(
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format, settings.log_repeat_interval_seconds)
     use_library_shortcuts(settings.library_shortcuts)
+    tracing.configure_tracing(settings)
     container = container or Container.from_settings(settings)
     view = GraphQLView(build_schema(settings), container)
 
@@ -107,6 +110,7 @@ def create_app(
                 await close_database()
             forget_this_process()
             flush_repeats()
+            tracing.flush()
             logger.info("agora stopped")
 
     middleware = [
@@ -130,6 +134,8 @@ def create_app(
             multipart_limit=settings.max_multipart_body_bytes,
         ),
     ]
+    if settings.tracing_enabled:
+        middleware.insert(0, tracing_middleware(routes))
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.container = container
     app.state.settings = settings

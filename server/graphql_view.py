@@ -59,7 +59,7 @@ from server.negotiation import (
     negotiate,
 )
 from server.persisted_queries import PersistedDocuments
-from server.responses import error_response
+from server.responses import error_response, response_extensions
 from server.websocket import (
     LegacyWSHandler,
     SharedSubscriptions,
@@ -625,7 +625,7 @@ class GraphQLView(GraphQL[Context, None]):
                 format_error(error, mask=self.settings.is_production, request_id=request_id)
                 for error in errors
             ]
-        payload["extensions"] = {**(result.extensions or {}), "requestId": request_id}
+        payload["extensions"] = response_extensions(request_id, result.extensions)
         if sub_response is not None:
             status = None
             if request_error:
@@ -717,7 +717,7 @@ class GraphQLView(GraphQL[Context, None]):
         body = multipart_body(
             incremental.results,
             payloads_for(incremental.format, format_errors),
-            {**(initial.extensions or {}), "requestId": request_id},
+            response_extensions(request_id, initial.extensions),
             log_errors,
             failure,
         )
