@@ -25,6 +25,7 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from graphql import (
+    GraphQLBoolean,
     GraphQLField,
     GraphQLID,
     GraphQLInt,
@@ -33,7 +34,6 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLString,
-    GraphQLBoolean,
     Undefined,
 )
 from graphql.execution.collect_fields import FieldDetailsList
@@ -174,9 +174,7 @@ class PlanCompiler:
     def _object_function(
         self, type_: GraphQLObjectType, nullable: bool, field_details_list: FieldDetailsList
     ) -> str:
-        grouped_field_set, new_defer_usages, *_ = self._collect_subfields(
-            type_, field_details_list
-        )
+        grouped_field_set, new_defer_usages, *_ = self._collect_subfields(type_, field_details_list)
         if new_defer_usages:
             raise NotCompilable("@defer")
         name = self._name("object")

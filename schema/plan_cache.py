@@ -31,7 +31,7 @@ from graphql import (
 from schema.compiled_plan import Completer
 
 PLAN_CACHE_SIZE = 512  # documents, as many as the parse cache keeps (schema/extensions.py)
-COMPLETERS_PER_OPERATION = 64  # fields × @skip/@include variants of one operation
+COMPLETERS_PER_OPERATION = 64  # fields x @skip/@include variants of one operation
 _PLAN_CACHE = "agora-plans"  # GraphQLSchema.extensions: the schema's PlanCache
 
 _SWITCHES = frozenset({"skip", "include"})
