@@ -76,7 +76,6 @@ class OperationPlans:
         self.plannable = not (scan.incremental or scan.fragment_arguments)
         self.switch_variables = tuple(sorted(scan.switch_variables))
         self.completers: dict[Hashable, Completer | None] = {}
-        self.runs = 1
 
     def variant(self, variables: Mapping[str, Any]) -> Hashable:
         """What the request's variables change in field collection."""
@@ -117,7 +116,6 @@ class PlanCache:
                 entries.popitem(last=False)
             return plans if eager and plans.plannable else None
         entries.move_to_end(key)
-        plans.runs += 1
         return plans if plans.plannable else None
 
 
