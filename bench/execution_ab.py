@@ -23,13 +23,15 @@ import time
 from typing import Any
 
 import httpx
+from starlette.applications import Starlette
+from starlette.routing import Route
 from tortoise import Tortoise
 
-import server.app as app_module
 from bench.queries import NESTED_QUERY
 from core.settings import Settings
 from schema import AgoraSchema
 from schema.execution import CompiledExecutionContext, ModelAwareExecutionContext
+from server.app import create_app
 from server.database import close_database, init_database
 from services.seed import seed_scale
 
@@ -37,6 +39,13 @@ VARIANTS: dict[str, type[Any]] = {
     "A compiled plans": CompiledExecutionContext,
     "B executor without plans": ModelAwareExecutionContext,
 }
+
+
+def schema_of(app: Starlette) -> AgoraSchema:
+    """The schema of the app's GraphQL view."""
+    [route] = [r for r in app.routes if isinstance(r, Route) and r.path == "/graphql"]
+    schema: AgoraSchema = route.endpoint.schema  # type: ignore[attr-defined]
+    return schema
 
 
 def settings() -> Settings:
@@ -57,16 +66,8 @@ async def run(rounds: int, requests: int, posts: int) -> None:
     await init_database(config)
     await Tortoise.generate_schemas(safe=True)  # a fresh PostgreSQL database too
     await seed_scale(posts)
-    built: list[AgoraSchema] = []
-    build = app_module.build_schema
-
-    def capture(settings: Settings) -> AgoraSchema:
-        built.append(build(settings))
-        return built[-1]
-
-    app_module.build_schema = capture  # type: ignore[assignment]
-    app = app_module.create_app(config, manage_database=False)
-    schema = built[0]
+    app = create_app(config, manage_database=False)
+    schema = schema_of(app)
     body = {"query": NESTED_QUERY}
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://bench"
