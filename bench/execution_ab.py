@@ -1,6 +1,7 @@
 """A/B of two executors on the feed query, in one process: CPU time per request.
 
     .venv/bin/python -m bench.execution_ab [--rounds 8] [--requests 200] [--posts 400]
+    valgrind --tool=callgrind .venv/bin/python -m bench.execution_ab --only plans --requests 50
 
 Builds the app on an in-memory SQLite database or DATABASE_URL (an empty PostgreSQL
 database: SQLite's datetime parsing would drown the executor's share) seeded with
@@ -39,6 +40,7 @@ VARIANTS: dict[str, type[Any]] = {
     "A compiled plans": CompiledExecutionContext,
     "B executor without plans": ModelAwareExecutionContext,
 }
+SHORT_NAMES = {"plans": "A compiled plans", "no-plans": "B executor without plans"}
 
 
 def schema_of(app: Starlette) -> AgoraSchema:
@@ -61,7 +63,7 @@ def settings() -> Settings:
     )
 
 
-async def run(rounds: int, requests: int, posts: int) -> None:
+async def run(rounds: int, requests: int, posts: int, only: str | None = None) -> None:
     config = settings()
     await init_database(config)
     await Tortoise.generate_schemas(safe=True)  # a fresh PostgreSQL database too
@@ -72,6 +74,12 @@ async def run(rounds: int, requests: int, posts: int) -> None:
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://bench"
     ) as client:
+        if only is not None:  # one variant, no A/B: for instruction counts (callgrind)
+            schema.execution_context_class = VARIANTS[only]
+            for _ in range(3 + requests):
+                await client.post("/graphql", json=body)
+            await close_database()
+            return
         answers = {}
         for name, executor in VARIANTS.items():
             schema.execution_context_class = executor
@@ -103,8 +111,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--posts", type=int, default=400)
+    parser.add_argument(
+        "--only",
+        choices=sorted(SHORT_NAMES),
+        help="send --requests (after 3 warm-up ones) with this executor alone, nothing timed: "
+        "run under `valgrind --tool=callgrind` at two request counts, the difference over "
+        "the difference of requests is the instructions per request",
+    )
     args = parser.parse_args()
-    asyncio.run(run(args.rounds, args.requests, args.posts))
+    only = SHORT_NAMES[args.only] if args.only else None
+    asyncio.run(run(args.rounds, args.requests, args.posts, only))
 
 
 if __name__ == "__main__":
