@@ -462,6 +462,10 @@ class CompiledExecutionContext(ModelAwareExecutionContext):
             ).compile(return_type, field_details_list)
         except NotCompilable:
             completer = None
+        except Exception as error:  # noqa: BLE001 - no plan: graphql-core's path completes it
+            if PLAN_CHECKS.enabled:
+                PLAN_CHECKS.mismatches.append(f"compiling a plan failed: {error!r}")
+            completer = None
         plans.keep(key, completer)
         return completer
 

@@ -6,7 +6,7 @@ compiled from: the entry keeps that operation (and its fragments) alive, so thei
 their own, and an entry whose document was parsed anew (the parse cache evicted it, or a
 long text is never cached) starts over. A document is compiled the second time it runs
 with the same object, so one-off documents never pay for a compilation; persisted and
-repeated documents pay once.
+repeated documents pay once. Texts too long for the parse cache are not kept either.
 
 ``@skip``/``@include`` with a variable change which fields are collected, so a plan is kept
 per value of those variables.
@@ -29,6 +29,7 @@ from graphql import (
 )
 
 from schema.compiled_plan import Completer
+from schema.extensions import CACHEABLE_QUERY_LENGTH
 
 PLAN_CACHE_SIZE = 512  # documents, as many as the parse cache keeps (schema/extensions.py)
 COMPLETERS_PER_OPERATION = 64  # fields x @skip/@include variants of one operation
@@ -104,8 +105,8 @@ class PlanCache:
         its first when ``eager``); None when it is not to be compiled (yet, or ever:
         ``@defer``/``@stream``)."""
         location = operation.loc
-        if location is None:
-            return None
+        if location is None or len(location.source.body) > CACHEABLE_QUERY_LENGTH:
+            return None  # as the parse cache, which parses long texts anew every time
         key = (location.source.body, operation.name.value if operation.name else None)
         entries = self._entries
         plans = entries.get(key)

@@ -2,7 +2,8 @@
 
 With ``PLAN_CHECKS.enabled`` (set for every test by ``tests/conftest.py``), every value a
 plan completes is completed again from the same resolved value by graphql-core's path,
-and any difference in the data, or an error the plan did not report, is recorded in
+and any difference in the data, an error the plan did not report, or a compilation that
+failed otherwise than by refusing a selection, is recorded in
 ``mismatches`` (the suite fails the test that caused it). Every document is then compiled
 on its first run, so each query the suite sends is a differential test of the plan. Off in
 production: a plan is then the only completion.

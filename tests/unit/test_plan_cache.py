@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from graphql import OperationDefinitionNode, parse
 
+from schema.extensions import CACHEABLE_QUERY_LENGTH
 from schema.plan_cache import COMPLETERS_PER_OPERATION, PlanCache
 
 
@@ -95,3 +96,12 @@ def test_an_operation_keeps_a_bounded_number_of_completers():
         plans.keep(key, None)
 
     assert len(plans.completers) == COMPLETERS_PER_OPERATION
+
+
+def test_texts_too_long_for_the_parse_cache_are_not_kept():
+    cache = PlanCache()
+    long = operation("{ f }" + " " * CACHEABLE_QUERY_LENGTH)
+    for _ in range(2):
+        assert cache.plans_for(long, {}, eager=True) is None
+
+    assert len(cache) == 0
