@@ -8,11 +8,13 @@ document twice, switching its schema's executor: ``CompiledExecutionContext`` (w
 The corpus is the nested, relation and connection documents of test_nested_queries.py plus
 the error cases (a resolver raising inside a list, a permission refused beside a planned
 field, a selection with resolvers that has no plan); the property test sends
-hypothesis-graphql's generated queries (``FUZZ_EXAMPLES``, as tests/integration/test_fuzz.py).
+hypothesis-graphql's generated queries (a fifth of ``FUZZ_EXAMPLES``, as in
+tests/integration/test_fuzz.py).
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import httpx
@@ -26,7 +28,14 @@ from schema.execution import CompiledExecutionContext, StockExecutionContext
 from schema.plan_checks import PLAN_CHECKS
 from services.global_ids import global_id
 from tests.fuzz_world import ADMIN_ID, USER_ID
-from tests.integration.test_fuzz import QUERIES, VIEWERS, fuzz, fuzz_client, viewer_headers
+from tests.integration.test_fuzz import (
+    FUZZ_EXAMPLES,
+    QUERIES,
+    VIEWERS,
+    fuzz,
+    fuzz_client,
+    viewer_headers,
+)
 from tests.integration.test_nested_queries import (
     ALIASED_COMMENT_PAGES,
     AUTHORS_POSTS_AT_TWO_DEPTHS,
@@ -41,6 +50,10 @@ from tests.integration.test_nested_queries import (
 )
 
 __all__ = ["fuzz_client"]  # the fixture, shared with test_fuzz.py
+
+# test_fuzz.py's generated queries already run through the plans' checks; a fifth of its
+# examples here, each answered three times, keeps `make test` short.
+PLAN_FUZZ_EXAMPLES = max(1, FUZZ_EXAMPLES // 5)
 
 FEED_WITH_EVERYTHING_PLANNED = """
 { posts(first: 5) { edges { node { __typename title status tags publishedAt
@@ -201,7 +214,7 @@ async def test_the_feed_is_completed_by_plans(fuzz_client: httpx.AsyncClient) ->
 
 
 @VIEWERS
-@fuzz
+@partial(fuzz, examples=PLAN_FUZZ_EXAMPLES)
 @given(query=QUERIES)
 async def test_generated_queries_answer_the_same_through_plans_and_graphql_core(
     fuzz_client: httpx.AsyncClient, viewer_id: int | None, query: str
