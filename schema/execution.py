@@ -452,7 +452,9 @@ class CompiledExecutionContext(ModelAwareExecutionContext):
         plans = self._plans
         assert plans is not None
         nodes = [details.node for details in field_details_list]
-        key = (self._variant, slot(nodes))
+        # the type too: fields selected on an interface run under each object type, whose
+        # definitions of the field may return different (covariant) types
+        key = (self._variant, slot(nodes), return_type)
         completers = plans.completers
         if key in completers:
             return completers[key]
