@@ -25,6 +25,7 @@ from starlette.routing import Route
 from models.posts import Post
 from schema import AgoraSchema
 from schema.execution import CompiledExecutionContext, StockExecutionContext
+from schema.plan_cache import plan_cache
 from schema.plan_checks import PLAN_CHECKS
 from services.global_ids import global_id
 from tests.fuzz_world import ADMIN_ID, USER_ID
@@ -222,3 +223,28 @@ async def test_generated_queries_answer_the_same_through_plans_and_graphql_core(
     planned, stock = await answers(fuzz_client, query, None, viewer_id)
 
     assert planned == stock
+
+
+async def test_a_repeated_document_is_planned_from_its_second_request(
+    fuzz_client: httpx.AsyncClient,
+) -> None:
+    """As in production (no checks: plans are compiled on a document's second run)."""
+    PLAN_CHECKS.enabled = False
+    cache = plan_cache(schema_of(fuzz_client)._schema)
+    payload = {"query": POSTS_NESTED, "variables": {"n": 3}}
+
+    def completers() -> list[Any]:
+        return [
+            completer
+            for plans in cache._entries.values()
+            if plans.operation.loc is not None and plans.operation.loc.source.body == POSTS_NESTED
+            for completer in plans.completers.values()
+        ]
+
+    first = (await fuzz_client.post("/graphql", json=payload)).json()
+    assert completers() == []
+    second = (await fuzz_client.post("/graphql", json=payload)).json()
+    [completer] = completers()
+
+    assert completer is not None
+    assert comparable(second) == comparable(first)
