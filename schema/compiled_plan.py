@@ -40,7 +40,7 @@ from graphql.execution.collect_fields import FieldDetailsList
 from graphql.type import GraphQLLeafType, is_leaf_type
 
 from resolvers.attachments import ATTACHED, MISSING, PREFETCHED_FIELD, slot
-from schema.basic_fields import basic_attribute
+from schema.basic_fields import basic_attribute, object_only_resolver
 
 Completer = Callable[[Any], Any]
 """A compiled completion: the resolved value → the completed result, or ``BAIL``."""
@@ -231,10 +231,12 @@ class PlanCompiler:
                 f"    if {value} is MISSING:",
                 "        raise Bail",
             ]
-        else:
-            attribute = basic_attribute(field)
-            if attribute is None:
+        elif (attribute := basic_attribute(field)) is None:
+            resolve = object_only_resolver(field)
+            if resolve is None:
                 raise NotCompilable(f"{parent.name}.{field_name} has a resolver")
+            body.append(f"    {value} = {self._constant('resolve', resolve)}(o)")
+        else:
             if attribute.isidentifier() and not keyword.iskeyword(attribute):
                 body.append(f"    {value} = o.{attribute}")
             else:

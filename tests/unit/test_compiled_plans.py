@@ -76,6 +76,20 @@ class Person:
     partner: Person
     friends: list[Person | None]
 
+    @strawberry.field
+    def upper(self, root: strawberry.Parent[Row]) -> str:
+        return (root.name or "").upper()
+
+    @strawberry.field
+    def fragile(self) -> str:
+        if self.broken:  # type: ignore[attr-defined]  # self is the Row
+            raise ValueError("too fragile")
+        return "fine"
+
+    @strawberry.field
+    def greeting(self, info: strawberry.Info) -> str:
+        return "hello"
+
     @strawberry.field(permission_classes=[Nobody])
     def secret(self) -> str | None:
         return "hidden"
@@ -146,6 +160,8 @@ PLANNED = [
     "{ circle { friends { name } } first { friends { name friends { name } } } }",
     "{ names }",
     "{ a: first { name } b: first { partner { name } } }",
+    # resolvers of the object alone (no info, no arguments) are called by the plan
+    "{ circle { upper fragile } first { friend { upper } } }",
 ]
 
 FALLING_BACK = [
@@ -156,6 +172,7 @@ FALLING_BACK = [
     "{ strict { name } }",
     "{ circle { name friend { name } } }",
     "{ circle { name score } }",
+    "{ first { partner { fragile } friend { fragile } } circle { friend { fragile } } }",
     # a field with a resolver of its own (async, or permission classes) below the root
     "{ circle { name later } }",
     "{ circle { friends { name secret } } }",
@@ -189,6 +206,7 @@ def test_plain_selections_below_an_asynchronous_resolver_are_completed_by_a_plan
         # the list has no plan; each `later` (async) value below it has its own
         ("{ circle { name later } }", 4),
         ("{ circle { friends { secret } } }", 0),
+        ("{ circle { greeting } }", 0),  # a resolver taking the info
         ("{ first { name ... @defer { partner { name } } } }", 0),
         ("{ plain { name } }", 0),  # a synchronous resolver: graphql-core's path
     ],
