@@ -3,18 +3,21 @@
 As graphql-jit does for graphql-js, the completion of a field's value (everything below a
 resolver) is compiled once per document into straight-line functions, one per selection
 set: each field's reader is bound ahead of time (a plain attribute, the value the level's
-prefetch attached under the field's nodes, ``__typename``), each leaf's serializer too (an
+prefetch attached under the field's nodes, ``__typename``, a resolver of the object alone
+such as a global ID or a cursor), each leaf's serializer too (an
 inline check for the common ``str``/``int``/``bool`` values), lists are comprehensions,
 and the response dict is built as one literal in graphql-core's field order. No resolve
 info, no ``Path``, no per-field dispatch.
 
-A plan only READS (attributes and attachments), so it never has to be undone: whatever it
+A plan only reads (attributes, attachments, and resolvers that cannot reach the request),
+so it never has to be undone: whatever it
 cannot answer exactly as graphql-core would (a null in a non-null position, a value not
 prefetched, an awaitable, a value a serializer refuses, the wrong object type, an
 exception) raises inside the generated code, and the caller completes the same resolved
 value through graphql-core's own path, which then reports it the usual way (same data,
 same errors, same order: the plan produced nothing). A selection it cannot compile at all
-(a field with a resolver of its own that nothing prefetches, an interface or union,
+(a field whose resolver takes the info or arguments or is async, and that nothing
+prefetches; an interface or union;
 ``@defer``/``@stream``, fragment arguments) has no plan and always takes that path.
 """
 
