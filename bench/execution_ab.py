@@ -40,6 +40,12 @@ VARIANTS: dict[str, type[Any]] = {
     "A compiled plans": CompiledExecutionContext,
     "B executor without plans": ModelAwareExecutionContext,
 }
+RELAY_QUERY = (
+    "{ posts(first: 20) { edges { cursor node { id title author { id name } "
+    "comments(first: 5) { edges { cursor node { id body } } pageInfo { hasNextPage } } } } "
+    "pageInfo { hasNextPage endCursor } } }"
+)
+QUERIES = {"feed": NESTED_QUERY, "relay": RELAY_QUERY}
 SHORT_NAMES = {"plans": "A compiled plans", "no-plans": "B executor without plans"}
 
 
@@ -63,14 +69,16 @@ def settings() -> Settings:
     )
 
 
-async def run(rounds: int, requests: int, posts: int, only: str | None = None) -> None:
+async def run(
+    rounds: int, requests: int, posts: int, only: str | None = None, query: str = NESTED_QUERY
+) -> None:
     config = settings()
     await init_database(config)
     await Tortoise.generate_schemas(safe=True)  # a fresh PostgreSQL database too
     await seed_scale(posts)
     app = create_app(config, manage_database=False)
     schema = schema_of(app)
-    body = {"query": NESTED_QUERY}
+    body = {"query": query}
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://bench"
     ) as client:
@@ -118,9 +126,15 @@ def main() -> None:
         "run under `valgrind --tool=callgrind` at two request counts, the difference over "
         "the difference of requests is the instructions per request",
     )
+    parser.add_argument(
+        "--query",
+        choices=sorted(QUERIES),
+        default="feed",
+        help="the feed (bench/queries.py), or a Relay-shaped page (ids, cursors, pageInfo)",
+    )
     args = parser.parse_args()
     only = SHORT_NAMES[args.only] if args.only else None
-    asyncio.run(run(args.rounds, args.requests, args.posts, only))
+    asyncio.run(run(args.rounds, args.requests, args.posts, only, QUERIES[args.query]))
 
 
 if __name__ == "__main__":
