@@ -16,7 +16,7 @@ from strawberry.types import ExecutionContext
 from core.settings import Settings
 from resolvers.prefetch import index_relations, read_prefetched_first
 from schema.errors import ErrorCodeEnum, log_unexpected_errors
-from schema.execution import ModelAwareExecutionContext, StockExecutionContext
+from schema.execution import CompiledExecutionContext, StockExecutionContext
 from schema.extensions import (
     CachePolicyObserver,
     CostLimiter,
@@ -119,7 +119,7 @@ def build_schema(settings: Settings) -> AgoraSchema:
         extensions=extensions,
         library_shortcuts=settings.library_shortcuts,
         execution_context_class=(
-            ModelAwareExecutionContext if settings.library_shortcuts else StockExecutionContext
+            CompiledExecutionContext if settings.library_shortcuts else StockExecutionContext
         ),
         config=StrawberryConfig(
             disable_field_suggestions=settings.is_production,

@@ -44,10 +44,15 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import AwaitableOrValue, Path, gather_with_cancel
 from graphql.type import GraphQLLeafType, get_nullable_type, is_leaf_type, is_non_null_type
+from strawberry.execution import optimized_is_awaitable
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from tortoise.models import Model
 
 from resolvers.attachments import MISSING, PREFETCHED_FIELD, attached, slot
+from schema.basic_fields import basic_attribute
+from schema.compiled_plan import BAIL, Completer, NotCompilable, PlanCompiler
+from schema.plan_cache import plan_cache
+from schema.plan_checks import PLAN_CHECKS
 
 _AWAITABLE_BY_TYPE: dict[type, bool] = {}
 
@@ -96,25 +101,8 @@ FieldPlan = tuple[
 ]
 
 
-def _basic_attribute(field: GraphQLField) -> str | None:
-    """The attribute a Strawberry "basic" field reads (no arguments, no resolver of its own,
-    no extensions, the default resolver), else None."""
-    definition = field.extensions.get("strawberry-definition")
-    if (
-        definition is None
-        or field.args
-        or not definition.is_basic_field
-        or definition.default_resolver is not getattr
-        # Strawberry's resolver for a basic field (not a wrapper installed by us or others)
-        or getattr(field.resolve, "__name__", None) != "_get_basic_result"
-    ):
-        return None
-    name: str = definition.python_name
-    return name
-
-
 def _as_plain_leaf(field: GraphQLField) -> PlainLeaf | None:
-    attribute = _basic_attribute(field)
+    attribute = basic_attribute(field)
     named = get_nullable_type(field.type)
     if attribute is None or not is_leaf_type(named):
         return None
@@ -146,7 +134,7 @@ def _as_plain_object(field: GraphQLField) -> PlainObject | None:
     """A basic or prefetched (relation) field of an object type."""
     named = get_nullable_type(field.type)
     prefetched = bool(field.extensions.get(PREFETCHED_FIELD))
-    attribute = None if prefetched else _basic_attribute(field)
+    attribute = None if prefetched else basic_attribute(field)
     if not isinstance(named, GraphQLObjectType) or (attribute is None and not prefetched):
         return None
     return PlainObject(attribute, named, field.type, not is_non_null_type(field.type))
@@ -434,3 +422,117 @@ def _read_plain_leaf(leaf: PlainLeaf, source: Any, is_awaitable: Callable[[Any],
     except Exception:  # noqa: BLE001 - execute_field reports it
         return _FULL_PATH
     return _FULL_PATH if coerced is None or coerced is Undefined else coerced
+
+
+_PLAN_IS_AWAITABLE = awaitable_check(optimized_is_awaitable)
+
+
+class CompiledExecutionContext(ModelAwareExecutionContext):
+    """``ModelAwareExecutionContext`` that completes what an asynchronous resolver returned
+    (a root field's page, a mutation's payload) with a compiled plan
+    (``schema/compiled_plan.py``), cached per document (``schema/plan_cache.py``). The
+    resolver runs as always; only the completion below it is planned, and whatever the plan
+    cannot answer is completed from the same value by graphql-core's path."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        plans = (
+            plan_cache(self.schema).plans_for(
+                self.operation, self.fragment_definitions, eager=PLAN_CHECKS.enabled
+            )
+            if self.plain_leaves
+            else None
+        )
+        self._plans = plans
+        self._variant = plans.variant(self.variable_values.coerced) if plans else None
+
+    def _completer(
+        self, return_type: GraphQLOutputType, field_details_list: FieldDetailsList
+    ) -> Completer | None:
+        plans = self._plans
+        assert plans is not None
+        nodes = [details.node for details in field_details_list]
+        # the type too: fields selected on an interface run under each object type, whose
+        # definitions of the field may return different (covariant) types
+        key = (self._variant, slot(nodes), return_type)
+        completers = plans.completers
+        if key in completers:
+            return completers[key]
+        try:
+            completer: Completer | None = PlanCompiler(
+                self.collect_subfields, _PLAN_IS_AWAITABLE
+            ).compile(return_type, field_details_list)
+        except NotCompilable:
+            completer = None
+        except Exception as error:  # noqa: BLE001 - no plan: graphql-core's path completes it
+            if PLAN_CHECKS.enabled:
+                PLAN_CHECKS.mismatches.append(f"compiling a plan failed: {error!r}")
+            completer = None
+        plans.keep(key, completer)
+        return completer
+
+    async def complete_awaitable_value(
+        self,
+        return_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core 3.3's ``complete_awaitable_value`` (same error handling), where the
+        resolved value goes through the field's compiled plan first; ``BAIL`` (the plan could
+        not answer exactly) completes it graphql-core's way."""
+        completer = (
+            self._completer(return_type, field_details_list)
+            if self._plans is not None and position_context is None
+            else None
+        )
+        try:
+            resolved = await self.with_abort_signal(result)
+            if completer is not None:
+                completed = completer(resolved)
+                if completed is not BAIL:
+                    if PLAN_CHECKS.enabled:
+                        await self._check_plan(
+                            completed, return_type, field_details_list, info, path, resolved
+                        )
+                    return completed
+            completed = self.complete_value(
+                return_type, field_details_list, info, path, resolved, position_context
+            )
+            if self.is_awaitable(completed):
+                completed = await completed
+        except Exception as raw_error:  # noqa: BLE001 - as graphql-core
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            completed = None
+        return completed
+
+    async def _check_plan(
+        self,
+        planned: Any,
+        return_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        resolved: Any,
+    ) -> None:
+        """``schema/plan_checks.py``: the same value completed graphql-core's way must give
+        the same data and no error."""
+        errors = self.collected_errors.errors
+        known = len(errors)
+        try:
+            reference = self.complete_value(
+                return_type, field_details_list, info, path, resolved, None
+            )
+            if self.is_awaitable(reference):
+                reference = await reference
+        except Exception as error:  # noqa: BLE001 - recorded as a mismatch
+            reference = error
+        PLAN_CHECKS.completed += 1
+        if reference != planned or len(errors) != known:
+            PLAN_CHECKS.mismatches.append(
+                f"{path.as_list()}: plan {planned!r} != graphql-core {reference!r}"
+                f" (errors {[str(error) for error in errors[known:]]})"
+            )
+            del errors[known:]

@@ -25,6 +25,7 @@ from core import tracing
 from core.faults import REPEATS
 from core.settings import Settings
 from models.user import User
+from schema.plan_checks import PLAN_CHECKS
 from server.app import create_app
 from server.container import Container
 from server.database import close_database, tortoise_config
@@ -79,6 +80,22 @@ def fresh_log_throttle() -> Iterator[None]:
     REPEATS.drain()
     yield
     REPEATS.drain()
+
+
+@pytest.fixture(autouse=True)
+def plans_checked_against_graphql_core() -> Iterator[None]:
+    """Every query of every test is a differential test of the compiled plans
+    (``schema/plan_checks.py``): each value a plan completes is completed again by
+    graphql-core's path, and the test fails on any difference."""
+    PLAN_CHECKS.reset()
+    PLAN_CHECKS.enabled = True
+    yield
+    PLAN_CHECKS.enabled = False
+    mismatches = list(PLAN_CHECKS.mismatches)
+    PLAN_CHECKS.reset()
+    assert not mismatches, "a compiled plan answered otherwise than graphql-core:\n" + "\n".join(
+        mismatches
+    )
 
 
 @pytest.fixture(scope="session")

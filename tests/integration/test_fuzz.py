@@ -45,11 +45,11 @@ SCALARS = scalar_strategies()
 T = TypeVar("T", bound=Callable[..., Any])
 
 
-def fuzz(test: T) -> T:
+def fuzz(test: T, examples: int = FUZZ_EXAMPLES) -> T:
     """Hypothesis settings for every generated test: derandomized (or ``FUZZ_SEED``), no
     example database, no deadline (the first request of a test builds caches)."""
     configured = settings(
-        max_examples=FUZZ_EXAMPLES,
+        max_examples=examples,
         derandomize=FUZZ_SEED is None,
         database=None,
         deadline=None,

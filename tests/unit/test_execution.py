@@ -261,10 +261,12 @@ def test_awaitability_is_judged_per_type_except_for_generators():
     assert [type(value).__name__ for value in asked] == ["Pending", "generator", "generator"]
 
 
-# ModelAwareExecutionContext.execute_fields and .complete_list_item_value are graphql-core
-# 3.3.2's methods with the shortcuts inline. When graphql-core changes one, merge the change
-# in and record the new digest.
+# ModelAwareExecutionContext.execute_fields and .complete_list_item_value, and
+# CompiledExecutionContext.complete_awaitable_value, are graphql-core 3.3.2's methods with the
+# shortcuts (or the plan) inline. When graphql-core changes one, merge the change in and record
+# the new digest.
 COPIED_FROM = {
+    "complete_awaitable_value": "9a67e9f91f0aac5ca3f186e44d1467d82a6ed1abb2b832b54eff9ec192cf3acd",
     "execute_fields": "797f54fbd779b4e381b688bce8e249abffa2e057974676e5f5ef3cefc0ff654c",
     "complete_list_item_value": "8883b4d65a1ae09935ff6f982cf6dfc235500681929ea58a7dabb121fae691d1",
 }
