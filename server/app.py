@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from core.faults import flush_repeats
+from core.gc_pauses import GCPauseWatch
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from core.shortcuts import use_library_shortcuts
@@ -85,10 +86,13 @@ def create_app(
         # requests in flight: at the default threshold (700) it ran more than once per
         # request and promoted them to older generations (README, "Troubleshooting").
         gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+        gc_pauses = GCPauseWatch()  # python_gc_pause_seconds, and a log line per slow pass
+        gc_pauses.install()
         logger.info("agora started", extra={"env": settings.app_env})
         try:
             yield
         finally:
+            gc_pauses.uninstall()
             stop_draining_on_signals()
             await container.close()
             if manage_database:

@@ -18,6 +18,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 from graphql import GraphQLError
 from strawberry.types.execution import ExecutionResult
 
+from core.metrics import (
+    SUBSCRIPTION_DELIVERIES,
+    SUBSCRIPTION_DROPS,
+    SUBSCRIPTIONS_ACTIVE,
+    operation_label,
+)
 from resolvers.subscriptions import checking_only
 from services.errors import AppError
 
@@ -112,14 +118,35 @@ async def _follow(
     context: Context,
     operation: ProtocolOperation,
 ) -> Outcome:
-    """A checked subscription: receive the payloads of its shared group."""
+    """A checked subscription: receive the payloads of its shared group. Counted in
+    ``subscriptions_active`` while it follows; each payload handed to the connection in
+    ``subscription_deliveries_total``; each one it loses in ``subscription_drops_total``
+    (``queue_full``: dropped from its queue as the oldest; ``closed``: still queued, or
+    being sent, when the connection went; ``error``: the shared execution failed)."""
+    label = operation_label(operation_name)
+    delivered = SUBSCRIPTION_DELIVERIES.labels(label)
+    active = SUBSCRIPTIONS_ACTIVE.labels(label)
     group, member = shared.join(key, query, operation_name, variables, context)
+    active.inc()
+    counted_drops = 0
+    lost = 0
     try:
         async for kind, payload in member.items():
+            if member.dropped != counted_drops:
+                SUBSCRIPTION_DROPS.labels(label, "queue_full").inc(member.dropped - counted_drops)
+                counted_drops = member.dropped
             if kind != "next":
+                SUBSCRIPTION_DROPS.labels(label, "error").inc()
                 await operation.send_errors(payload)
                 return Outcome.ERROR
+            lost = 1  # until the connection took it
             await operation.send_next(payload)
+            lost = 0
+            delivered.inc()
     finally:
         shared.leave(group, member)
+        active.dec()
+        lost += member.pending()
+        if lost:
+            SUBSCRIPTION_DROPS.labels(label, "closed").inc(lost)
     return Outcome.SENT

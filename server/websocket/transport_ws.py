@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 class TransportWSHandler(RealtimeHandler, BaseGraphQLTransportWSHandler["Context", None]):
     """graphql-transport-ws (the graphql-ws library's protocol)."""
 
+    transport = "graphql-transport-ws"
+
     async def handle(self) -> None:
         with self.registered():
             await super().handle()
