@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import AsyncIterator, Hashable
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, suppress
 from typing import TYPE_CHECKING, Any, Protocol
 
-from graphql import GraphQLError
+from graphql import GraphQLError, get_operation_ast
 from strawberry.types.execution import ExecutionResult
 
 from core.metrics import (
@@ -25,6 +25,7 @@ from core.metrics import (
     operation_label,
 )
 from resolvers.subscriptions import checking_only
+from schema.extensions import parse_document
 from services.errors import AppError
 
 if TYPE_CHECKING:
@@ -78,8 +79,9 @@ async def serve_operation(
         with checking_only(key is not None):
             outcome = await _send_own_results(realtime, context, operation)
         if key is not None and outcome is Outcome.NOTHING:
+            label = _metrics_label(query, operation_name, realtime.settings.query_max_tokens)
             outcome = await _follow(
-                shared, key, query, operation_name, variables, context, operation
+                shared, key, query, operation_name, variables, context, operation, label
             )
     except AppError as exc:
         # A refusal raised where Strawberry does not turn it into a result (the
@@ -92,6 +94,17 @@ async def serve_operation(
     ):
         return
     await operation.send_complete()
+
+
+def _metrics_label(query: str, operation_name: str | None, max_tokens: int) -> str:
+    """The ``operation`` label of the subscription series: the operation's name, from the
+    document when the client sent no ``operationName`` (bounded by ``operation_label``)."""
+    if not operation_name:
+        with suppress(GraphQLError):  # it parsed already (its group key): cached
+            operation = get_operation_ast(parse_document(query, max_tokens), None)
+            if operation is not None and operation.name is not None:
+                operation_name = operation.name.value
+    return operation_label(operation_name)
 
 
 async def _send_own_results(
@@ -117,13 +130,13 @@ async def _follow(
     variables: dict[str, Any] | None,
     context: Context,
     operation: ProtocolOperation,
+    label: str,
 ) -> Outcome:
     """A checked subscription: receive the payloads of its shared group. Counted in
     ``subscriptions_active`` while it follows; each payload handed to the connection in
     ``subscription_deliveries_total``; each one it loses in ``subscription_drops_total``
     (``queue_full``: dropped from its queue as the oldest; ``closed``: still queued, or
     being sent, when the connection went; ``error``: the shared execution failed)."""
-    label = operation_label(operation_name)
     delivered = SUBSCRIPTION_DELIVERIES.labels(label)
     active = SUBSCRIPTIONS_ACTIVE.labels(label)
     group, member = shared.join(key, query, operation_name, variables, context)
