@@ -335,8 +335,13 @@ async def load(
     replicas = len(base_urls)
     async with httpx.AsyncClient(base_url=base_urls[0], timeout=30) as http:
         token = (await graphql(http, LOGIN, {"e": EMAIL, "p": PASSWORD}))["login"]["accessToken"]
-        warm_ups = [f"warm-up {number}" for number in range(WARM_UPS)]
-        titles = ["warm-up"] + [f"event {number}" for number in range(args.events)]
+        # Redis pub/sub channels are shared by every database of a Redis server: another
+        # run on the same server publishes on the same channel. Titles unique to this run
+        # keep its events apart (its subscribers still receive, and the server executes,
+        # the other run's events: run alone to measure).
+        run = uuid.uuid4().hex[:8]
+        warm_ups = [f"{run} warm-up {number}" for number in range(WARM_UPS)]
+        titles = ["warm-up"] + [f"{run} event {number}" for number in range(args.events)]
         drafts = {
             title: (await graphql(http, CREATE, {"t": title}, token))["createPost"]["id"]
             for title in warm_ups + titles[1:]
