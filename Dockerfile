@@ -21,12 +21,15 @@ RUN pip install --upgrade pip && pip install .
 
 FROM python:3.11-slim-bookworm AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PATH=/opt/venv/bin:$PATH APP_ENV=production
-RUN groupadd --system agora && useradd --system --gid agora --home-dir /app agora
+# A fixed numeric user: Kubernetes' runAsNonRoot can only check a numeric USER
+# (deploy/k8s runs it as 10001).
+RUN groupadd --system --gid 10001 agora \
+    && useradd --system --uid 10001 --gid agora --home-dir /app agora
 WORKDIR /app
 COPY --from=build /opt/venv /opt/venv
 COPY --chown=agora:agora pyproject.toml ./
 COPY --chown=agora:agora migrations ./migrations
-USER agora
+USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
     CMD ["python", "-c", "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health/live', timeout=2).status == 200 else 1)"]

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import platform
 import secrets
@@ -101,6 +102,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--pg", default=f"postgres://postgres@{HOST}:5432", help="server URL")
     parser.add_argument("--database", default="agora_bench", help="throwaway database name")
     parser.add_argument("--keep-database", action="store_true", help="do not drop it at the end")
+    parser.add_argument(
+        "--tracing",
+        action="store_true",
+        help="also run ours with tracing on, sampled at 1%% and 100%%, exporting over "
+        "OTLP/HTTP to a local sink (bench/otlp_sink.py)",
+    )
     args = parser.parse_args(argv)
     if not args.database.replace("_", "").isalnum():
         parser.error("--database must be letters, digits and underscores")
@@ -333,6 +340,22 @@ class Server:
             self.process.wait()
 
 
+def start_otlp_sink(run_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """The OTLP/HTTP receiver the traced runs export to (its own process: its CPU is not
+    counted as the server's); its log says how many spans it received."""
+    port = free_port()
+    log_file = (run_dir / "otlp_sink.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.otlp_sink", str(port)],
+        cwd=ROOT,
+        env=clean_env(),
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
+    log_file.close()
+    return process, f"http://{HOST}:{port}"
+
+
 def uvicorn_argv(app: str) -> list[str]:
     return [
         sys.executable,
@@ -369,18 +392,51 @@ def postgraphile_server(database_url: str, node: str) -> Server:
     )
 
 
-def build_servers(database_url: str, node: str | None) -> list[Server]:
-    """Ours, PostGraphile (when ``node`` is set), naive and floor, in the order they run."""
+# Ours with tracing on: sampled at these percentages (parent-based, by trace id ratio).
+TRACED_PERCENTAGES = (1, 100)
+
+
+def traced_settings(sink_url: str, percentage: int) -> dict[str, str]:
+    return {
+        "OTEL_TRACES_EXPORTER": "otlp",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": sink_url,
+        "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+        "OTEL_TRACES_SAMPLER_ARG": str(percentage / 100),
+        "OTEL_SERVICE_NAME": "agora-bench",
+    }
+
+
+def traced_key(percentage: int) -> str:
+    return f"ours_traced_{percentage}"
+
+
+def build_servers(
+    database_url: str, node: str | None, otlp_sink: str | None = None
+) -> list[Server]:
+    """Ours (and, with ``otlp_sink``, ours traced at each of ``TRACED_PERCENTAGES``),
+    PostGraphile (when ``node`` is set), naive and floor, in the order they run."""
     reference_env = clean_env(BENCH_DATABASE_URL=database_url)
+    ours_argv = [sys.executable, "-m", "server", "serve", "--host", HOST, "--port", "{port}"]
     servers = [
         Server(
             "ours",
             "Agora (Strawberry + Tortoise, level-at-a-time loaders, production settings)",
-            [sys.executable, "-m", "server", "serve", "--host", HOST, "--port", "{port}"],
+            ours_argv,
             clean_env(**our_settings(database_url)),
             "/health/live",
         )
     ]
+    if otlp_sink is not None:
+        servers += [
+            Server(
+                traced_key(percentage),
+                f"Agora, tracing on, {percentage}% of requests sampled (OTLP/HTTP to a local sink)",
+                ours_argv,
+                clean_env(**our_settings(database_url), **traced_settings(otlp_sink, percentage)),
+                "/health/live",
+            )
+            for percentage in TRACED_PERCENTAGES
+        ]
     if node is not None:
         servers.append(postgraphile_server(database_url, node))
     return [
@@ -628,7 +684,15 @@ def git_revision() -> str:
 
 
 def _ratio(numbers: dict[str, Any], reference: dict[str, Any] | None, digits: int) -> str:
-    return "-" if reference is None else f"{numbers['rps'] / reference['rps']:.{digits}f}x"
+    if reference is None or not reference["rps"]:
+        return "-"
+    return f"{numbers['rps'] / reference['rps']:.{digits}f}x"
+
+
+def _rps_ratio(numbers: dict[str, Any], reference: dict[str, Any]) -> float:
+    """A reference that answered nothing in time (the N+1 baseline on a short run) makes
+    the ratio infinite rather than the report fail."""
+    return numbers["rps"] / reference["rps"] if reference["rps"] else math.inf
 
 
 def _verdict(name: str, ratio: float, target: float, digits: int) -> str:
@@ -643,7 +707,8 @@ def markdown(report: dict[str, Any]) -> str:
         "| vs naive | vs floor | vs PostGraphile |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for key in ("ours", "postgraphile", "naive", "floor"):
+    traced = tuple(traced_key(percentage) for percentage in TRACED_PERCENTAGES)
+    for key in ("ours", *traced, "postgraphile", "naive", "floor"):
         if key not in runs:
             continue
         numbers = runs[key]
@@ -722,7 +787,8 @@ def main(argv: list[str] | None = None) -> int:
     reference = ensure_postgraphile()
     if reference.skipped:
         log(f"PostGraphile skipped: {reference.skipped}")
-    servers = build_servers(database_url, reference.node)
+    sink = start_otlp_sink(run_dir) if args.tracing else None
+    servers = build_servers(database_url, reference.node, sink[1] if sink else None)
     for server in servers:
         server.body(run_dir).write_bytes(json.dumps({"query": server.query}).encode())
     ours = servers[0]
@@ -753,8 +819,8 @@ def main(argv: list[str] | None = None) -> int:
             "labels": {server.key: server.label for server in servers},
             "runs": runs,
             "ratios": {
-                "ours_vs_naive": runs["ours"]["rps"] / runs["naive"]["rps"],
-                "ours_vs_floor": runs["ours"]["rps"] / runs["floor"]["rps"],
+                "ours_vs_naive": _rps_ratio(runs["ours"], runs["naive"]),
+                "ours_vs_floor": _rps_ratio(runs["ours"], runs["floor"]),
                 "ours_vs_postgraphile": (
                     runs["ours"]["rps"] / runs["postgraphile"]["rps"]
                     if "postgraphile" in runs
@@ -791,6 +857,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for server in servers:
             server.stop()
+        if sink is not None:
+            sink[0].terminate()  # it logs how many spans it received
+            sink[0].wait(timeout=10)
         if args.keep_database:
             log(f"kept the database {args.database}")
         else:

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from core import tracing
 from core.faults import DEFAULT_REPEAT_INTERVAL_SECONDS, LibraryRepeats, configure_repeats
 from core.request_context import request_id_var, user_id_var
 
@@ -23,13 +24,18 @@ _RESERVED = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | 
 
 
 class RequestContextFilter(logging.Filter):
-    """Stamps every record with the current request id and user id."""
+    """Stamps every record with the current request id and user id, and with tracing on
+    the current trace and span ids (``traceId``, ``spanId``)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "requestId"):
             record.requestId = request_id_var.get()
         if not hasattr(record, "userId"):
             record.userId = user_id_var.get()
+        if tracing.enabled and not hasattr(record, "traceId"):
+            ids = tracing.current_ids()
+            if ids is not None:
+                record.traceId, record.spanId = ids
         return True
 
 

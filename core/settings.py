@@ -69,6 +69,10 @@ class Settings(BaseSettings):
 
     jwt_secret: str | None = None
     refresh_token_secret: str | None = None
+    # Rotation: keys replaced by JWT_SECRET / REFRESH_TOKEN_SECRET, still accepted (never used
+    # to sign or hash anew) until what they signed has expired (docs/RUNBOOK.md).
+    jwt_previous_secrets: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    refresh_token_previous_secrets: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     jwt_issuer: str = "agora"
     jwt_audience: str = "agora-api"
@@ -94,6 +98,23 @@ class Settings(BaseSettings):
     # Unset: console in development, json otherwise (see _log_format_for_the_environment).
     log_format: Literal["json", "console"] = "json"
     log_repeat_interval_seconds: float = Field(default=60.0, ge=0)
+
+    # OpenTelemetry tracing (core/tracing.py), named as the specification's environment
+    # variables. Off unless OTEL_TRACES_EXPORTER names an exporter (the specification's
+    # default is otlp; ours is none, so that no process exports by surprise).
+    otel_sdk_disabled: bool = False
+    otel_traces_exporter: Literal["none", "otlp", "console"] = "none"
+    otel_exporter_otlp_endpoint: str = "http://localhost:4318"
+    otel_traces_sampler: Literal[
+        "always_on",
+        "always_off",
+        "traceidratio",
+        "parentbased_always_on",
+        "parentbased_always_off",
+        "parentbased_traceidratio",
+    ] = "parentbased_always_on"
+    otel_traces_sampler_arg: float = Field(default=1.0, ge=0, le=1)
+    otel_service_name: str = Field(default="agora", min_length=1, max_length=200)
 
     query_max_cost: int = Field(default=1000, ge=1)
     query_max_depth: int = Field(default=10, ge=1)
@@ -122,6 +143,9 @@ class Settings(BaseSettings):
     enable_introspection: bool | None = None
     enable_graphiql: bool | None = None
     metrics_token: str | None = None
+    # How often each process samples its event-loop lag, pool, job queue and (with several
+    # workers) its process figures.
+    metrics_sample_interval_seconds: float = Field(default=1.0, ge=0.01, le=60)
 
     smtp_host: str | None = None
     smtp_port: int = 587
@@ -206,7 +230,13 @@ class Settings(BaseSettings):
         default_factory=lambda: list(DEFAULT_CORS_ALLOWED_HEADERS)
     )
 
-    @field_validator("cors_allowed_origins", "cors_allowed_headers", mode="before")
+    @field_validator(
+        "cors_allowed_origins",
+        "cors_allowed_headers",
+        "jwt_previous_secrets",
+        "refresh_token_previous_secrets",
+        mode="before",
+    )
     @classmethod
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
@@ -231,6 +261,18 @@ class Settings(BaseSettings):
             app_env = data.get("app_env", cls.model_fields["app_env"].default)
             return {**data, "log_format": "console" if app_env == "development" else "json"}
         return data
+
+    @field_validator("otel_exporter_otlp_endpoint")
+    @classmethod
+    def _otlp_endpoint(cls, value: str) -> str:
+        if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            raise ValueError("must be an http(s) URL such as http://collector:4318")
+        return value
+
+    @field_validator("otel_traces_exporter", "otel_traces_sampler", mode="before")
+    @classmethod
+    def _lower_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -260,6 +302,10 @@ class Settings(BaseSettings):
     @property
     def refresh_signing_secret(self) -> str:
         return self.refresh_token_secret or DEV_REFRESH_SECRET
+
+    @property
+    def tracing_enabled(self) -> bool:
+        return not self.otel_sdk_disabled and self.otel_traces_exporter != "none"
 
     @property
     def is_sqlite(self) -> bool:
@@ -293,12 +339,35 @@ class Settings(BaseSettings):
                 )
         if self.job_backend == "saq" and not self.redis_url:
             found.append("JOB_BACKEND=saq needs REDIS_URL")
+        found.extend(
+            _previous_secrets_problems(
+                "JWT", self.jwt_signing_secret, self.jwt_previous_secrets, self.is_production
+            )
+        )
+        found.extend(
+            _previous_secrets_problems(
+                "REFRESH_TOKEN",
+                self.refresh_signing_secret,
+                self.refresh_token_previous_secrets,
+                self.is_production,
+            )
+        )
         if self.is_production:
             found.extend(_secret_problem("JWT_SECRET", self.jwt_secret))
             found.extend(_secret_problem("REFRESH_TOKEN_SECRET", self.refresh_token_secret))
             found.extend(_secret_problem("METRICS_TOKEN", self.metrics_token))
             if self.jwt_secret and self.jwt_secret == self.refresh_token_secret:
                 found.append("JWT_SECRET and REFRESH_TOKEN_SECRET must differ")
+            jwt_keys = {self.jwt_secret, *self.jwt_previous_secrets}
+            refresh_keys = {self.refresh_token_secret, *self.refresh_token_previous_secrets}
+            shared = (jwt_keys & refresh_keys) - {None}
+            if self.jwt_secret == self.refresh_token_secret:
+                shared.discard(self.jwt_secret)  # reported just above
+            if shared:
+                found.append(
+                    "JWT_PREVIOUS_SECRETS and REFRESH_TOKEN_PREVIOUS_SECRETS must share no "
+                    "secret with the other kind's keys"
+                )
             if "*" in self.cors_allowed_origins:
                 found.append("CORS_ALLOWED_ORIGINS must list origins, not '*', in production")
             if self.is_sqlite:
@@ -320,6 +389,20 @@ def _secret_problem(name: str, value: str | None) -> list[str]:
     if len(value.encode()) < MIN_SECRET_BYTES:
         return [f"{name} is too weak: it must be at least {MIN_SECRET_BYTES} bytes"]
     return []
+
+
+def _previous_secrets_problems(
+    prefix: str, current: str, previous: list[str], production: bool
+) -> list[str]:
+    name = f"{prefix}_PREVIOUS_SECRETS"
+    found: list[str] = []
+    if current in previous:
+        found.append(f"{name} must not contain {prefix}_SECRET (the key that signs now)")
+    if len(set(previous)) != len(previous):
+        found.append(f"{name} lists one secret twice")
+    if production and any(len(secret.encode()) < MIN_SECRET_BYTES for secret in previous):
+        found.append(f"{name}: each secret must be at least {MIN_SECRET_BYTES} bytes")
+    return found
 
 
 def load_settings(**overrides: object) -> Settings:

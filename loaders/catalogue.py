@@ -25,4 +25,6 @@ class CatalogueLoaders:
         async def load(ids: Sequence[int]) -> list[Product | None]:
             return await load_products(ids, cache)
 
-        self.products_by_id: DataLoader[int, Product | None] = level_loader(load)
+        self.products_by_id: DataLoader[int, Product | None] = level_loader(
+            load, "catalogue.load_products"
+        )

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import AbstractCache, DataLoader
 
-from core import shortcuts
+from core import shortcuts, tracing
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -62,9 +62,38 @@ class ValueCache(AbstractCache[K, V]):
         self.futures.clear()
 
 
-def level_loader(load_fn: Callable[[list[K]], Awaitable[Sequence[V]]]) -> DataLoader[K, V]:
-    """A per-request DataLoader whose cache ``load_level`` reads and fills without futures."""
-    return DataLoader(load_fn=load_fn, cache_map=ValueCache())
+def level_loader(
+    load_fn: Callable[[list[K]], Awaitable[Sequence[V]]], name: str | None = None
+) -> DataLoader[K, V]:
+    """A per-request DataLoader whose cache ``load_level`` reads and fills without futures;
+    ``name`` names its batches' spans (default: the batch function's module and name)."""
+    return DataLoader(load_fn=traced_batch(load_fn, name), cache_map=ValueCache())
+
+
+BatchFunction = Callable[[list[K]], Awaitable[Sequence[V]]]
+
+
+def traced_batch(load_fn: BatchFunction[K, V], name: str | None = None) -> BatchFunction[K, V]:
+    """``load_fn`` itself while tracing is off; on, each call (one batch: a whole level's
+    keys) is a span ``load <name>`` with the number of keys, its SQL below it."""
+    if not tracing.enabled:
+        return load_fn
+    span_name = f"load {name or batch_name(load_fn)}"
+
+    async def load(keys: list[K]) -> Sequence[V]:
+        with tracing.span(span_name, {BATCH_KEYS_ATTRIBUTE: len(keys)}):
+            return await load_fn(keys)
+
+    return load
+
+
+BATCH_KEYS_ATTRIBUTE = "agora.load.keys"
+
+
+def batch_name(load_fn: Callable[..., Any]) -> str:
+    """``posts.load_posts``: the batch function's module and name."""
+    module = getattr(load_fn, "__module__", "") or ""
+    return f"{module.rsplit('.', 1)[-1]}.{getattr(load_fn, '__name__', 'batch')}"
 
 
 class _LevelBatch:

@@ -25,4 +25,4 @@ class UserLoaders:
         async def load(ids: Sequence[int]) -> list[User | None]:
             return await load_users(ids, cache)
 
-        self.by_id: DataLoader[int, User | None] = level_loader(load)
+        self.by_id: DataLoader[int, User | None] = level_loader(load, "users.load_users")

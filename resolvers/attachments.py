@@ -18,10 +18,13 @@ cannot be reused while it names a slot.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Hashable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from graphql import FieldNode
+
+T = TypeVar("T")
 
 ATTACHED = "_agora_prefetched"
 MISSING: Any = object()
@@ -41,3 +44,10 @@ def attached(item: Any, key: Hashable) -> Any:
     """What was attached to ``item`` under ``key``, or ``MISSING``."""
     found = item.__dict__.get(ATTACHED)
     return MISSING if found is None else found.get(key, MISSING)
+
+
+def detached_copy(item: T) -> T:
+    """A shallow copy of ``item`` without the values attached to it."""
+    duplicate = copy.copy(item)
+    duplicate.__dict__.pop(ATTACHED, None)
+    return duplicate

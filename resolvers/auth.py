@@ -10,7 +10,7 @@ from starlette.websockets import WebSocket
 
 from models.user import User
 from resolvers.invalidation import users_changed
-from services import accounts, notifications, sessions
+from services import accounts, events, notifications, sessions
 from services.errors import BadUserInput
 from services.sessions import IssuedSession
 from vocabulary.context import Context, Info
@@ -136,6 +136,7 @@ async def logout(info: Info, refresh_token: str | None) -> bool:
 async def logout_all(info: Info) -> bool:
     user = info.context.require_user()
     await accounts.end_all_sessions(user, info.context.client)
+    await events.sessions_ended(info.context.container.pubsub, user.id)
     return True
 
 

@@ -54,6 +54,7 @@ async def orders_of(info: Info, buyer: User, page: PageArgs) -> Connection[Any]:
     cursor)."""
     if (found := attached_to(info, buyer)) is not MISSING:
         return found  # type: ignore[no-any-return]
+    info.context.note_owners((buyer.id,))
     query = orders.orders_of_buyer(info.context.user, buyer.id)
     return await prefetch_page(info, await paginate(query, ORDER_ORDER, page))
 

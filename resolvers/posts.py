@@ -74,6 +74,7 @@ async def posts_of(
     cursor)."""
     if (found := attached_to(info, author)) is not MISSING:
         return found  # type: ignore[no-any-return]
+    info.context.note_owners((author.id,))
     query = posts.posts_by_author(info.context.user, author.id, status)
     result = await paginate(query, USER_POSTS_ORDER, page)
     return await prefetch_page(info, result)

@@ -35,8 +35,9 @@ from strawberry.dataloader import DataLoader
 from strawberry.types.field import StrawberryField
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
+from core import tracing
 from loaders import Loaders
-from loaders.level import load_level
+from loaders.level import BATCH_KEYS_ATTRIBUTE, batch_name, load_level
 from resolvers.attachments import MISSING, PREFETCHED_FIELD, attach, attached, slot
 from resolvers.selection import FieldSelection, field_nodes, graphql_schema, selected_field
 from services.pagination import Page
@@ -295,7 +296,12 @@ def to_connection(build: PageBuilder) -> Relation:
     (which returns None when the arguments need the per-item fallback, e.g. cursors)."""
 
     async def load(info: Info, items: list[Any], field: FieldSelection) -> None:
-        pages = await build(info.context, items, field.arguments)
+        if tracing.enabled:
+            attributes = {BATCH_KEYS_ATTRIBUTE: len(items)}
+            with tracing.span(f"load {batch_name(build)}", attributes):
+                pages = await build(info.context, items, field.arguments)
+        else:
+            pages = await build(info.context, items, field.arguments)
         if pages is None:
             return
         key = slot(field.nodes)

@@ -13,6 +13,7 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from loaders import Loaders
+from loaders.level import traced_batch
 from loaders.pages import first_rows_per_parent
 from models.catalogue import Product
 from models.files import File
@@ -109,7 +110,7 @@ def _counts_by(queryset: QuerySet[Any], column: str) -> Callable[[int], Awaitabl
         counts = {row[column]: row["total"] for row in rows}
         return [counts.get(parent_id, 0) for parent_id in parent_ids]
 
-    return DataLoader(load_fn=count).load
+    return DataLoader(load_fn=traced_batch(count, f"{column} counts")).load
 
 
 async def comments_pages(
@@ -135,6 +136,7 @@ async def user_posts_pages(
     if size is None:
         return None
     viewer = context.user
+    context.note_owners(user.id for user in items)
     status = PostStatus(arguments["status"]) if arguments.get("status") else None
     visibility = posts.PostVisibility.of(viewer)
     where = visibility.sql("t")
@@ -158,6 +160,7 @@ async def user_orders_pages(
     if size is None:
         return None
     viewer = context.user
+    context.note_owners(user.id for user in items)
     readable = [user.id for user in items if orders.can_read_orders_of(viewer, user.id)]
     rows = await first_rows_per_parent(Order, "buyer_id", readable, ORDER_ORDER, size)
     count = _counts_by(Order.filter(buyer_id__in=readable), "buyer_id")

@@ -4,10 +4,13 @@ An event names a row (``services.events``); the row is loaded when the event arr
 selected relations are prefetched with NEW loaders, so nothing served is older than the event.
 
 Over websockets (``server.websocket``) each subscribe first runs "check only": permissions,
-ownership and cost are checked, and ``_follow`` ends at once. Identical subscriptions then
-share one leader stream, the only one that really follows the topic. The row an event names
-is also loaded once per process for all the streams on that topic (they receive the same
-message object, see ``services.pubsub``); each stream prefetches on its own copy.
+ownership and cost are checked, and ``_follow`` ends at once. Subscriptions whose answers
+cannot differ then share one leader stream, the only one that really follows the topic; it
+runs "checked by its members" (``checked_by_members``: the subscribe-time checks are not
+made again for the leader's stand-in viewer). The row an event names is loaded once per
+process for all the streams on that topic (they receive the same message object, see
+``services.pubsub``), and so are the relations below it: the streams share one ``Loaders``
+per event (``EventRows``); each stream prefetches on its own copy of the row.
 """
 
 from __future__ import annotations
@@ -16,20 +19,25 @@ import asyncio
 import copy
 import functools
 import logging
+import weakref
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
+from opentelemetry.trace import SpanKind
+
+from core import tracing
 from loaders import Loaders
 from models.notifications import Notification
 from models.orders import Order
 from models.posts import Post
 from resolvers.prefetch import current_field, fields_of, prefetch
 from services import events, notifications, orders, posts
+from services.cache import ModelCache
 from services.errors import Forbidden, NotFound
-from services.pubsub import Message
+from services.pubsub import TRACE_KEY, Message
 from vocabulary.context import Info
 from vocabulary.relay import int_pk
 
@@ -38,6 +46,7 @@ logger = logging.getLogger("agora.subscriptions")
 T = TypeVar("T")
 
 _check_only: ContextVar[bool] = ContextVar("subscription_check_only", default=False)
+_checked: ContextVar[bool] = ContextVar("subscription_checked_by_members", default=False)
 
 
 @contextmanager
@@ -50,24 +59,63 @@ def checking_only(enabled: bool = True) -> Iterator[None]:
         _check_only.reset(token)
 
 
+@contextmanager
+def checked_by_members() -> Iterator[None]:
+    """Within: a shared stream, whose every member passed the subscribe-time checks itself;
+    the resolvers do not make them again (the leader's viewer is a stand-in)."""
+    token = _checked.set(True)
+    try:
+        yield
+    finally:
+        _checked.reset(token)
+
+
+class _Event:
+    __slots__ = ("loaders", "message", "row")
+
+    def __init__(self, message: Message, row: asyncio.Future[Any]) -> None:
+        self.message = message
+        self.row = row
+        # Held weakly: alive while a stream prefetches or executes this event with them
+        # (its context holds them until its next event), not for the entry's lifetime.
+        self.loaders: weakref.ref[Loaders] | None = None
+
+
 class EventRows:
     """Per process: the row an event names, loaded once however many streams receive the
-    event. Keyed by the message object's identity (kept alive by the entry, so the id
-    cannot be reused while cached); the oldest entries are dropped beyond ``size``."""
+    event, and one ``Loaders`` for the relations all those streams prefetch below it (no
+    loader depends on the viewer; what does, the connection pages, is built per stream).
+    Keyed by the message object's identity (kept alive by the entry, so the id cannot be
+    reused while cached); the oldest entries are dropped beyond ``size``."""
 
     def __init__(self, size: int = 256) -> None:
         self._size = size
-        self._entries: OrderedDict[int, tuple[Message, asyncio.Future[Any]]] = OrderedDict()
+        self._entries: OrderedDict[int, _Event] = OrderedDict()
 
-    async def get(self, message: Message, load: Callable[[], Awaitable[T]]) -> T:
+    def _entry(self, message: Message, load: Callable[[], Awaitable[Any]]) -> _Event:
         key = id(message)
         entry = self._entries.get(key)
-        if entry is None or entry[0] is not message:
-            entry = (message, asyncio.ensure_future(load()))
+        if entry is None or entry.message is not message:
+            entry = _Event(message, asyncio.ensure_future(load()))
             self._entries[key] = entry
             if len(self._entries) > self._size:
                 self._entries.popitem(last=False)
-        future = entry[1]
+        return entry
+
+    def loaders(
+        self, message: Message, load: Callable[[], Awaitable[Any]], cache: ModelCache | None
+    ) -> Loaders:
+        """The event's shared loaders: fresh for this event, the same for every stream
+        that handles it while another still holds them."""
+        entry = self._entry(message, load)
+        loaders = entry.loaders() if entry.loaders is not None else None
+        if loaders is None:
+            loaders = Loaders(cache)
+            entry.loaders = weakref.ref(loaders)
+        return loaders
+
+    async def get(self, message: Message, load: Callable[[], Awaitable[T]]) -> T:
+        future = self._entry(message, load).row
         if future.done():
             return future.result()  # type: ignore[no-any-return]
         # Shielded: a stream leaving mid-load does not cancel the others' load.
@@ -76,6 +124,18 @@ class EventRows:
 
 
 _rows = EventRows()
+
+
+def delivery_span(topic: str, message: Message) -> AbstractContextManager[object]:
+    """Loading one event for one shared subscription: the root of a trace of its own (an
+    event reaches many subscribers), linked to the request that published it."""
+    return tracing.continued_span(
+        f"subscription event {topic.split(':', 1)[0]}",
+        message.get(TRACE_KEY),
+        kind=SpanKind.CONSUMER,
+        parent=False,
+        attributes={"agora.pubsub.topic": topic},
+    )
 
 
 async def _follow(
@@ -91,12 +151,15 @@ async def _follow(
     async with context.container.pubsub.subscribe(topic) as messages:
         async for message in messages:
             try:
-                row = await _rows.get(message, functools.partial(load, message))
-                if row is None:
-                    continue
-                item = copy.copy(row)  # prefetch attaches to it: one copy per stream
-                context.loaders = Loaders(cache)  # fresh for this event's fields too
-                await prefetch(info, [item], fields)
+                with delivery_span(topic, message):
+                    load_row = functools.partial(load, message)
+                    row = await _rows.get(message, load_row)
+                    if row is None:
+                        continue
+                    item = copy.copy(row)  # prefetch attaches to it: one copy per stream
+                    # Fresh for this event, shared by every stream of this process receiving it.
+                    context.loaders = _rows.loaders(message, load_row, cache)
+                    await prefetch(info, [item], fields)
             except Exception:
                 logger.exception("could not load the event %s on %s: skipped", message, topic)
                 continue
@@ -124,11 +187,12 @@ async def order_updated(info: Info, global_id: str) -> AsyncGenerator[Order, Non
     """Checked once, at subscribe: the buyer, or MANAGE_ORDERS."""
     viewer = info.context.require_user()
     order_id = int_pk(global_id, "Order")
-    order = await Order.get_or_none(id=order_id)
-    if order is None and orders.can_manage(viewer):
-        raise NotFound("Order not found")
-    if order is None or not orders.can_read_orders_of(viewer, order.buyer_id):
-        raise Forbidden("Only the buyer or MANAGE_ORDERS can follow an order")
+    if not _checked.get():
+        order = await Order.get_or_none(id=order_id)
+        if order is None and orders.can_manage(viewer):
+            raise NotFound("Order not found")
+        if order is None or not orders.can_read_orders_of(viewer, order.buyer_id):
+            raise Forbidden("Only the buyer or MANAGE_ORDERS can follow an order")
 
     async def load(_: Message) -> Order | None:
         return await Order.get_or_none(id=order_id)

@@ -7,7 +7,7 @@ from typing import Any
 from models.user import Role, User
 from resolvers.invalidation import users_changed
 from resolvers.prefetch import prefetch_one, prefetch_page
-from services import users
+from services import events, users
 from services.files import FileService
 from services.pagination import Ordering, PageArgs, paginate
 from vocabulary.arguments import given
@@ -62,6 +62,7 @@ async def update_user_role(info: Info, global_id: str, role: Role) -> User:
         context.require_user(), int_pk(global_id, "User"), role, context.client.ip
     )
     await users_changed(info, [user.id])
+    await events.sessions_ended(context.container.pubsub, user.id)
     return user
 
 
@@ -71,6 +72,7 @@ async def suspend_user(info: Info, global_id: str, reason: str | None) -> User:
         context.require_user(), int_pk(global_id, "User"), reason, context.client.ip
     )
     await users_changed(info, [user.id])
+    await events.sessions_ended(context.container.pubsub, user.id)
     return user
 
 
@@ -81,4 +83,5 @@ async def delete_user(info: Info, global_id: str) -> bool:
     # Their files are personal data too: rows and stored objects go after the commit.
     await FileService(context.container.storage, context.settings).remove_all_of(user_id)
     await users_changed(info, [user_id])
+    await events.sessions_ended(context.container.pubsub, user_id)
     return True

@@ -27,6 +27,7 @@ from schema.incremental import IncrementalDeliveryGate
 from schema.input_rules import InputRules
 from schema.limits import DocumentLimitSettings
 from schema.roots import MUTATION_TYPES, QUERY_TYPES, SUBSCRIPTION_TYPES
+from schema.tracing import OperationTracing
 from schema.types.user import User
 from schema.validation import CappedValidation
 from services.rate_limit import BucketPolicy, OutagePolicy
@@ -97,6 +98,8 @@ def build_schema(settings: Settings) -> AgoraSchema:
         OutagePolicy(settings.rate_limit_outage_fraction, settings.rate_limit_fail_closed),
     )
     extensions: list[Any] = [OperationObserver, DocumentLimits.factory(limits)]
+    if settings.tracing_enabled:
+        extensions.insert(0, OperationTracing)
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)
     extensions += [

@@ -11,6 +11,7 @@ from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.exceptions import MissingQueryError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
+from core.metrics import GRAPHQL_ERRORS
 from services.errors import ERROR_CODE_DESCRIPTIONS, AppError, BadUserInput, ErrorCode
 from services.unavailable import log_outage, service_unavailable
 
@@ -131,6 +132,7 @@ def format_error(error: GraphQLError, *, mask: bool, request_id: str | None) -> 
         extensions = {}
     extensions["code"] = code.value
     extensions["requestId"] = request_id
+    GRAPHQL_ERRORS.labels(code.value).inc()
     formatted["extensions"] = extensions
     return formatted
 

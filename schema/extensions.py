@@ -23,7 +23,9 @@ from graphql.language.parser import MAX_NESTING_DEPTH
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import PreExecutionError
 
+from core import tracing
 from core.metrics import (
+    COST_REFUSALS,
     GRAPHQL_DURATION,
     GRAPHQL_OPERATIONS,
     GRAPHQL_QUERY_COST,
@@ -33,6 +35,7 @@ from core.request_context import operation_name_var
 from schema.cache_control import document_policy, response_policy
 from schema.cost import MINIMUM_OPERATION_COST, CostAnalysis
 from schema.limits import DocumentLimitSettings, check_document, with_limit_rules
+from schema.tracing import COST_ATTRIBUTE
 from services.errors import QueryTooComplex, RateLimited
 from services.rate_limit import BucketPolicy, BucketState
 
@@ -168,10 +171,12 @@ class CostLimiter(SchemaExtension):
         analysis = self._analysis()
         # Every operation costs something, so lookups that find nothing are not free.
         self.requested = max(analysis.requested(), MINIMUM_OPERATION_COST)
+        tracing.set_attribute(COST_ATTRIBUTE, self.requested)
         GRAPHQL_QUERY_COST.labels(self.execution_context.operation_type.value).observe(
             self.requested
         )
         if self.requested > self.max_cost:
+            COST_REFUSALS.labels("too_complex").inc()
             raise QueryTooComplex(
                 f"Query cost {self.requested} is over the maximum of {self.max_cost}",
                 requestedQueryCost=self.requested,
@@ -179,6 +184,7 @@ class CostLimiter(SchemaExtension):
             )
         batch = self.context.batch_cost
         if batch is not None and batch.charged + self.requested > self.max_cost:
+            COST_REFUSALS.labels("batch").inc()
             raise QueryTooComplex(
                 f"Query cost {self.requested} would bring the batch to "
                 f"{batch.charged + self.requested}, over the maximum of {self.max_cost} "
@@ -191,6 +197,7 @@ class CostLimiter(SchemaExtension):
         key = f"cost:{self.context.client_key}"
         self.state = await buckets.take(key, self.requested, self.policy)
         if not self.state.allowed:
+            COST_REFUSALS.labels("budget").inc()
             raise RateLimited(
                 self.state.retry_after,
                 f"Query cost {self.requested} is more than the {int(self.state.available)} "

@@ -2,6 +2,8 @@
 
 Authentication comes from the ``connection_init`` payload (``{"Authorization": "Bearer …"}``);
 each subscribe is charged its cost like a query; resolvers are in ``resolvers.subscriptions``.
+A root field's viewer dependence is that of its events: who receives which (subscribe-time
+checks are made by each subscriber, before it joins a shared execution).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from schema.permissions import authenticated
 from schema.types.orders import Order
 from schema.types.posts import Post
 from vocabulary.context import Info
+from vocabulary.viewer import ViewerDependence, depends_on_viewer
 
 if TYPE_CHECKING:
     from schema.types.notifications import Notification
@@ -28,6 +31,7 @@ class Subscription:
     @strawberry.subscription(
         description="The caller's own new notifications (needs a token in connection_init).",
         extensions=authenticated(),
+        metadata=depends_on_viewer(ViewerDependence.USER),  # the topic is the viewer's
     )
     def notification_received(self, info: Info) -> AsyncGenerator[NotificationRef, None]:
         return subscriptions.notification_received(info)  # type: ignore[return-value]

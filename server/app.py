@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -14,9 +15,10 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from core import tracing
 from core.faults import flush_repeats
-from core.gc_pauses import GCPauseWatch
 from core.logging import configure_logging
+from core.process_metrics import forget_this_process, observe_gc_pauses
 from core.settings import Settings, get_settings
 from core.shortcuts import use_library_shortcuts
 from schema import build_schema
@@ -30,7 +32,10 @@ from server.middleware.body_limit import BodyLimitMiddleware
 from server.middleware.compression import CompressionMiddleware
 from server.middleware.request_id import RequestIdMiddleware
 from server.middleware.security_headers import SecurityHeadersMiddleware
+from server.middleware.tracing import tracing_middleware
+from server.runtime_sampler import RuntimeSampler
 from server.websocket import drain_before_exit
+from server.websocket.registry import end_sessions_when_told
 
 logger = logging.getLogger("agora")
 
@@ -48,6 +53,7 @@ def create_app(
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format, settings.log_repeat_interval_seconds)
     use_library_shortcuts(settings.library_shortcuts)
+    tracing.configure_tracing(settings)
     container = container or Container.from_settings(settings)
     view = GraphQLView(build_schema(settings), container)
 
@@ -74,6 +80,9 @@ def create_app(
         if manage_database:
             await init_database(settings)
         await container.start()
+        ending_sessions = asyncio.create_task(
+            end_sessions_when_told(container.pubsub, view.websockets)
+        )
         # SIGTERM/SIGINT: flush and close the websockets (1001) before uvicorn stops.
         stop_draining_on_signals = drain_before_exit(view.shutdown_websockets)
         # What start-up built (modules, schema, models) lives as long as the process: keep
@@ -86,18 +95,22 @@ def create_app(
         # requests in flight: at the default threshold (700) it ran more than once per
         # request and promoted them to older generations (README, "Troubleshooting").
         gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
-        gc_pauses = GCPauseWatch()  # python_gc_pause_seconds, and a log line per slow pass
-        gc_pauses.install()
+        observe_gc_pauses()
+        sampler = RuntimeSampler(settings.metrics_sample_interval_seconds, container.jobs)
+        sampler.start()
         logger.info("agora started", extra={"env": settings.app_env})
         try:
             yield
         finally:
-            gc_pauses.uninstall()
             stop_draining_on_signals()
+            await sampler.stop()
+            ending_sessions.cancel()
             await container.close()
             if manage_database:
                 await close_database()
+            forget_this_process()
             flush_repeats()
+            tracing.flush()
             logger.info("agora stopped")
 
     middleware = [
@@ -121,6 +134,8 @@ def create_app(
             multipart_limit=settings.max_multipart_body_bytes,
         ),
     ]
+    if settings.tracing_enabled:
+        middleware.insert(0, tracing_middleware(routes))
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.container = container
     app.state.settings = settings

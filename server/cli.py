@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import threading
+import time
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
@@ -66,15 +68,22 @@ def cmd_check_port(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from core.logging import configure_logging
+    from server.shared_metrics import shared_metrics_dir
 
     settings = _settings_or_exit()
     _trusted_documents_or_exit(settings)
     if cmd_check_port(args) != 0:
         return 1
     configure_logging(settings.log_level, settings.log_format, settings.log_repeat_interval_seconds)
+    with shared_metrics_dir(args.workers):
+        _run_uvicorn(args)
+    return 0
+
+
+def _run_uvicorn(args: argparse.Namespace) -> None:
+    import uvicorn
+
     uvicorn.run(
         "server.app:create_app",
         factory=True,
@@ -94,7 +103,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_config=None,
         access_log=False,
     )
-    return 0
 
 
 def cmd_migrate(_: argparse.Namespace) -> int:
@@ -124,7 +132,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_worker(_: argparse.Namespace) -> int:
+def cmd_worker(args: argparse.Namespace) -> int:
     from core.logging import configure_logging
     from services.jobs.worker import run_worker
 
@@ -136,8 +144,32 @@ def cmd_worker(_: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.metrics_port is not None:
+        _serve_worker_metrics(args.metrics_host, args.metrics_port)
     _run_with_database(settings, lambda: run_worker(settings))
     return 0
+
+
+def _serve_worker_metrics(host: str, port: int) -> None:
+    """The worker's jobs counters, GC pauses and process figures on ``/metrics`` (any path,
+    in fact), served by prometheus_client's thread. It has no bearer token: expose the port
+    to the scraper only."""
+    from prometheus_client import start_http_server
+
+    from core.metrics import REGISTRY
+    from core.process_metrics import observe_gc_pauses
+
+    observe_gc_pauses()
+    start_http_server(port, host, registry=REGISTRY)
+    threading.Thread(target=_drain_gc_pauses_forever, name="gc-pauses", daemon=True).start()
+
+
+def _drain_gc_pauses_forever() -> None:
+    from core.process_metrics import drain_gc_pauses
+
+    while True:
+        time.sleep(1.0)
+        drain_gc_pauses()
 
 
 def cmd_create_user(args: argparse.Namespace) -> int:
@@ -249,9 +281,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="instead: a large data set for benchmarks (N posts, ~5 comments each)",
     )
     seed.set_defaults(handler=cmd_seed)
-    commands.add_parser("worker", help="run the saq job worker (needs REDIS_URL)").set_defaults(
-        handler=cmd_worker
+    worker = commands.add_parser("worker", help="run the saq job worker (needs REDIS_URL)")
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="serve the worker's Prometheus metrics on this port (off unless given)",
     )
+    worker.add_argument("--metrics-host", default="127.0.0.1")
+    worker.set_defaults(handler=cmd_worker)
     create_user = commands.add_parser("create-user", help="create an ACTIVE, verified user")
     create_user.add_argument("--email", required=True)
     create_user.add_argument("--password", required=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -9,6 +10,7 @@ import asyncpg
 from asyncpg import Connection
 from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.exceptions import ConfigurationError
 
 from core.settings import Settings
 from services.unavailable import DatabaseUnreachable
@@ -150,3 +152,29 @@ async def migrate(settings: Settings) -> list[str]:
         await command.init()
         applied: list[str] = await command.upgrade(run_in_transaction=True)
     return applied
+
+
+@dataclass(frozen=True, slots=True)
+class PoolUsage:
+    in_use: int
+    idle: int
+    max_size: int
+    waiting: int
+
+
+def pool_usage() -> PoolUsage | None:
+    """The PostgreSQL pool's connections now; None on SQLite (one connection, no pool) or
+    before the pool exists. ``waiting`` reads asyncpg's queue of free connections: the
+    acquirers blocked in its ``get`` (asyncpg 0.32 has no public count of them;
+    tests/integration/test_runtime_metrics.py saturates a pool to pin it)."""
+    try:
+        client = connections.get("default")
+    except ConfigurationError:  # not connected (yet, or any more)
+        return None
+    pool: asyncpg.Pool | None = getattr(client, "_pool", None)
+    if not isinstance(pool, asyncpg.Pool):
+        return None
+    size, idle = pool.get_size(), pool.get_idle_size()
+    getters = getattr(pool._queue, "_getters", ())
+    waiting = sum(1 for getter in getters if not getter.done())
+    return PoolUsage(size - idle, idle, pool.get_max_size(), waiting)

@@ -37,6 +37,7 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
+from core.metrics import CACHE_LOOKUPS
 from core.request_context import current_request_id, user_id_var
 from loaders import Loaders
 from schema import AgoraSchema, document_limits
@@ -58,7 +59,7 @@ from server.negotiation import (
     negotiate,
 )
 from server.persisted_queries import PersistedDocuments
-from server.responses import error_response
+from server.responses import error_response, response_extensions
 from server.websocket import (
     LegacyWSHandler,
     SharedSubscriptions,
@@ -67,7 +68,6 @@ from server.websocket import (
 )
 from server.websocket.connection import TooManyConnections, anonymous_limit_message
 from services.authentication import authenticate
-from services.cache import CACHE_LOOKUPS
 from services.errors import (
     AppError,
     BadUserInput,
@@ -631,7 +631,7 @@ class GraphQLView(GraphQL[Context, None]):
                 format_error(error, mask=self.settings.is_production, request_id=request_id)
                 for error in errors
             ]
-        payload["extensions"] = {**(result.extensions or {}), "requestId": request_id}
+        payload["extensions"] = response_extensions(request_id, result.extensions)
         if sub_response is not None:
             status = None
             if request_error:
@@ -723,7 +723,7 @@ class GraphQLView(GraphQL[Context, None]):
         body = multipart_body(
             incremental.results,
             payloads_for(incremental.format, format_errors),
-            {**(initial.extensions or {}), "requestId": request_id},
+            response_extensions(request_id, initial.extensions),
             log_errors,
             failure,
         )

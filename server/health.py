@@ -7,12 +7,13 @@ import hmac
 import logging
 from collections.abc import Awaitable
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import Response
 
 from core.faults import warn_repeated
-from core.metrics import REGISTRY
+from core.metrics import READINESS_CHECKS, READINESS_UP, exposition
+from core.process_metrics import drain_gc_pauses
 from server.container import Container
 from server.database import ping_database
 from server.responses import JSONResponse
@@ -31,8 +32,14 @@ async def _check(name: str, probe: Awaitable[object]) -> tuple[str, str]:
         await asyncio.wait_for(probe, CHECK_TIMEOUT_SECONDS)
     except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
         warn_repeated(logger, name, "readiness", "readiness check %s failed: %s", name, exc)
-        return name, "unavailable"
-    return name, "ok"
+        return _counted(name, "unavailable")
+    return _counted(name, "ok")
+
+
+def _counted(name: str, status: str) -> tuple[str, str]:
+    READINESS_CHECKS.labels(name, status).inc()
+    READINESS_UP.labels(name).set(1 if status == "ok" else 0)
+    return name, status
 
 
 async def ready(request: Request) -> Response:
@@ -41,10 +48,15 @@ async def ready(request: Request) -> Response:
     if container.redis is not None:
         probes["redis"] = container.redis.ping()  # type: ignore[assignment]
     results = dict(await asyncio.gather(*(_check(n, p) for n, p in probes.items())))
-    healthy = all(status == "ok" for status in results.values())
+    # `?optional=redis`: reported, but not failing readiness. Every replica shares Redis, and
+    # the API degrades without it; a readiness probe failing on it would take every replica
+    # out of the load balancer at once (deploy/k8s/api.yaml).
+    optional = set(request.query_params.getlist("optional"))
+    all_ok = all(status == "ok" for status in results.values())
+    ready_enough = all(status == "ok" or name in optional for name, status in results.items())
     return JSONResponse(
-        {"status": "ok" if healthy else "degraded", "checks": results},
-        status_code=200 if healthy else 503,
+        {"status": "ok" if all_ok else "degraded", "checks": results},
+        status_code=200 if ready_enough else 503,
     )
 
 
@@ -60,4 +72,5 @@ async def metrics(request: Request) -> Response:
                 headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
                 media_type="text/plain",
             )
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    drain_gc_pauses()
+    return Response(exposition(), media_type=CONTENT_TYPE_LATEST)

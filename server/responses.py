@@ -8,6 +8,8 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
+from core import tracing
+from core.metrics import GRAPHQL_ERRORS
 from core.request_context import current_request_id
 from services.errors import AppError
 
@@ -30,14 +32,28 @@ class JSONResponse(Response):
         super().__init__(encode_json(content), status_code, headers, media_type)
 
 
+def response_extensions(
+    request_id: str | None, extensions: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """A response's ``extensions``: what execution reported, the request id and, with
+    tracing on, the trace id (to find the request's trace from what a client saw)."""
+    found = {**(extensions or {}), "requestId": request_id}
+    if tracing.enabled and (trace_id := tracing.current_trace_id()) is not None:
+        found["traceId"] = trace_id
+    return found
+
+
 def error_payload(errors: Iterable[AppError]) -> dict[str, Any]:
     request_id = current_request_id()
+    errors = list(errors)
+    for error in errors:
+        GRAPHQL_ERRORS.labels(error.code.value).inc()
     return {
         "errors": [
             {"message": error.message, "extensions": {**error.extensions, "requestId": request_id}}
             for error in errors
         ],
-        "extensions": {"requestId": request_id},
+        "extensions": response_extensions(request_id),
     }
 
 

@@ -11,6 +11,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from core.metrics import LOGIN_FAILURES
 from models.audit import AuditAction
 from models.auth import OneTimeToken, OneTimeTokenPurpose
 from models.user import Role, User, UserStatus
@@ -21,7 +22,7 @@ from services.mail import format_duration
 from services.password_pool import PasswordPoolBusy
 from services.passwords import PasswordHasher
 from services.sessions import ClientInfo, IssuedSession
-from services.tokens import hash_secret, new_secret
+from services.tokens import hash_secret, new_secret, stored_hash_filter
 from services.validation import Problems, check_email, check_name, check_password
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ async def _consume_one_time_token(
     """Mark the token used (once, even under concurrency) and return its user."""
     now = datetime.now(UTC)
     token = await OneTimeToken.get_or_none(
-        token_hash=hash_secret(settings, secret), purpose=purpose
+        **stored_hash_filter(settings, secret), purpose=purpose
     ).select_related("user")
     used = 0
     if (
@@ -182,6 +183,7 @@ async def login(
         await limiter.uncount(email, ip)  # not checked, so not a failed attempt
         raise
     if user is None or not valid:
+        LOGIN_FAILURES.inc()
         await audit.record(
             AuditAction.LOGIN_FAILED, target_id=user.id if user else None, ip=client.ip
         )

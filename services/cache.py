@@ -21,24 +21,17 @@ import orjson
 from aiocache import Cache as AioCache
 from aiocache.base import BaseCache
 from aiocache.serializers import PickleSerializer
-from prometheus_client import Counter
 from redis.asyncio import BlockingConnectionPool
 from tortoise.models import Model
 
 from core.faults import dependency_failed, fault_text
-from core.metrics import REGISTRY
+from core.metrics import CACHE_LOOKUPS
 from core.settings import Settings
 from models.hydration import loaded_instance
 from services.redis_pools import PoolBounds
 
 logger = logging.getLogger(__name__)
 
-CACHE_LOOKUPS = Counter(
-    "cache_lookups_total",
-    "Cache lookups by kind (users, products, product_pages) and result (hit | miss).",
-    ["kind", "result"],
-    registry=REGISTRY,
-)
 
 M = TypeVar("M", bound=Model)
 

@@ -10,6 +10,9 @@ Topics and messages:
 - ``order:{order_id}``: ``{"id": order_id, "status": status}`` → ``orderUpdated(id)``
 - ``notifications:{user_id}``: ``{"id": notification_id}`` → ``notificationReceived``
   (published by ``services.notifications.notify``)
+- ``accounts.sessions_ended``: ``{"user_id": user_id}`` → every process closes that user's
+  websockets and HTTP streams (``WebSocketRegistry.end_sessions_of``): a suspended,
+  re-roled, deleted or logged-out-everywhere user receives nothing more.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ if TYPE_CHECKING:
     from services.pubsub import PubSub
 
 POST_PUBLISHED = "post.published"
+SESSIONS_ENDED = "accounts.sessions_ended"
 
 
 def order_topic(order_id: int) -> str:
@@ -36,3 +40,9 @@ async def post_published(pubsub: PubSub, post: Post) -> None:
 async def order_updated(pubsub: PubSub, order: Order) -> None:
     """An order was placed or changed status."""
     await pubsub.publish(order_topic(order.id), {"id": order.id, "status": order.status.value})
+
+
+async def sessions_ended(pubsub: PubSub, user_id: int) -> None:
+    """Every token of the user stopped working (suspension, role change, deletion,
+    logoutAll): their open subscriptions end too."""
+    await pubsub.publish(SESSIONS_ENDED, {"user_id": user_id})

@@ -29,6 +29,7 @@ import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from core import tracing
 from core.faults import dependency_failed, fault_text
 from services.queues import DropOldestQueue
 
@@ -46,6 +47,18 @@ PUBLISH_TIMEOUT_SECONDS = 1.0
 SUBSCRIBE_CONFIRM_TIMEOUT_SECONDS = 2.0
 READ_TIMEOUT_SECONDS = 5.0
 RECONNECT_DELAYS_SECONDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
+
+
+TRACE_KEY = "trace"
+"""A message's field carrying the publisher's trace context (tracing on only)."""
+
+
+def with_trace(message: Message) -> Message:
+    """A copy of ``message`` with the publishing request's trace context (``TRACE_KEY``),
+    from which each delivery's span is linked (resolvers/subscriptions.py)."""
+    if tracing.enabled and (headers := tracing.carrier()):
+        return {**message, TRACE_KEY: headers}
+    return dict(message)
 
 
 class PubSub(Protocol):
@@ -123,7 +136,7 @@ class InProcessPubSub(_LocalFanOut):
 
     async def publish(self, topic: str, message: Message) -> None:
         # A copy per publish: one object per event, whatever the caller does with its dict.
-        self._deliver(topic, dict(message))
+        self._deliver(topic, with_trace(message))
 
     async def close(self) -> None:
         self._end_all()
@@ -164,7 +177,7 @@ class RedisPubSub(_LocalFanOut):
     async def publish(self, topic: str, message: Message) -> None:
         # Still published after close(): a draining replica's last mutations must reach the
         # other replicas (the shared client closes with the container).
-        data = orjson.dumps(message)
+        data = orjson.dumps(with_trace(message))
         try:
             async with asyncio.timeout(PUBLISH_TIMEOUT_SECONDS):
                 await self._publisher.publish(self._channel(topic), data)

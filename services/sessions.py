@@ -21,7 +21,7 @@ from models.auth import RefreshToken
 from models.user import User, UserStatus
 from services import audit
 from services.errors import Unauthenticated
-from services.tokens import hash_secret, issue_access_token, new_secret
+from services.tokens import hash_secret, issue_access_token, new_secret, stored_hash_filter
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -92,10 +92,10 @@ async def start_session(settings: Settings, user: User, client: ClientInfo) -> I
 
 async def rotate(settings: Settings, refresh_token: str, client: ClientInfo) -> IssuedSession:
     now = datetime.now(UTC)
-    token_hash = hash_secret(settings, refresh_token)
+    lookup = stored_hash_filter(settings, refresh_token)
     reused: RefreshToken | None = None
     async with in_transaction():
-        token = await RefreshToken.get_or_none(token_hash=token_hash).select_related("user")
+        token = await RefreshToken.get_or_none(**lookup).select_related("user")
         if token is None or token.revoked_at is not None or token.expires_at <= now:
             raise InvalidRefreshToken()
         # Conditional: of two concurrent rotations of one token, exactly one wins.
@@ -135,7 +135,7 @@ async def revoke_family(family_id: uuid.UUID, now: datetime | None = None) -> in
 async def end_session(settings: Settings, refresh_token: str, client: ClientInfo) -> User | None:
     """Revoke the family of this refresh token (logout). Returns its user, if any."""
     token = await RefreshToken.get_or_none(
-        token_hash=hash_secret(settings, refresh_token)
+        **stored_hash_filter(settings, refresh_token)
     ).select_related("user")
     if token is None:
         return None

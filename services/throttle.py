@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+from core.metrics import ATTEMPTS_THROTTLED
 from services.errors import RateLimited
 from services.rate_limit import BucketPolicy, BucketStore
 
@@ -32,6 +33,7 @@ class AttemptLimiter:
         so concurrent attempts cannot all pass a check before any of them is counted."""
         state = await self.store.take(attempt_key(self.kind, email, ip), 1, self.policy)
         if not state.allowed:
+            ATTEMPTS_THROTTLED.labels(self.kind).inc()
             retry_after = (1 - state.available) / self.policy.restore_rate
             raise RateLimited(retry_after, message)
 

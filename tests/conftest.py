@@ -16,8 +16,12 @@ from typing import Any
 
 import httpx
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from tortoise import Tortoise, connections
 
+from core import tracing
 from core.faults import REPEATS
 from core.settings import Settings
 from models.user import User
@@ -209,3 +213,19 @@ def sql_statements() -> Iterator[StatementCounter]:
     finally:
         logger.removeHandler(counter)
         logger.setLevel(previous_level)
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    """Tracing on for this test, every span kept in memory (each exported as it ends); apps
+    built with ``otel_traces_exporter="otlp"`` then trace into it (the first provider installed
+    wins, core/tracing.py). Off again, and the libraries uninstrumented, afterwards."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracing.install(provider)
+    tracing.enabled = True
+    try:
+        yield exporter
+    finally:
+        tracing.uninstall()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -16,6 +17,7 @@ from loaders import Loaders
 from services.accounts import AccountDependencies
 from services.errors import Unauthenticated
 from services.notifications import Delivery
+from services.permissions import Permission, is_self_or
 from services.sessions import ClientInfo
 from vocabulary.cache_hints import CachePolicy
 
@@ -84,6 +86,9 @@ class Context:
     # The cache policy of the last executed operation's response (CachePolicyObserver); None
     # until one ran.
     cache_policy: CachePolicy | None = None
+    # Set on a shared subscription's execution (``server/websocket/shared.py``): the ids of
+    # the users whose own data (``ViewerDependence.OWNER`` fields) it answered about.
+    owners_seen: set[int] | None = None
 
     @property
     def settings(self) -> Settings:
@@ -93,6 +98,17 @@ class Context:
     def client(self) -> ClientInfo:
         peer = self.request.client
         return ClientInfo.of(peer.host if peer else None, self.request.headers.get("user-agent"))
+
+    def is_self_or(self, user_id: int, permission: Permission) -> bool:
+        """The viewer is user ``user_id`` or has ``permission``; noted as an owner check."""
+        if self.owners_seen is not None:
+            self.owners_seen.add(user_id)
+        return is_self_or(self.user, user_id, permission)
+
+    def note_owners(self, user_ids: Iterable[int]) -> None:
+        """What was just loaded depends on whether the viewer is one of ``user_ids``."""
+        if self.owners_seen is not None:
+            self.owners_seen.update(user_ids)
 
     def require_user(self) -> User:
         if self.user is None:

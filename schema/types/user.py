@@ -19,7 +19,7 @@ from resolvers.relations import (
     user_orders_pages,
     user_posts_pages,
 )
-from services.permissions import is_self_or, sorted_permissions
+from services.permissions import sorted_permissions
 from vocabulary.arguments import given, page_args
 from vocabulary.cache_hints import (
     FEED_MAX_AGE,
@@ -33,6 +33,7 @@ from vocabulary.context import Info
 from vocabulary.directives import connection_size, cost
 from vocabulary.enums import Permission, PostStatus, Role, UserStatus
 from vocabulary.relay import Node, to_global_id
+from vocabulary.viewer import ViewerDependence, depends_on_viewer
 
 if TYPE_CHECKING:
     from schema.types.files import File
@@ -45,7 +46,11 @@ FileRef = Annotated["File", strawberry.lazy("schema.types.files")]
 
 
 def _is_self_or(info: Info, root: UserModel, permission: Permission) -> bool:
-    return is_self_or(info.context.user, root.id, permission)
+    return info.context.is_self_or(root.id, permission)
+
+
+# The user themself, or a role's permission, decides what these answer.
+OWN_DATA = depends_on_viewer(ViewerDependence.OWNER)
 
 
 @strawberry.type(
@@ -71,6 +76,7 @@ class User(Node):
     @strawberry.field(
         description="The user themself or READ_USERS; null for everyone else.",
         directives=[VIEWER_ONLY],
+        metadata=OWN_DATA,
     )
     def email(self, root: strawberry.Parent[UserModel], info: Info) -> str | None:
         return root.email if _is_self_or(info, root, Permission.READ_USERS) else None
@@ -78,6 +84,7 @@ class User(Node):
     @strawberry.field(
         description="What this user may do: for the user themself or READ_USERS; else empty.",
         directives=[VIEWER_ONLY],
+        metadata=OWN_DATA,
     )
     def permissions(self, root: strawberry.Parent[UserModel], info: Info) -> list[Permission]:
         if not _is_self_or(info, root, Permission.READ_USERS):
@@ -97,6 +104,7 @@ class User(Node):
     @strawberry.field(
         description="Wallet balance: for the user themself or an ADMIN; else null.",
         directives=[NEVER_CACHED],
+        metadata=OWN_DATA,
     )
     def balance(self, root: strawberry.Parent[UserModel], info: Info) -> Decimal | None:
         # Only ADMIN holds MANAGE_ORDERS: who moves other users' money (refunds, payouts)
@@ -119,7 +127,7 @@ class User(Node):
             "Posts by this user, newest first: published ones for everyone; every status for "
             "the user themself and MODERATE_POSTS."
         ),
-        metadata=prefetched(to_connection(user_posts_pages)),
+        metadata={**prefetched(to_connection(user_posts_pages)), **OWN_DATA},
     )
     async def posts(
         self,
@@ -138,7 +146,7 @@ class User(Node):
         directives=[connection_size(), NEVER_CACHED],
         description="Orders of this user, newest first: for the user themself or MANAGE_ORDERS "
         "(empty for everyone else).",
-        metadata=prefetched(to_connection(user_orders_pages)),
+        metadata={**prefetched(to_connection(user_orders_pages)), **OWN_DATA},
     )
     async def orders(
         self,

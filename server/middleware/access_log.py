@@ -18,18 +18,22 @@ logger = logging.getLogger("agora.access")
 STREAM_MEDIA_TYPES = ("text/event-stream", "multipart/mixed")
 
 
+def route_template(routes: list[BaseRoute], scope: Scope) -> str:
+    """The matched route's path template: a bounded label, unlike the raw path."""
+    for route in routes:
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            return getattr(route, "path", "unmatched")
+    return "unmatched"
+
+
 class AccessLogMiddleware:
     def __init__(self, app: ASGIApp, routes: list[BaseRoute]) -> None:
         self.app = app
         self.routes = routes
 
     def route_template(self, scope: Scope) -> str:
-        """The matched route's path template: a bounded label, unlike the raw path."""
-        for route in self.routes:
-            match, _ = route.matches(scope)
-            if match is Match.FULL:
-                return getattr(route, "path", "unmatched")
-        return "unmatched"
+        return route_template(self.routes, scope)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

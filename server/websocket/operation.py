@@ -11,7 +11,7 @@ is answered by its own stream. The protocols differ only in their messages
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, suppress
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -30,7 +30,7 @@ from services.errors import AppError
 
 if TYPE_CHECKING:
     from server.websocket.connection import RealtimeView
-    from server.websocket.shared import SharedSubscriptions
+    from server.websocket.shared import GroupKey, SharedSubscriptions
     from vocabulary.context import Context
 
 
@@ -80,9 +80,7 @@ async def serve_operation(
             outcome = await _send_own_results(realtime, context, operation)
         if key is not None and outcome is Outcome.NOTHING:
             label = _metrics_label(query, operation_name, realtime.settings.query_max_tokens)
-            outcome = await _follow(
-                shared, key, query, operation_name, variables, context, operation, label
-            )
+            outcome = await _follow(shared, key, variables, context, operation, label)
     except AppError as exc:
         # A refusal raised where Strawberry does not turn it into a result (the
         # connection's token, a document limit found while parsing).
@@ -124,9 +122,7 @@ async def _send_own_results(
 
 async def _follow(
     shared: SharedSubscriptions,
-    key: Hashable,
-    query: str,
-    operation_name: str | None,
+    key: GroupKey,
     variables: dict[str, Any] | None,
     context: Context,
     operation: ProtocolOperation,
@@ -139,7 +135,7 @@ async def _follow(
     being sent, when the connection went; ``error``: the shared execution failed)."""
     delivered = SUBSCRIPTION_DELIVERIES.labels(label)
     active = SUBSCRIPTIONS_ACTIVE.labels(label)
-    group, member = shared.join(key, query, operation_name, variables, context)
+    group, member = shared.join(key, variables, context)
     active.inc()
     counted_drops = 0
     lost = 0

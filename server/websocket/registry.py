@@ -8,13 +8,17 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any, Protocol
 
 from server.websocket.connection import GOING_AWAY, SHUTDOWN_REASON
+from services import events
 
 if TYPE_CHECKING:
+    from services.pubsub import PubSub
     from vocabulary.context import Context
 
 logger = logging.getLogger("agora.websocket")
 
 DRAIN_TIMEOUT_SECONDS = 10.0
+SESSIONS_ENDED_CODE = 4403  # graphql-transport-ws's "Forbidden"
+SESSIONS_ENDED_REASON = "The account's sessions ended"
 
 
 class Drainable(Protocol):
@@ -74,6 +78,19 @@ class WebSocketRegistry:
         self._by_address.setdefault(context.client_key, contexts).add(id(context))
         return True
 
+    async def end_sessions_of(self, user_id: int) -> None:
+        """Close the user's websockets and HTTP streams (4403): their subscriptions were
+        admitted with a token that no longer works, and shared executions serve them by
+        their role or identity as it was then."""
+        ended = [
+            handler
+            for handler in self._handlers
+            if (user := handler.context.user) is not None and user.id == user_id
+        ]
+        for handler in ended:
+            with suppress(Exception):
+                await handler.close(SESSIONS_ENDED_CODE, SESSIONS_ENDED_REASON)
+
     async def drain(self) -> None:
         """Refuse new connections and operations, let every socket send what is queued for
         it (the pub/sub must be closed first, so that subscriptions end after their queued
@@ -105,3 +122,14 @@ async def drain_tasks(handler: Drainable, tasks: list[asyncio.Task[Any]]) -> Non
     if tasks:
         await asyncio.wait(tasks)
     await handler.close(GOING_AWAY, SHUTDOWN_REASON)
+
+
+async def end_sessions_when_told(pubsub: PubSub, registry: WebSocketRegistry) -> None:
+    """For the process's lifetime: close the connections of each user whose sessions ended
+    (``events.SESSIONS_ENDED``, published by whichever replica ended them)."""
+    async with pubsub.subscribe(events.SESSIONS_ENDED) as messages:
+        async for message in messages:
+            try:
+                await registry.end_sessions_of(int(message["user_id"]))
+            except Exception:
+                logger.exception("could not end the connections of %s", message)

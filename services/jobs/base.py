@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Concatenate, Protocol, TypeVar
 
+from opentelemetry.trace import SpanKind
+
+from core import tracing
 from services.mail.message import Mailer, mask_email
 from services.push.base import PushProvider
 from services.push.log import LogPushProvider
@@ -17,6 +21,8 @@ if TYPE_CHECKING:
     from services.storage import Storage
 
 DEFAULT_QUEUE_NAME = "agora"
+# Where a saq job keeps the trace context of the request that queued it (``Job.meta``).
+TRACE_META_KEY = "trace"
 REDACTED = "[redacted]"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
@@ -156,3 +162,17 @@ class FailedJob:
 def describe_error(exc: BaseException) -> str:
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def job_span(
+    definition: JobDefinition, trace_headers: Mapping[str, str] | None, job_id: str, attempt: int
+) -> AbstractContextManager[object]:
+    """One attempt of a job as a span: a child of (and linked to) the request that queued it
+    (``trace_headers``, ``tracing.carrier()`` taken at enqueue); nothing with tracing off."""
+    return tracing.continued_span(
+        f"job {definition.name}",
+        trace_headers,
+        kind=SpanKind.CONSUMER,
+        parent=True,
+        attributes={"agora.job.id": job_id, "agora.job.attempt": attempt},
+    )

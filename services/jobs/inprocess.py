@@ -8,14 +8,16 @@ import logging
 import uuid
 from typing import Any
 
+from core import tracing
 from services.jobs.base import (
     FailedJob,
     JobContext,
     JobDefinition,
     JobRegistry,
     describe_error,
+    job_span,
 )
-from services.jobs.reporting import attempt_failed, job_failed
+from services.jobs.reporting import attempt_failed, job_completed, job_failed
 
 logger = logging.getLogger("agora.jobs")
 
@@ -76,7 +78,8 @@ class InProcessJobQueue:
             self._record_failure(job_id, definition, arguments, 0, "queue closed: job not run")
             return job_id
         # The task copies the caller's contextvars, so job logs keep the request id.
-        task = asyncio.create_task(self._run(job_id, definition, arguments), name=f"job:{name}")
+        run = self._run(job_id, definition, arguments, tracing.carrier())
+        task = asyncio.create_task(run, name=f"job:{name}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return job_id
@@ -106,14 +109,21 @@ class InProcessJobQueue:
         if pending:
             await asyncio.wait(pending)
 
-    async def _run(self, job_id: str, definition: JobDefinition, kwargs: dict[str, Any]) -> None:
+    async def _run(
+        self,
+        job_id: str,
+        definition: JobDefinition,
+        kwargs: dict[str, Any],
+        trace_headers: dict[str, str],
+    ) -> None:
         attempt = 0
         try:
             while True:
                 attempt += 1
                 try:
-                    async with self._slots, asyncio.timeout(self.timeout):
-                        await definition.handler(self.context, **kwargs)
+                    with job_span(definition, trace_headers, job_id, attempt):
+                        async with self._slots, asyncio.timeout(self.timeout):
+                            await definition.handler(self.context, **kwargs)
                 except Exception as exc:  # noqa: BLE001 - any job failure is retried, then logged
                     if attempt >= self.max_attempts:
                         self._record_failure(
@@ -133,6 +143,7 @@ class InProcessJobQueue:
                     await asyncio.sleep(delay)
                 else:
                     self.completed += 1
+                    job_completed(definition.name)
                     logger.debug(
                         "job %s %s completed on attempt %d",
                         definition.name,

@@ -11,12 +11,16 @@ import logging
 from collections.abc import Mapping
 
 from core.faults import warn_repeated
-from core.metrics import JOB_RETRIES, JOBS_FAILED
+from core.metrics import JOB_RETRIES, JOBS_COMPLETED, JOBS_FAILED
 
 logger = logging.getLogger("agora.jobs")
 
 # The throttle's "dependency" for job lines: runs are per job name and message.
 JOBS = "jobs"
+
+
+def job_completed(name: str) -> None:
+    JOBS_COMPLETED.labels(name).inc()
 
 
 def attempt_failed(

@@ -28,8 +28,9 @@ from redis.exceptions import RedisError
 from saq import Job
 from saq.queue.redis import RedisQueue
 
+from core import tracing
 from core.faults import LibraryRepeats, dependency_failed
-from services.jobs.base import DEFAULT_QUEUE_NAME, JobQueue, JobRegistry
+from services.jobs.base import DEFAULT_QUEUE_NAME, TRACE_META_KEY, JobQueue, JobRegistry
 
 logger = logging.getLogger("agora.jobs")
 
@@ -126,6 +127,7 @@ class SaqJobQueue:
             retry_delay=self.retry_delay,
             retry_backoff=True,
             timeout=self.timeout_seconds,
+            meta={TRACE_META_KEY: trace_headers} if (trace_headers := tracing.carrier()) else {},
         )
         try:
             await self.queue.enqueue(job)

@@ -15,18 +15,21 @@ from typing import Any
 from saq import CronJob, Queue, Worker
 from saq.types import Context, SettingsDict
 
+from core import tracing
 from core.settings import Settings
 from core.shortcuts import use_library_shortcuts
 from services.jobs.base import (
     DEFAULT_QUEUE_NAME,
+    TRACE_META_KEY,
     FollowUpQueue,
     JobContext,
     JobDefinition,
     JobRegistry,
     describe_error,
+    job_span,
 )
 from services.jobs.handlers import JOBS
-from services.jobs.reporting import attempt_failed, job_failed
+from services.jobs.reporting import attempt_failed, job_completed, job_failed
 from services.jobs.saq_queue import SaqJobQueue, install_saq_log_filters
 from services.mail.factory import build_mailer
 from services.push import build_push_provider
@@ -67,10 +70,14 @@ def cron_schedules(settings: Settings) -> list[CronSchedule]:
 
 def saq_function(definition: JobDefinition, context: JobContext) -> SaqFunction:
     async def run(ctx: Context, **kwargs: Any) -> Any:
+        job = ctx.get("job")
+        trace_headers = job.meta.get(TRACE_META_KEY) if job else None
         try:
-            return await definition.handler(context, **kwargs)
+            with job_span(
+                definition, trace_headers, job.key if job else "?", job.attempts if job else 0
+            ):
+                result = await definition.handler(context, **kwargs)
         except Exception as exc:
-            job = ctx.get("job")
             attempt = job.attempts if job else 0
             attempts = job.retries if job else 0
             name, job_id = definition.name, job.key if job else "?"
@@ -81,6 +88,8 @@ def saq_function(definition: JobDefinition, context: JobContext) -> SaqFunction:
             else:
                 attempt_failed(name, job_id, attempt, attempts, error, job_args=safe)
             raise
+        job_completed(definition.name)
+        return result
 
     # saq names bare functions (cron jobs) by __qualname__: make that the job name.
     run.__qualname__ = run.__name__ = definition.name
@@ -130,6 +139,7 @@ async def run_worker(settings: Settings, *, queue_name: str = DEFAULT_QUEUE_NAME
     """
     install_saq_log_filters()
     use_library_shortcuts(settings.library_shortcuts)
+    tracing.configure_tracing(settings)
     assert settings.redis_url, "the job worker needs REDIS_URL"
     # Jobs that queue more jobs (the weekly report's emails) queue them on Redis too.
     followups = SaqJobQueue(
@@ -169,4 +179,5 @@ async def run_worker(settings: Settings, *, queue_name: str = DEFAULT_QUEUE_NAME
         await storage.close()
         await followups.close()
         await push.close()
+        tracing.flush()
         await queue.disconnect()

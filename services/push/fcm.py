@@ -35,6 +35,7 @@ from typing import Any
 import httpx
 import jwt
 
+from core import tracing
 from core.faults import count_fault
 from services.push.base import (
     InvalidPushTokenError,
@@ -105,6 +106,13 @@ class FcmPushProvider:
         self.token_uri = token_uri
         self.refresh_margin = refresh_margin
         self._client = client or httpx.AsyncClient(timeout=timeout)
+        if tracing.enabled:
+            # A client span per FCM call, and the traceparent sent along with it.
+            from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+            HTTPXClientInstrumentor.instrument_client(
+                self._client, tracer_provider=tracing.provider()
+            )
         self._owns_client = client is None
         self._clock = clock
         self._access_token: str | None = None

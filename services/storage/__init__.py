@@ -39,6 +39,9 @@ def build_storage(settings: Settings) -> Storage:
         settings.storage_local_dir,
         base_url=settings.app_url,
         signing_key=derive_url_key(settings.refresh_signing_secret),
+        previous_signing_keys=tuple(
+            derive_url_key(secret) for secret in settings.refresh_token_previous_secrets
+        ),
     )
 
 

@@ -63,10 +63,19 @@ class SignedDownload:
 class LocalStorage:
     name = "local"
 
-    def __init__(self, root: Path | str, *, base_url: str, signing_key: bytes) -> None:
+    def __init__(
+        self,
+        root: Path | str,
+        *,
+        base_url: str,
+        signing_key: bytes,
+        previous_signing_keys: tuple[bytes, ...] = (),
+    ) -> None:
         self.root = Path(root).resolve()
         self.base_url = base_url.rstrip("/")
         self._signing_key = signing_key
+        # Keys of REFRESH_TOKEN_PREVIOUS_SECRETS: URLs signed before a rotation still verify.
+        self._previous_signing_keys = previous_signing_keys
 
     async def start(self) -> None:
         await asyncio.to_thread(self._ensure_dirs)
@@ -202,14 +211,19 @@ class LocalStorage:
         )
         return f"{self.base_url}{DOWNLOAD_PATH}{download.key}?{query}"
 
-    def signature(self, download: SignedDownload) -> str:
-        digest = hmac.new(self._signing_key, download.message(), hashlib.sha256).digest()
+    def signature(self, download: SignedDownload, key: bytes | None = None) -> str:
+        message = download.message()
+        digest = hmac.new(key or self._signing_key, message, hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
     def verify(self, download: SignedDownload, signature: str, now: float | None = None) -> bool:
-        """True when ``signature`` is ours for exactly these fields and not yet expired."""
-        expected = self.signature(download)
-        if not hmac.compare_digest(expected.encode(), signature.encode()):
+        """True when ``signature`` is ours (by the current or a previous key) for exactly
+        these fields and not yet expired."""
+        supplied = signature.encode()
+        if not any(
+            hmac.compare_digest(self.signature(download, key).encode(), supplied)
+            for key in (self._signing_key, *self._previous_signing_keys)
+        ):
             return False
         return download.expires > (time.time() if now is None else now)
 

@@ -172,3 +172,23 @@ async def test_http_streams_on_both_replicas_receive_a_mutation_on_one(replicas)
                 }
     finally:
         await redis.aclose()
+
+
+async def test_ending_a_user_s_sessions_on_one_replica_closes_their_socket_on_the_other(
+    replicas,
+):
+    first_url, second_url = replicas
+    async with httpx.AsyncClient(base_url=first_url) as http:
+        token = await login(http)
+        async with connect(second_url.replace("http://", "ws://") + "/graphql") as client:
+            assert (await client.init(token))["type"] == "connection_ack"
+            await client.subscribe("feed", FEED)
+
+            response = await http.post(
+                "/graphql",
+                json={"query": "mutation { logoutAll }"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert response.json()["data"] == {"logoutAll": True}
+
+            assert await client.closed_with(10) == 4403

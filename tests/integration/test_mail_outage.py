@@ -86,14 +86,14 @@ async def test_account_email_actions_succeed_while_smtp_is_down(
 
 
 async def test_emails_given_up_and_their_retries_are_counted(client: httpx.AsyncClient) -> None:
-    failed_before = sample("jobs_failed_total", job="send_email")
-    retries_before = sample("job_retries_total", job="send_email")
+    failed_before = sample("jobs_failed_total", job_name="send_email")
+    retries_before = sample("job_retries_total", job_name="send_email")
 
     await register(client, 4)
     await jobs_done(client)
 
-    assert sample("jobs_failed_total", job="send_email") == failed_before + 4
-    assert sample("job_retries_total", job="send_email") == retries_before + 4 * (ATTEMPTS - 1)
+    assert sample("jobs_failed_total", job_name="send_email") == failed_before + 4
+    assert sample("job_retries_total", job_name="send_email") == retries_before + 4 * (ATTEMPTS - 1)
 
 
 async def test_each_smtp_failure_counts_as_a_dependency_failure(

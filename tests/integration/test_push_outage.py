@@ -72,14 +72,14 @@ async def test_fcm_errors_count_as_dependency_failures_and_the_job_given_up(
     await register(client, receiver, "receiver-phone")
     fcm.fail_next(*[503] * ATTEMPTS)
     failures_before = sample("dependency_failures_total", dependency="fcm", operation="send")
-    given_up_before = sample("jobs_failed_total", job="send_push")
+    given_up_before = sample("jobs_failed_total", job_name="send_push")
 
     await notify_by_transfer(client, receiver)
 
     assert sample("dependency_failures_total", dependency="fcm", operation="send") == (
         failures_before + ATTEMPTS
     )
-    assert sample("jobs_failed_total", job="send_push") == given_up_before + 1
+    assert sample("jobs_failed_total", job_name="send_push") == given_up_before + 1
 
 
 async def test_a_silent_fcm_fails_the_attempt_at_the_fcm_timeout(tmp_path: Path) -> None:
