@@ -88,8 +88,10 @@ bench: bench-deps
 
 # `make bench-subscriptions`: one server (PostgreSQL database agora_bench_realtime, Redis at
 # $(BENCH_REDIS_URL)), 1,000 graphql-transport-ws subscribers to postPublished in this
-# process, events published with publishPost; latency p50/p99, server RSS and CPU, clean
-# shutdown. BENCH_SUBSCRIPTIONS_ARGS passes more options (see bench/subscriptions.py).
+# process, events published with publishPost; latency p50/p99, each client's sequence (none
+# lost, duplicated or reordered), server RSS and CPU, clean shutdown. BENCH_SUBSCRIPTIONS_ARGS
+# passes more options: --subscribers N, --viewers distinct, --selection viewer, --replicas 2,
+# --events N (see bench/subscriptions.py and the README).
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/15
 BENCH_SUBSCRIPTIONS_ARGS ?=
 

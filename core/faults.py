@@ -155,3 +155,12 @@ def flush_repeats() -> None:
             message,
             extra={"dependency": dependency, "operation": operation, "repeated": held_back},
         )
+
+
+def fault_text(exc: BaseException, timeout: float | None = None) -> str:
+    """What a fault says, for its log line. ``asyncio.TimeoutError`` (``TimeoutError``)
+    has no message at all: it is written as what it is, with the ``timeout`` that fired."""
+    if type(exc) is TimeoutError:
+        return f"timed out after {timeout:g} s" if timeout else "timed out"
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -58,6 +58,14 @@ class Settings(BaseSettings):
     db_pool_max: int = Field(default=10, ge=1)
     db_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     redis_url: str | None = None
+    # Bounds of the Redis connection pools of each process: the shared client (cost bucket,
+    # publishing, APQ, response cache) and the model cache's; the pub/sub subscriber is one
+    # dedicated connection. A caller finding its pool busy waits up to
+    # REDIS_POOL_WAIT_SECONDS for a connection, then fails like any Redis fault (a cache
+    # miss, the bucket's outage policy, a publish to this process only).
+    redis_pool_max_connections: int = Field(default=32, ge=1, le=10_000)
+    redis_cache_pool_max_connections: int = Field(default=32, ge=1, le=10_000)
+    redis_pool_wait_seconds: float = Field(default=0.5, gt=0, le=30)
 
     jwt_secret: str | None = None
     refresh_token_secret: str | None = None
@@ -189,6 +197,10 @@ class Settings(BaseSettings):
 
     ws_max_subscriptions_per_connection: int = Field(default=20, ge=1)
     ws_max_connections_per_user: int = Field(default=10, ge=1)
+    # Anonymous real-time connections (websockets and HTTP subscription streams, this
+    # process) per client address: the address the rest of the server uses (uvicorn's, with
+    # X-Forwarded-For from --forwarded-allow-ips proxies).
+    ws_max_anonymous_connections_per_ip: int = Field(default=100, ge=1, le=1_000_000)
     ws_connection_init_timeout_seconds: float = Field(default=10.0, gt=0)
     # Subscriptions over HTTP (graphql-sse, Apollo multipart): a heartbeat after this long
     # without a message, so that proxies do not close an idle stream.

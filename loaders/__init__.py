@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from loaders.catalogue import CatalogueLoaders
 from loaders.files import FileLoaders
 from loaders.orders import OrderLoaders
@@ -13,9 +15,29 @@ from services.cache import ModelCache
 class Loaders:
     """Every loader of one request; batching and caching last as long as it does."""
 
+    # Each domain's loaders are built when first used: a context is made for every request,
+    # websocket connection, operation and subscription event, and most touch one or two
+    # domains (an idle subscriber's contexts held 24 unused DataLoaders).
+
     def __init__(self, cache: ModelCache | None = None) -> None:
-        self.users = UserLoaders(cache)
-        self.posts = PostLoaders()
-        self.catalogue = CatalogueLoaders(cache)
-        self.orders = OrderLoaders()
-        self.files = FileLoaders()
+        self._cache = cache
+
+    @cached_property
+    def users(self) -> UserLoaders:
+        return UserLoaders(self._cache)
+
+    @cached_property
+    def posts(self) -> PostLoaders:
+        return PostLoaders()
+
+    @cached_property
+    def catalogue(self) -> CatalogueLoaders:
+        return CatalogueLoaders(self._cache)
+
+    @cached_property
+    def orders(self) -> OrderLoaders:
+        return OrderLoaders()
+
+    @cached_property
+    def files(self) -> FileLoaders:
+        return FileLoaders()

@@ -41,6 +41,7 @@ from graphql import (
     GraphQLResolveInfoHelpers,
     Undefined,
 )
+from graphql.execution import Executor
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import AwaitableOrValue, Path, gather_with_cancel
 from graphql.type import GraphQLLeafType, get_nullable_type, is_leaf_type, is_non_null_type
@@ -160,26 +161,52 @@ def weak_async_helpers(
     return GraphQLResolveInfoHelpers(gather=gather, track=track)
 
 
-class StockExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's executor with graphql-core's own methods (``LIBRARY_SHORTCUTS=false``).
-    Only the weak ``async_helpers`` stay: they fix a reference cycle (memory held until the
-    cyclic collector runs), not a speed, and change no result."""
+class PerEventExecutor(StrawberryGraphQLCoreExecutionContext):
+    """An executor whose subscription events each get their own memos.
+
+    graphql-core 3.3.2's ``build_per_event_executor`` is a shallow ``copy``: every event's
+    executor shares the first one's ``collect_subfields`` memo, keyed by the identity of
+    that event's field lists and keeping them alive. No later event can hit those entries
+    (its lists are new), so the memo only grows: ~3 KB per event for every subscription
+    stream, for its whole life (RSS +3 MB per event with 1,000 distinct viewers, never
+    levelling off). The copy's ``async_helpers`` would also still point at the first
+    executor."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.async_helpers = weak_async_helpers(self)
 
+    def build_per_event_executor(self, payload: Any) -> Executor[Any]:
+        executor = super().build_per_event_executor(payload)
+        assert isinstance(executor, PerEventExecutor)
+        executor.fresh_per_event_state()
+        return executor
 
-class ModelAwareExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    def fresh_per_event_state(self) -> None:
+        self._relevant_sub_fields = {}
+        self.async_helpers = weak_async_helpers(self)
+
+
+class StockExecutionContext(PerEventExecutor):
+    """Strawberry's executor with graphql-core's own methods (``LIBRARY_SHORTCUTS=false``).
+    Only the weak ``async_helpers`` and the per-event memos stay: they fix a reference cycle
+    (memory held until the cyclic collector runs) and a leak, not a speed, and change no
+    result."""
+
+
+class ModelAwareExecutionContext(PerEventExecutor):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.is_awaitable = awaitable_check(self.is_awaitable)  # type: ignore[assignment]
-        self.async_helpers = weak_async_helpers(self)
         # Strawberry always passes a manager; it wraps resolvers only when a schema
         # extension implements ``resolve`` (then every field takes the full path).
         manager = self.middleware_manager
         self.plain_leaves = manager is None or not manager.middlewares
         self._field_plans: dict[int, tuple[GroupedFieldSet, FieldPlan]] = {}
+
+    def fresh_per_event_state(self) -> None:
+        super().fresh_per_event_state()
+        self._field_plans = {}  # keyed by identity too, as the memo above
 
     def _field_plan(
         self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet

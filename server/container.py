@@ -20,11 +20,16 @@ from services.persisted_queries import PersistedQueryStore, build_persisted_quer
 from services.pubsub import PubSub, build_pubsub
 from services.push import LogPushProvider, PushProvider, build_push_provider
 from services.rate_limit import BucketStore, MemoryBucketStore, RedisBucketStore
+from services.redis_pools import PoolBounds, bounded_client
 from services.response_cache import ResponseCache, build_response_cache
 from services.storage import Storage, build_storage
 from services.throttle import AttemptLimiter
 
 logger = logging.getLogger(__name__)
+
+# Redis connections are named (CLIENT LIST shows which pool holds them): this one, the
+# model cache's ``agora-cache`` and the pub/sub subscriber's ``agora-events``.
+SHARED_CLIENT_NAME = "agora"
 
 
 @dataclass
@@ -57,11 +62,11 @@ class Container:
         redis: Redis | None = None
         buckets: BucketStore
         if settings.redis_url:
-            redis = Redis.from_url(
+            redis = bounded_client(
                 settings.redis_url,
-                socket_timeout=0.5,
-                socket_connect_timeout=0.5,
+                PoolBounds.shared(settings),
                 health_check_interval=30,
+                client_name=SHARED_CLIENT_NAME,
             )
             buckets = RedisBucketStore(redis, prefix=f"{key_prefix}bucket:")
         else:

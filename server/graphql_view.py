@@ -66,6 +66,7 @@ from server.websocket import (
     TransportWSHandler,
     WebSocketRegistry,
 )
+from server.websocket.connection import TooManyConnections, anonymous_limit_message
 from services.authentication import authenticate
 from services.errors import (
     AppError,
@@ -223,7 +224,10 @@ class GraphQLView(GraphQL[Context, None]):
         self.settings = settings
         # Multipart uploads: per-file size and file-count limits while parsing.
         self.request_adapter_class = upload_request_adapter(UploadLimits.from_settings(settings))
-        self.websockets = WebSocketRegistry(settings.ws_max_connections_per_user)
+        self.websockets = WebSocketRegistry(
+            settings.ws_max_connections_per_user,
+            max_anonymous_per_address=settings.ws_max_anonymous_connections_per_ip,
+        )
         # APQ and trusted documents; a broken manifest stops the start-up here.
         self.persisted = PersistedDocuments.from_settings(
             settings, container.persisted_queries, schema._schema, document_limits(settings)
@@ -345,6 +349,8 @@ class GraphQLView(GraphQL[Context, None]):
                 raise ConnectionRejectionError(
                     {"message": f"Too many connections: at most {limit} per user"}
                 )
+        elif not self.websockets.admit_anonymous(context):
+            raise TooManyConnections(anonymous_limit_message(self.settings))
         return cast("UnsetType", UNSET)
 
     async def operation_context(self, connection: Context) -> Context:

@@ -21,21 +21,33 @@ import orjson
 from aiocache import Cache as AioCache
 from aiocache.base import BaseCache
 from aiocache.serializers import PickleSerializer
+from redis.asyncio import BlockingConnectionPool
 from tortoise.models import Model
 
-from core.faults import dependency_failed
+from core.faults import dependency_failed, fault_text
 from core.metrics import CACHE_LOOKUPS
 from core.settings import Settings
 from models.hydration import loaded_instance
+from services.redis_pools import PoolBounds
 
 logger = logging.getLogger(__name__)
 
 
 M = TypeVar("M", bound=Model)
 
+# aiocache wraps every Redis call in ``asyncio.wait_for`` with this timeout (the wait for a
+# pooled connection included).
+CALL_TIMEOUT_SECONDS = 0.5
+
 
 def _raw(value: Any) -> Any:
     return value
+
+
+def _keys_text(keys: Sequence[str]) -> str:
+    """The keys of a call, for its fault's log line (the first few)."""
+    shown = ", ".join(keys[:3])
+    return shown if len(keys) <= 3 else f"{shown} and {len(keys) - 3} more"
 
 
 def model_row(model: Model) -> dict[str, Any]:
@@ -59,9 +71,12 @@ class ModelCache:
         }
 
     @classmethod
-    def from_settings(cls, settings: Settings, namespace: str = "agora:cache:") -> ModelCache:
+    def from_settings(
+        cls, settings: Settings, namespace: str = "agora:cache:", client_name: str = "agora-cache"
+    ) -> ModelCache:
         if settings.redis_url:
             url = urlsplit(settings.redis_url)
+            bounds = PoolBounds.cache(settings)
             backend = AioCache(
                 AioCache.REDIS,
                 endpoint=url.hostname or "127.0.0.1",
@@ -71,8 +86,13 @@ class ModelCache:
                 namespace=namespace,
                 # Pickle keeps datetimes and enums; the cache is as trusted as the database.
                 serializer=PickleSerializer(),
-                timeout=0.5,
-                create_connection_timeout=0.5,
+                timeout=CALL_TIMEOUT_SECONDS,
+                create_connection_timeout=CALL_TIMEOUT_SECONDS,
+                # Bounded: a burst of lookups waits for a connection (within the call's
+                # timeout) instead of opening one each (services/redis_pools.py).
+                pool_max_size=bounds.max_connections,
+                connection_pool_class=BlockingConnectionPool,
+                connection_pool_kwargs={"timeout": bounds.wait_seconds, "client_name": client_name},
             )
         else:
             # In-process: nothing can hang. A timeout would wrap every call in
@@ -80,11 +100,19 @@ class ModelCache:
             backend = AioCache(AioCache.MEMORY, namespace=namespace, timeout=None)
         return cls(backend, settings)
 
-    async def _guard(self, operation: str, call: Any, default: Any) -> Any:
+    async def _guard(self, operation: str, call: Any, default: Any, what: str) -> Any:
         try:
             return await call
         except Exception as exc:  # noqa: BLE001 - a cache fault is a miss, never an error
-            dependency_failed(logger, "cache", operation, "cache %s failed: %s", operation, exc)
+            dependency_failed(
+                logger,
+                "cache",
+                operation,
+                "cache %s of %s failed: %s",
+                operation,
+                what,
+                fault_text(exc, CALL_TIMEOUT_SECONDS),
+            )
             return default
 
     # --- models by id -------------------------------------------------------------------
@@ -93,7 +121,9 @@ class ModelCache:
         if not ids:
             return {}
         keys = [f"{kind}:{pk}" for pk in ids]
-        rows = await self._guard("get", self.backend.multi_get(keys), [None] * len(keys))
+        rows = await self._guard(
+            "get", self.backend.multi_get(keys), [None] * len(keys), _keys_text(keys)
+        )
         found = {
             pk: rebuild_model(model_class, row) for pk, row in zip(ids, rows, strict=True) if row
         }
@@ -104,7 +134,12 @@ class ModelCache:
     async def put_models(self, kind: str, models: Iterable[Model]) -> None:
         pairs = [(f"{kind}:{model.pk}", model_row(model)) for model in models]
         if pairs:
-            await self._guard("set", self.backend.multi_set(pairs, ttl=self.ttls[kind]), None)
+            await self._guard(
+                "set",
+                self.backend.multi_set(pairs, ttl=self.ttls[kind]),
+                None,
+                _keys_text([key for key, _ in pairs]),
+            )
 
     async def models_by_id(
         self, kind: str, model_class: type[M], ids: Sequence[int]
@@ -121,13 +156,14 @@ class ModelCache:
 
     async def forget(self, kind: str, ids: Iterable[int]) -> None:
         for pk in set(ids):
-            await self._guard("delete", self.backend.delete(f"{kind}:{pk}"), None)
+            await self._guard("delete", self.backend.delete(f"{kind}:{pk}"), None, f"{kind}:{pk}")
 
     # --- list pages ---------------------------------------------------------------------
 
     async def _version(self, kind: str) -> int:
         # `increment` stores a bare integer, not a serialised value: read it raw.
-        value = await self._guard("get", self.backend.get(f"{kind}:version", loads_fn=_raw), None)
+        key = f"{kind}:version"
+        value = await self._guard("get", self.backend.get(key, loads_fn=_raw), None, key)
         return int(value or 0)
 
     async def page_key(self, kind: str, arguments: object) -> str:
@@ -135,16 +171,17 @@ class ModelCache:
         return f"{kind}:v{await self._version(kind)}:{digest}"
 
     async def get_page(self, kind: str, key: str) -> Any:
-        page = await self._guard("get", self.backend.get(key), None)
+        page = await self._guard("get", self.backend.get(key), None, key)
         CACHE_LOOKUPS.labels(kind, "hit" if page is not None else "miss").inc()
         return page
 
     async def put_page(self, kind: str, key: str, page: object) -> None:
-        await self._guard("set", self.backend.set(key, page, ttl=self.ttls[kind]), None)
+        await self._guard("set", self.backend.set(key, page, ttl=self.ttls[kind]), None, key)
 
     async def bump_version(self, kind: str) -> None:
         """Every cached page of ``kind`` stops being found (they expire by TTL)."""
-        await self._guard("increment", self.backend.increment(f"{kind}:version"), None)
+        key = f"{kind}:version"
+        await self._guard("increment", self.backend.increment(key), None, key)
 
     async def close(self) -> None:
-        await self._guard("close", self.backend.close(), None)
+        await self._guard("close", self.backend.close(), None, "the connections")

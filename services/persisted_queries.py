@@ -23,7 +23,7 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
-from core.faults import dependency_failed
+from core.faults import dependency_failed, fault_text
 from core.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -123,7 +123,9 @@ class RedisPersistedQueries:
         try:
             value = await self.redis.get(f"{self.prefix}{sha256}")
         except Exception as exc:  # noqa: BLE001 - a store fault is a miss, never an error
-            dependency_failed(logger, "cache", "get", "persisted query lookup failed: %s", exc)
+            dependency_failed(
+                logger, "cache", "get", "persisted query lookup failed: %s", fault_text(exc)
+            )
             return None
         if value is None:
             return None
@@ -143,7 +145,9 @@ class RedisPersistedQueries:
                 ],
             )
         except Exception as exc:  # noqa: BLE001 - the document is sent again next time
-            dependency_failed(logger, "cache", "set", "persisted query store failed: %s", exc)
+            dependency_failed(
+                logger, "cache", "set", "persisted query store failed: %s", fault_text(exc)
+            )
 
     async def close(self) -> None:
         """The Redis connection belongs to the container, which closes it."""

@@ -30,7 +30,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from core import tracing
-from core.faults import dependency_failed
+from core.faults import dependency_failed, fault_text
 from services.queues import DropOldestQueue
 
 if TYPE_CHECKING:
@@ -188,7 +188,7 @@ class RedisPubSub(_LocalFanOut):
                 "publish",
                 "redis publish on %s failed (%s): delivered to this process only",
                 topic,
-                exc,
+                fault_text(exc, PUBLISH_TIMEOUT_SECONDS),
             )
             # The other replicas miss it; this one's subscribers still get it.
             self._deliver(topic, orjson.loads(data))

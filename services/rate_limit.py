@@ -18,7 +18,7 @@ from typing import Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from core.faults import dependency_failed
+from core.faults import dependency_failed, fault_text
 from services.errors import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
@@ -180,11 +180,15 @@ class RedisBucketStore:
                 "redis",
                 "rate_limit",
                 "rate-limit store unavailable, using an in-process bucket: %s",
-                exc,
+                fault_text(exc),
             )
             return self._fallback._apply(key, amount, policy)
         dependency_failed(
-            logger, "redis", "rate_limit", "rate-limit store unavailable, refusing: %s", exc
+            logger,
+            "redis",
+            "rate_limit",
+            "rate-limit store unavailable, refusing: %s",
+            fault_text(exc),
         )
         if amount > 0:
             raise ServiceUnavailable(

@@ -28,7 +28,7 @@ from graphql import FieldNode, OperationDefinitionNode, StringValueNode, Variabl
 from graphql.error import GraphQLError
 from redis.asyncio import Redis
 
-from core.faults import dependency_failed
+from core.faults import dependency_failed, fault_text
 from core.settings import Settings
 from services.global_ids import global_id
 
@@ -178,7 +178,9 @@ class RedisResponseCache:
         try:
             value = await self.redis.get(f"{self.prefix}r:{key}")
         except Exception as exc:  # noqa: BLE001 - a store fault is a miss, never an error
-            dependency_failed(logger, "cache", "get", "response cache lookup failed: %s", exc)
+            dependency_failed(
+                logger, "cache", "get", "response cache lookup failed: %s", fault_text(exc)
+            )
             return None
         return bytes(value) if value is not None else None
 
@@ -193,7 +195,9 @@ class RedisResponseCache:
                     pipe.expire(f"{self.prefix}t:{tag}", ttl, nx=True)
                 await pipe.execute()
         except Exception as exc:  # noqa: BLE001 - not cached: the next request executes
-            dependency_failed(logger, "cache", "set", "response cache store failed: %s", exc)
+            dependency_failed(
+                logger, "cache", "set", "response cache store failed: %s", fault_text(exc)
+            )
 
     async def invalidate(self, tags: Iterable[str]) -> None:
         try:
@@ -202,7 +206,9 @@ class RedisResponseCache:
                 entries = await self.redis.smembers(tag_key)  # type: ignore[misc]
                 await self.redis.delete(tag_key, *entries)
         except Exception as exc:  # noqa: BLE001 - entries then live until their TTL
-            dependency_failed(logger, "cache", "delete", "response cache invalidation: %s", exc)
+            dependency_failed(
+                logger, "cache", "delete", "response cache invalidation: %s", fault_text(exc)
+            )
 
 
 def build_response_cache(settings: Settings, redis: Redis | None, prefix: str) -> ResponseCache:

@@ -30,10 +30,10 @@ from schema.incremental import uses_incremental_delivery
 from server.http_streams.formats import FORMATS, Transport, prefers_event_stream
 from server.http_streams.stream import HTTPStream
 from server.negotiation import JSON_BODY_TYPES, body_type
+from server.websocket.connection import TooManyConnections, anonymous_limit_message
 from services.errors import (
     BadUserInput,
     PersistedQueryError,
-    RateLimited,
     ServiceUnavailable,
     UnsupportedMediaType,
 )
@@ -46,8 +46,6 @@ STREAMED_OPERATION_TYPES = {
     "GET": frozenset({StrawberryOperationType.QUERY, StrawberryOperationType.SUBSCRIPTION}),
     "POST": frozenset(StrawberryOperationType),
 }
-# Retry-After of a refusal for too many live connections of one user.
-CONNECTIONS_RETRY_AFTER_SECONDS = 5
 
 
 def requested_operation(
@@ -124,16 +122,14 @@ async def open_stream(
     if registry.draining:
         raise ServiceUnavailable("The server is shutting down: reconnect")
     user = context.user
-    if (
-        kind is OperationType.SUBSCRIPTION
-        and user is not None
-        and not registry.admit(user.id, context)
-    ):
-        limit = view.settings.ws_max_connections_per_user
-        raise RateLimited(
-            CONNECTIONS_RETRY_AFTER_SECONDS,
-            f"Too many connections: at most {limit} per user (websockets and HTTP streams)",
-        )
+    if kind is OperationType.SUBSCRIPTION:
+        if user is not None and not registry.admit(user.id, context):
+            limit = view.settings.ws_max_connections_per_user
+            raise TooManyConnections(
+                f"Too many connections: at most {limit} per user (websockets and HTTP streams)"
+            )
+        if user is None and not registry.admit_anonymous(context):
+            raise TooManyConnections(anonymous_limit_message(view.settings))
     return HTTPStream(
         view,
         request,

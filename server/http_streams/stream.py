@@ -31,7 +31,12 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 from strawberry.utils.aio import aclosing
 
-from core.metrics import HTTP_STREAMS
+from core.metrics import (
+    HTTP_STREAMS,
+    SUBSCRIPTION_CONNECTIONS,
+    SUBSCRIPTION_DROPS,
+    operation_label,
+)
 from server.http_streams.formats import StreamFormat, Transport
 from server.responses import error_response
 from server.websocket.operation import Outcome, serve_operation
@@ -73,6 +78,8 @@ class _StreamOperation:
     def _put(self, item: Item) -> None:
         self._answered = True
         if self._stream.outbox.put(item):
+            label = operation_label(self._data.operation_name)
+            SUBSCRIPTION_DROPS.labels(label, "queue_full").inc()
             logger.warning("an HTTP stream reads too slowly: dropped its oldest event")
 
     @asynccontextmanager
@@ -157,15 +164,18 @@ class HTTPStream:
             await response(scope, receive, send)
             return
         registry.opened(self)
-        gauge = HTTP_STREAMS.labels(self._format.transport.value)
-        gauge.inc()
+        transport = self._format.transport.value
+        gauges = (HTTP_STREAMS.labels(transport), SUBSCRIPTION_CONNECTIONS.labels(transport))
+        for gauge in gauges:
+            gauge.inc()
         try:
             self._task = asyncio.create_task(self._serve())
             await self._respond(scope, receive, send)
         finally:
             await self._stop()
             registry.closed(self)
-            gauge.dec()
+            for gauge in gauges:
+                gauge.dec()
             self._finished.set()
 
     async def _serve(self) -> None:

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 class LegacyWSHandler(RealtimeHandler, BaseGraphQLWSHandler["Context", None]):
     """graphql-ws (the deprecated subscriptions-transport-ws protocol)."""
 
+    transport = "graphql-ws"
+
     async def handle(self) -> None:
         with self.registered():
             deadline = asyncio.create_task(self._connection_init_deadline())

@@ -12,13 +12,20 @@ from __future__ import annotations
 
 import enum
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, suppress
 from typing import TYPE_CHECKING, Any, Protocol
 
-from graphql import GraphQLError
+from graphql import GraphQLError, get_operation_ast
 from strawberry.types.execution import ExecutionResult
 
+from core.metrics import (
+    SUBSCRIPTION_DELIVERIES,
+    SUBSCRIPTION_DROPS,
+    SUBSCRIPTIONS_ACTIVE,
+    operation_label,
+)
 from resolvers.subscriptions import checking_only
+from schema.extensions import parse_document
 from services.errors import AppError
 
 if TYPE_CHECKING:
@@ -72,7 +79,8 @@ async def serve_operation(
         with checking_only(key is not None):
             outcome = await _send_own_results(realtime, context, operation)
         if key is not None and outcome is Outcome.NOTHING:
-            outcome = await _follow(shared, key, variables, context, operation)
+            label = _metrics_label(query, operation_name, realtime.settings.query_max_tokens)
+            outcome = await _follow(shared, key, variables, context, operation, label)
     except AppError as exc:
         # A refusal raised where Strawberry does not turn it into a result (the
         # connection's token, a document limit found while parsing).
@@ -84,6 +92,17 @@ async def serve_operation(
     ):
         return
     await operation.send_complete()
+
+
+def _metrics_label(query: str, operation_name: str | None, max_tokens: int) -> str:
+    """The ``operation`` label of the subscription series: the operation's name, from the
+    document when the client sent no ``operationName`` (bounded by ``operation_label``)."""
+    if not operation_name:
+        with suppress(GraphQLError):  # it parsed already (its group key): cached
+            operation = get_operation_ast(parse_document(query, max_tokens), None)
+            if operation is not None and operation.name is not None:
+                operation_name = operation.name.value
+    return operation_label(operation_name)
 
 
 async def _send_own_results(
@@ -107,15 +126,36 @@ async def _follow(
     variables: dict[str, Any] | None,
     context: Context,
     operation: ProtocolOperation,
+    label: str,
 ) -> Outcome:
-    """A checked subscription: receive the payloads of its shared group."""
+    """A checked subscription: receive the payloads of its shared group. Counted in
+    ``subscriptions_active`` while it follows; each payload handed to the connection in
+    ``subscription_deliveries_total``; each one it loses in ``subscription_drops_total``
+    (``queue_full``: dropped from its queue as the oldest; ``closed``: still queued, or
+    being sent, when the connection went; ``error``: the shared execution failed)."""
+    delivered = SUBSCRIPTION_DELIVERIES.labels(label)
+    active = SUBSCRIPTIONS_ACTIVE.labels(label)
     group, member = shared.join(key, variables, context)
+    active.inc()
+    counted_drops = 0
+    lost = 0
     try:
         async for kind, payload in member.items():
+            if member.dropped != counted_drops:
+                SUBSCRIPTION_DROPS.labels(label, "queue_full").inc(member.dropped - counted_drops)
+                counted_drops = member.dropped
             if kind != "next":
+                SUBSCRIPTION_DROPS.labels(label, "error").inc()
                 await operation.send_errors(payload)
                 return Outcome.ERROR
+            lost = 1  # until the connection took it
             await operation.send_next(payload)
+            lost = 0
+            delivered.inc()
     finally:
         shared.leave(group, member)
+        active.dec()
+        lost += member.pending()
+        if lost:
+            SUBSCRIPTION_DROPS.labels(label, "closed").inc(lost)
     return Outcome.SENT

@@ -33,24 +33,31 @@ class WebSocketRegistry:
     """The live websockets of this process: counted per user, drained at shutdown."""
 
     def __init__(
-        self, max_connections_per_user: int, drain_seconds: float = DRAIN_TIMEOUT_SECONDS
+        self,
+        max_connections_per_user: int,
+        drain_seconds: float = DRAIN_TIMEOUT_SECONDS,
+        max_anonymous_per_address: int | None = None,
     ) -> None:
         self.max_connections_per_user = max_connections_per_user
+        self.max_anonymous_per_address = max_anonymous_per_address
         self.drain_seconds = drain_seconds
         self.draining = False
         self._handlers: set[Drainable] = set()
         self._by_user: dict[int, set[int]] = {}  # user id -> ids of their live contexts
+        # client key ("ip:…") -> ids of the anonymous live contexts from that address
+        self._by_address: dict[str, set[int]] = {}
 
     def opened(self, handler: Drainable) -> None:
         self._handlers.add(handler)
 
     def closed(self, handler: Drainable) -> None:
         self._handlers.discard(handler)
-        user = handler.context.user
-        if user is not None and (contexts := self._by_user.get(user.id)) is not None:
-            contexts.discard(id(handler.context))
-            if not contexts:
-                del self._by_user[user.id]
+        context = handler.context
+        user = context.user
+        if user is not None:
+            _release(self._by_user, user.id, id(context))
+        else:
+            _release(self._by_address, context.client_key, id(context))
 
     def admit(self, user_id: int, context: Context) -> bool:
         """Count an authenticated connection against its user's limit; False when full."""
@@ -58,6 +65,17 @@ class WebSocketRegistry:
         if id(context) not in contexts and len(contexts) >= self.max_connections_per_user:
             return False
         contexts.add(id(context))
+        return True
+
+    def admit_anonymous(self, context: Context) -> bool:
+        """Count an anonymous connection against its address's limit; False when full.
+        The address is the context's client key (``ip:…``: uvicorn's client address, the
+        proxy's X-Forwarded-For when it is trusted), the one the cost bucket uses."""
+        limit = self.max_anonymous_per_address
+        contexts = self._by_address.get(context.client_key, set())
+        if id(context) not in contexts and limit is not None and len(contexts) >= limit:
+            return False
+        self._by_address.setdefault(context.client_key, contexts).add(id(context))
         return True
 
     async def end_sessions_of(self, user_id: int) -> None:
@@ -89,6 +107,13 @@ class WebSocketRegistry:
         for handler in handlers:
             with suppress(Exception):
                 await handler.close(GOING_AWAY, SHUTDOWN_REASON)
+
+
+def _release(counts: dict[Any, set[int]], key: Any, context_id: int) -> None:
+    if (contexts := counts.get(key)) is not None:
+        contexts.discard(context_id)
+        if not contexts:
+            del counts[key]
 
 
 async def drain_tasks(handler: Drainable, tasks: list[asyncio.Task[Any]]) -> None:

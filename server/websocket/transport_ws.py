@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 class TransportWSHandler(RealtimeHandler, BaseGraphQLTransportWSHandler["Context", None]):
     """graphql-transport-ws (the graphql-ws library's protocol)."""
 
+    transport = "graphql-transport-ws"
+
     async def handle(self) -> None:
         with self.registered():
             await super().handle()
@@ -44,6 +47,13 @@ class TransportWSHandler(RealtimeHandler, BaseGraphQLTransportWSHandler["Context
 
     async def handle_connection_init(self, message: Any) -> None:
         await connection_init(self, super().handle_connection_init, message)
+        # Strawberry cancels its init-timeout task here and keeps it for the life of the
+        # connection, with its CancelledError, traceback and frames: let it end, drop it.
+        task = self.connection_init_timeout_task
+        if task is not None and (task.cancelled() or task.cancelling()):
+            with suppress(asyncio.CancelledError):
+                await task
+            self.connection_init_timeout_task = None
 
     async def handle_subscribe(self, message: Any) -> None:
         if self.connection_acknowledged and message["id"] not in self.operations:
