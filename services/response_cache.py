@@ -146,6 +146,7 @@ class ResponseCache(Protocol):
         self, key: str, data: bytes, operation_name: str | None, tags: Iterable[str], ttl: int
     ) -> None: ...
     async def invalidate(self, tags: Iterable[str]) -> None: ...
+    async def clear(self) -> None: ...
 
 
 class MemoryResponseCache:
@@ -189,6 +190,10 @@ class MemoryResponseCache:
         for tag in tags:
             for key in self._tagged.pop(tag, set()):
                 self._drop(key)
+
+    async def clear(self) -> None:
+        self._entries.clear()
+        self._tagged.clear()
 
     def _drop(self, key: str) -> None:
         entry = self._entries.pop(key, None)
@@ -263,6 +268,19 @@ class RedisResponseCache:
                     await self.redis.zrem(self._index, *entries)
         except Exception as exc:  # noqa: BLE001 - entries then live until their TTL
             dependency_failed(logger, "cache", "delete", "response cache invalidation: %s", exc)
+
+    async def clear(self) -> None:
+        try:
+            batch: list[bytes] = []
+            async for name in self.redis.scan_iter(match=f"{self.prefix}*", count=1000):
+                batch.append(name)
+                if len(batch) >= 1000:
+                    await self.redis.delete(*batch)
+                    batch.clear()
+            if batch:
+                await self.redis.delete(*batch)
+        except Exception as exc:  # noqa: BLE001 - entries then live until their TTL
+            dependency_failed(logger, "cache", "delete", "response cache clear: %s", exc)
 
 
 def build_response_cache(settings: Settings, redis: Redis | None, prefix: str) -> ResponseCache:

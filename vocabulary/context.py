@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from core.settings import Settings
     from models.user import User
     from services.cache import ModelCache
+    from services.entity_changes import EntityChanges
     from services.rate_limit import BucketStore
     from services.response_cache import ResponseCache
     from services.storage import Storage
@@ -59,6 +60,9 @@ class Services(AccountDependencies, Delivery, Protocol):
 
     @property
     def response_cache(self) -> ResponseCache: ...
+
+    @property
+    def changes(self) -> EntityChanges: ...  # after a commit: what changed
 
     @property
     def storage(self) -> Storage: ...

@@ -12,10 +12,12 @@ import pytest
 from redis.asyncio import Redis
 
 from core.metrics import REGISTRY
-from models.posts import PostStatus
+from models.posts import Post, PostStatus
 from models.user import Role
 from server.app import create_app
+from server.cli import forget_cached_responses
 from server.container import Container
+from services.jobs import InProcessJobQueue
 from services.response_cache import RedisResponseCache
 from tests import factories
 from tests.conftest import (
@@ -335,3 +337,38 @@ async def test_the_redis_store_keeps_at_most_its_bound_of_entries() -> None:
     finally:
         await redis.delete(*[key async for key in redis.scan_iter(f"{prefix}*")])
         await redis.aclose()
+
+
+async def test_a_change_said_outside_a_mutation_drops_the_responses_showing_it(
+    cached: httpx.AsyncClient,
+) -> None:
+    """What a job or a script writes, said through the container's hook after its commit
+    (``JobContext.changes`` is the same object)."""
+    post = await factories.create_post(await factories.create_user(), title="Old")
+    await get(cached, FEED)
+    await Post.filter(id=post.id).update(title="New")
+    container: Container = cached.container  # type: ignore[attr-defined]
+    await container.changes.changed("Post", [post.id])
+    after = await get(cached, FEED)
+    assert cache_state(after) == "MISS"
+    assert data(after)["posts"]["edges"][0]["node"]["title"] == "New"
+
+
+async def test_jobs_run_in_process_get_the_containers_hook(cached: httpx.AsyncClient) -> None:
+    container: Container = cached.container  # type: ignore[attr-defined]
+    assert isinstance(container.jobs, InProcessJobQueue)
+    assert container.jobs.context.changes is container.changes
+
+
+@requires_redis
+async def test_the_seed_command_drops_every_cached_response_in_redis(
+    replicas: tuple[httpx.AsyncClient, httpx.AsyncClient],
+) -> None:
+    first, _ = replicas
+    container: Container = first.container  # type: ignore[attr-defined]
+    await factories.create_post(await factories.create_user())
+    await get(first, FEED)
+    assert cache_state(await get(first, FEED)) == "HIT"
+    prefix = container.changes.responses.prefix  # type: ignore[attr-defined]
+    await forget_cached_responses(container.settings, prefix.removesuffix("responses:"))
+    assert cache_state(await get(first, FEED)) == "MISS"
