@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from loaders.catalogue import CatalogueLoaders
 from loaders.files import FileLoaders
 from loaders.orders import OrderLoaders
@@ -11,11 +13,29 @@ from services.cache import ModelCache
 
 
 class Loaders:
-    """Every loader of one request; batching and caching last as long as it does."""
+    """Every loader of one request; batching and caching last as long as it does. Each group
+    is built the first time the request uses it: most requests use one or two of them, and
+    ``{ __typename }`` or a response cache miss that fails validation none."""
 
     def __init__(self, cache: ModelCache | None = None) -> None:
-        self.users = UserLoaders(cache)
-        self.posts = PostLoaders()
-        self.catalogue = CatalogueLoaders(cache)
-        self.orders = OrderLoaders()
-        self.files = FileLoaders()
+        self._cache = cache
+
+    @cached_property
+    def users(self) -> UserLoaders:
+        return UserLoaders(self._cache)
+
+    @cached_property
+    def posts(self) -> PostLoaders:
+        return PostLoaders()
+
+    @cached_property
+    def catalogue(self) -> CatalogueLoaders:
+        return CatalogueLoaders(self._cache)
+
+    @cached_property
+    def orders(self) -> OrderLoaders:
+        return OrderLoaders()
+
+    @cached_property
+    def files(self) -> FileLoaders:
+        return FileLoaders()
