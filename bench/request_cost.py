@@ -94,7 +94,7 @@ class Caller:
         async def receive() -> dict[str, Any]:
             nonlocal sent
             if sent:
-                await asyncio.sleep(3600)
+                return {"type": "http.disconnect"}
             sent = True
             return {"type": "http.request", "body": self.body, "more_body": False}
 
