@@ -82,7 +82,7 @@ from services.errors import (
     Unauthenticated,
     UnsupportedMediaType,
 )
-from services.response_cache import response_key, response_tags
+from services.response_cache import entity_tag, response_key, response_tags
 from services.unavailable import outage_as_service_unavailable
 from vocabulary.cache_hints import CacheControlScope, CachePolicy
 from vocabulary.context import BatchCost, Context, IncrementalDelivery
@@ -583,6 +583,7 @@ class GraphQLView(GraphQL[Context, None]):
         ):
             return None
         sub_response.headers[RESPONSE_CACHE_HEADER] = "MISS"
+        context.shown_entities = set()
         media = sub_response.response_format.media_type(200)
         return response_key(document, request_data.operation_name, request_data.variables, media)
 
@@ -622,6 +623,7 @@ class GraphQLView(GraphQL[Context, None]):
         tags = response_tags(
             document, request_data.operation_name, request_data.variables, result.data
         )
+        tags.update(entity_tag(name, pk) for name, pk in context.shown_entities or ())
         await self.container.response_cache.put(
             key, orjson.dumps(result.data), operation_name_var.get(), tags, policy.max_age
         )

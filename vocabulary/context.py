@@ -88,6 +88,9 @@ class Context:
     # The cache policy of the last executed operation's response (CachePolicyObserver); None
     # until one ran.
     cache_policy: CachePolicy | None = None
+    # (model name, id) of every object the prefetch loaded for the answer, when the response
+    # cache may keep it (its entity tags); None otherwise, and nothing is collected.
+    shown_entities: set[tuple[str, int]] | None = None
 
     @property
     def settings(self) -> Settings:

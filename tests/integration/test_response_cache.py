@@ -372,3 +372,20 @@ async def test_the_seed_command_drops_every_cached_response_in_redis(
     prefix = container.changes.responses.prefix  # type: ignore[attr-defined]
     await forget_cached_responses(container.settings, prefix.removesuffix("responses:"))
     assert cache_state(await get(first, FEED)) == "MISS"
+
+
+async def test_an_object_shown_without_its_id_still_tags_the_answer(
+    cached: httpx.AsyncClient,
+) -> None:
+    """The author of a single post, selected without ``id``: renaming them drops the answer."""
+    author = await factories.create_user(name="Ada")
+    post = await factories.create_post(author, title="Hello")
+    query = "query($id: ID!) { post(id: $id) { title author { name } } }"
+    variables = {"id": factories.gid("Post", post.id)}
+    await graphql(cached, query, variables)
+    assert cache_state(await graphql(cached, query, variables)) == "HIT"
+    rename = 'mutation { updateProfile(input: {name: "Grace"}) { name } }'
+    data(await graphql(cached, rename, headers=factories.bearer(cached, author)))
+    after = await graphql(cached, query, variables)
+    assert cache_state(after) == "MISS"
+    assert data(after)["post"]["author"]["name"] == "Grace"
