@@ -85,7 +85,7 @@ class Context:
     batch_cost: BatchCost | None = None
     # Set by the HTTP view; @defer/@stream are refused unless ACCEPTED.
     incremental_delivery: IncrementalDelivery = IncrementalDelivery.NOT_HTTP
-    # The cache policy of the last executed operation's response (CachePolicyObserver); None
+    # The cache policy of the last executed operation's response (RequestPipeline); None
     # until one ran.
     cache_policy: CachePolicy | None = None
     # (model name, id) of every object the prefetch loaded for the answer, when the response
