@@ -37,6 +37,7 @@ from core.metrics import (
     GRAPHQL_DURATION,
     GRAPHQL_OPERATIONS,
     GRAPHQL_QUERY_COST,
+    child,
     operation_label,
 )
 from core.request_context import operation_name_var
@@ -94,8 +95,8 @@ def observe_operation(ctx: ExecutionContext, started: float, *, refused: bool) -
     else:
         outcome = "success"
     labels = (operation_label(ctx.operation_name), operation_type, outcome)
-    GRAPHQL_OPERATIONS.labels(*labels).inc()
-    GRAPHQL_DURATION.labels(*labels).observe(time.perf_counter() - started)
+    child(GRAPHQL_OPERATIONS, *labels).inc()
+    child(GRAPHQL_DURATION, *labels).observe(time.perf_counter() - started)
 
 
 def parse_within_limits(ctx: ExecutionContext, limits: DocumentLimitSettings) -> None:
@@ -224,7 +225,7 @@ class RequestPipeline(SchemaExtension):
         max_cost = self.settings.max_cost
         # Every operation costs something, so lookups that find nothing are not free.
         self.requested = max(analysis.requested(), MINIMUM_OPERATION_COST)
-        GRAPHQL_QUERY_COST.labels(self.execution_context.operation_type.value).observe(
+        child(GRAPHQL_QUERY_COST, self.execution_context.operation_type.value).observe(
             self.requested
         )
         if self.requested > max_cost:
