@@ -168,7 +168,8 @@ class Settings(BaseSettings):
     # are lowered to it); 0 answers every response no-store.
     http_cache_max_age_seconds: int = Field(default=300, ge=0, le=86_400)
     # The server-side response cache of anonymous PUBLIC queries (services.response_cache). Off
-    # by default: writes made outside the API's mutations (seed, SQL) do not invalidate it.
+    # by default: SQL written outside the application, and without Redis another process's
+    # writes, do not invalidate it. The bound holds per process in memory, in all in Redis.
     response_cache_enabled: bool = False
     response_cache_max_entries: int = Field(default=10_000, ge=1, le=1_000_000)
 

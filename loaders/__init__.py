@@ -13,7 +13,9 @@ from services.cache import ModelCache
 
 
 class Loaders:
-    """Every loader of one request; batching and caching last as long as it does."""
+    """Every loader of one request; batching and caching last as long as it does. Each group
+    is built the first time the request uses it: most requests use one or two of them, and
+    ``{ __typename }`` or a response cache miss that fails validation none."""
 
     # Each domain's loaders are built when first used: a context is made for every request,
     # websocket connection, operation and subscription event, and most touch one or two

@@ -44,3 +44,16 @@ async def first_rows_per_parent(
     for row in rows:
         grouped[getattr(row, parent_column)].append(row)
     return grouped
+
+
+async def first_rows(model: type[M], ordering: Ordering, size: int, where_sql: str = "") -> list[M]:
+    """Up to ``size + 1`` rows of ``model`` from the start of ``ordering`` (the extra row tells
+    whether more follow): ``services.pagination.paginate``'s statement for a first page without
+    filters, written by hand (Tortoise built it in more time than the database answered it).
+    ``where_sql`` is a condition from our code, as ``" AND (…)"``."""
+    direction = "DESC" if ordering.descending else "ASC"
+    sql = (
+        f'SELECT * FROM "{model._meta.db_table}" WHERE 1 = 1{where_sql} '  # noqa: S608
+        f'ORDER BY "{ordering.field}" {direction}, "id" {direction} LIMIT {int(size) + 1}'
+    )
+    return await model.raw(sql)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from loaders.pages import first_rows
 from models.posts import Comment, Post, PostStatus
 from models.user import User
 from resolvers.attachments import MISSING
@@ -11,7 +12,7 @@ from resolvers.invalidation import comments_changed, posts_changed
 from resolvers.prefetch import attached_to, prefetch_one, prefetch_page
 from services import events, notifications, posts
 from services.errors import BadUserInput, NotFound
-from services.pagination import Ordering, PageArgs, paginate
+from services.pagination import Ordering, PageArgs, page_of, paginate
 from vocabulary.arguments import given
 from vocabulary.connections import Connection
 from vocabulary.context import Info
@@ -54,8 +55,30 @@ async def resolve_posts(
         tag=given(criteria.tag),
         search=given(criteria.search),
     )
-    result = await paginate(query, Ordering(order_by.value, direction.descending), page)
+    ordering = Ordering(order_by.value, direction.descending)
+    page = page.validated()
+    if _is_first_page(page) and _lists_every_public_post(criteria):
+        # The feed's first page: one statement written by hand (no query building).
+        rows = await first_rows(Post, ordering, page.size, posts.PUBLIC.sql())
+        result = page_of(rows, ordering, page.size, query.count)
+    else:
+        result = await paginate(query, ordering, page)
     return await prefetch_page(info, result)
+
+
+def _is_first_page(page: PageArgs) -> bool:
+    return page.after is None and not page.backward
+
+
+def _lists_every_public_post(criteria: PostFilter) -> bool:
+    """No filter but the default status: ``search_posts`` is ``PUBLIC.queryset()`` alone."""
+    search = given(criteria.search)
+    return (
+        given(criteria.status) in (None, PostStatus.PUBLISHED)
+        and not given(criteria.author_id)
+        and not given(criteria.tag)
+        and not (search and search.split())
+    )
 
 
 async def comments_of(info: Info, post: Post, page: PageArgs) -> Connection[Any]:

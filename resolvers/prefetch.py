@@ -208,7 +208,12 @@ async def prefetch(info: Info, items: Sequence[Any], fields: list[FieldSelection
     """Load every selected relation of ``items`` (all of one model) a level at a time."""
     if not items:
         return
-    relations = relations_of(graphql_schema(info)).of(type(items[0]))
+    model = type(items[0])
+    shown = info.context.shown_entities
+    if shown is not None:  # the response cache tags the answer with every object it shows
+        name = model.__name__
+        shown.update((name, item.id) for item in items)
+    relations = relations_of(graphql_schema(info)).of(model)
     loads = [
         relation(info, list(items), field)
         for field in fields

@@ -6,7 +6,6 @@ from typing import Any
 
 import strawberry
 from graphql import ExperimentalIncrementalExecutionResults, GraphQLError
-from strawberry.extensions import DisableIntrospection
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.scalars import JSON
 from strawberry.schema.config import StrawberryConfig
@@ -17,19 +16,11 @@ from core.settings import Settings
 from resolvers.prefetch import index_relations, read_prefetched_first
 from schema.errors import ErrorCodeEnum, log_unexpected_errors
 from schema.execution import CompiledExecutionContext, StockExecutionContext
-from schema.extensions import (
-    CachePolicyObserver,
-    CostLimiter,
-    DocumentLimits,
-    OperationObserver,
-)
-from schema.incremental import IncrementalDeliveryGate
-from schema.input_rules import InputRules
+from schema.extensions import PipelineSettings, RequestPipeline
 from schema.limits import DocumentLimitSettings
 from schema.roots import MUTATION_TYPES, QUERY_TYPES, SUBSCRIPTION_TYPES
 from schema.tracing import OperationTracing
 from schema.types.user import User
-from schema.validation import CappedValidation
 from services.rate_limit import BucketPolicy, OutagePolicy
 from vocabulary.scalars import SCALAR_MAP
 
@@ -97,18 +88,15 @@ def build_schema(settings: Settings) -> AgoraSchema:
         settings.rate_limit_restore_rate,
         OutagePolicy(settings.rate_limit_outage_fraction, settings.rate_limit_fail_closed),
     )
-    extensions: list[Any] = [OperationObserver, DocumentLimits.factory(limits)]
+    pipeline = PipelineSettings(
+        limits=limits,
+        introspection=settings.introspection_enabled,
+        max_cost=settings.query_max_cost,
+        policy=policy,
+    )
+    extensions: list[Any] = [RequestPipeline.factory(pipeline)]
     if settings.tracing_enabled:
-        extensions.insert(0, OperationTracing)
-    if not settings.introspection_enabled:
-        extensions.append(DisableIntrospection)
-    extensions += [
-        CappedValidation,
-        InputRules,
-        IncrementalDeliveryGate,
-        CostLimiter.factory(settings.query_max_cost, policy),
-        CachePolicyObserver,
-    ]
+        extensions.insert(0, OperationTracing)  # its span covers the whole pipeline
     return AgoraSchema(
         query=merge_types("Query", tuple(QUERY_TYPES)),
         mutation=merge_types("Mutation", tuple(MUTATION_TYPES)),

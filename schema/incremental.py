@@ -32,7 +32,7 @@ from graphql import (
     value_from_ast,
     value_from_ast_untyped,
 )
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from schema.node_memo import NodeMemo
 from services.errors import BadUserInput, NotAcceptable
@@ -189,20 +189,16 @@ def check_initial_counts(selections: list[SelectionNode], variables: dict[str, A
                         )
 
 
-class IncrementalDeliveryGate(SchemaExtension):
+def check_incremental_delivery(ctx: ExecutionContext) -> None:
     """Refuses ``@defer``/``@stream`` before execution (and before the cost is charged)
     where the transport cannot deliver them (``Context.incremental_delivery``)."""
-
-    def on_execute(self) -> Iterator[None]:
-        ctx = self.execution_context
-        document = ctx.graphql_document
-        assert document is not None, "execution starts with a parsed document"
-        variables = ctx.variables if isinstance(ctx.variables, dict) else {}
-        active, values = _active(document, ctx.operation_name, variables)
-        if active:
-            check_initial_counts(active, values)
-            context: Context | None = ctx.context
-            delivery = getattr(context, "incremental_delivery", IncrementalDelivery.NOT_HTTP)
-            if delivery is not IncrementalDelivery.ACCEPTED:
-                raise refusal(delivery)
-        yield
+    document = ctx.graphql_document
+    assert document is not None, "execution starts with a parsed document"
+    variables = ctx.variables if isinstance(ctx.variables, dict) else {}
+    active, values = _active(document, ctx.operation_name, variables)
+    if active:
+        check_initial_counts(active, values)
+        context: Context | None = ctx.context
+        delivery = getattr(context, "incremental_delivery", IncrementalDelivery.NOT_HTTP)
+        if delivery is not IncrementalDelivery.ACCEPTED:
+            raise refusal(delivery)

@@ -42,7 +42,7 @@ from graphql import (
     get_variable_values,
     value_from_ast_untyped,
 )
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from services.errors import BadUserInput
 from services.input_bounds import STRING_MAX, text_problem
@@ -202,28 +202,26 @@ def check_arguments(sites: Sequence[ArgumentSite], variables: dict[str, Any]) ->
             )
 
 
-class InputRules(SchemaExtension):
-    """Coerces the variables and checks every string argument before execution."""
-
-    def on_execute(self) -> Iterator[None]:
-        ctx = self.execution_context
-        document = ctx.graphql_document
-        operation = get_operation_ast(document, ctx.operation_name) if document else None
-        if document is not None and operation is not None:
-            schema = ctx.schema._schema
-            coerced = get_variable_values(
-                schema,
-                operation.variable_definitions or (),
-                ctx.variables if isinstance(ctx.variables, dict) else {},
-                max_errors=1,
-                hide_suggestions=ctx.schema.config.disable_field_suggestions,
-            )
-            if isinstance(coerced, list):
-                raise coerced[0]
-            fragments = {
-                definition.name.value: definition
-                for definition in document.definitions
-                if isinstance(definition, FragmentDefinitionNode)
-            }
-            check_arguments(argument_sites(schema, operation, fragments), coerced.coerced)
-        yield
+def check_inputs(ctx: ExecutionContext) -> None:
+    """Coerces the variables and checks every string argument before execution (the first
+    step of ``RequestPipeline.on_execute``)."""
+    document = ctx.graphql_document
+    operation = get_operation_ast(document, ctx.operation_name) if document else None
+    if document is None or operation is None:
+        return
+    schema = ctx.schema._schema
+    coerced = get_variable_values(
+        schema,
+        operation.variable_definitions or (),
+        ctx.variables if isinstance(ctx.variables, dict) else {},
+        max_errors=1,
+        hide_suggestions=ctx.schema.config.disable_field_suggestions,
+    )
+    if isinstance(coerced, list):
+        raise coerced[0]
+    fragments = {
+        definition.name.value: definition
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    check_arguments(argument_sites(schema, operation, fragments), coerced.coerced)

@@ -1,6 +1,6 @@
 """Document limits, checked on the parsed document before validation and execution.
 
-The token limit is enforced by the parser itself (``schema.extensions.DocumentLimits``).
+The token limit is enforced by the parser itself (``schema.extensions.RequestPipeline.on_parse``).
 Everything else is measured here in one pass over the document, before graphql-core's
 validation rules and Strawberry's ``info.selected_fields`` walk it: some of those expand a
 fragment anew at every spread, so a few hundred tokens whose fragments double at every level

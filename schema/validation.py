@@ -8,13 +8,12 @@ up. A client reads the first few; the rest are summed up in one last error.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import lru_cache
 
 from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema
 from graphql.validation.validate import ValidationAbortedError
-from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
+from strawberry.types import ExecutionContext
 
 from services.errors import ErrorCode
 
@@ -46,16 +45,13 @@ def _validate(
     return capped(validate_document(schema, document, rules))
 
 
-class CappedValidation(SchemaExtension):
+def validate_capped(ctx: ExecutionContext) -> None:
     """Strawberry's validation (its rules and its own), cached like its ``ValidationCache``
     and capped. Strawberry validates only when no extension has (``pre_execution_errors``
-    is still None), so this replaces its step; the errors must be set before its ``yield``,
-    since Strawberry builds the refusal before the hooks return."""
-
-    def on_validate(self) -> Iterator[None]:
-        ctx = self.execution_context
-        assert ctx.graphql_document is not None, "validation follows a successful parse"
-        ctx.pre_execution_errors = _validate(
-            ctx.schema._schema, ctx.graphql_document, ctx.validation_rules
-        )
-        yield
+    is still None), so this replaces its step (``RequestPipeline.on_validate``); the errors
+    must be set before the hook's ``yield``, since Strawberry builds the refusal before the
+    hooks return."""
+    assert ctx.graphql_document is not None, "validation follows a successful parse"
+    ctx.pre_execution_errors = _validate(
+        ctx.schema._schema, ctx.graphql_document, ctx.validation_rules
+    )

@@ -123,13 +123,31 @@ def cmd_seed(args: argparse.Namespace) -> int:
         return 2
 
     async def seed() -> SeedReport:
-        if args.scale is None:
-            return await seed_demo_data()
-        return await seed_scale(args.scale)
+        report = await (seed_demo_data() if args.scale is None else seed_scale(args.scale))
+        await forget_cached_responses(settings)
+        return report
 
     report: SeedReport = _run_with_database(settings, seed)
     print(report.summary())
     return 0
+
+
+async def forget_cached_responses(settings: Settings, key_prefix: str | None = None) -> None:
+    """After a bulk write: with ``REDIS_URL``, what the API's replicas cached there is dropped.
+    (Without it each API process has its own memory: restart it, or wait for the TTLs.)"""
+    from redis.asyncio import Redis
+
+    from services.entity_changes import DEFAULT_KEY_PREFIX, build_entity_changes
+
+    if not settings.redis_url:
+        return
+    redis = Redis.from_url(settings.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    changes = build_entity_changes(settings, redis, key_prefix or DEFAULT_KEY_PREFIX)
+    try:
+        await changes.everything_changed()
+    finally:
+        await changes.cache.close()
+        await redis.aclose()
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

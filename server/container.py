@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 
 from core.settings import Settings
 from services.cache import ModelCache
+from services.entity_changes import DEFAULT_KEY_PREFIX, EntityChanges, build_entity_changes
 from services.jobs import InProcessJobQueue, JobContext, JobQueue, build_job_queue
 from services.jobs.base import FollowUpQueue
 from services.jobs.scheduler import CronScheduler
@@ -21,7 +22,7 @@ from services.pubsub import PubSub, build_pubsub
 from services.push import LogPushProvider, PushProvider, build_push_provider
 from services.rate_limit import BucketStore, MemoryBucketStore, RedisBucketStore
 from services.redis_pools import PoolBounds, bounded_client
-from services.response_cache import ResponseCache, build_response_cache
+from services.response_cache import ResponseCache
 from services.storage import Storage, build_storage
 from services.throttle import AttemptLimiter
 
@@ -50,6 +51,8 @@ class Container:
     persisted_queries: PersistedQueryStore
     # Responses of anonymous PUBLIC queries (in-process, or Redis with REDIS_URL).
     response_cache: ResponseCache
+    # What every writer calls after its commit: drops the changed entities from both caches.
+    changes: EntityChanges
     redis: Redis | None = None
     push: PushProvider = field(default_factory=LogPushProvider)
     # Runs the cron schedules when jobs run in-process (no saq worker to run them).
@@ -57,7 +60,10 @@ class Container:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, key_prefix: str = "agora:", mailer: Mailer | None = None
+        cls,
+        settings: Settings,
+        key_prefix: str = DEFAULT_KEY_PREFIX,
+        mailer: Mailer | None = None,
     ) -> Container:
         redis: Redis | None = None
         buckets: BucketStore
@@ -75,8 +81,10 @@ class Container:
         push = build_push_provider(settings)
         storage = build_storage(settings)
         followups = FollowUpQueue()
+        changes = build_entity_changes(settings, redis, key_prefix)
         jobs = build_job_queue(
-            settings, JobContext(mailer=mailer, push=push, jobs=followups, storage=storage)
+            settings,
+            JobContext(mailer=mailer, push=push, jobs=followups, storage=storage, changes=changes),
         )
         followups.bind(jobs)
         passwords = PasswordHasher.from_settings(settings)
@@ -99,13 +107,14 @@ class Container:
                 settings.account_email_max_requests,
                 settings.account_email_window_seconds,
             ),
-            cache=ModelCache.from_settings(settings, namespace=f"{key_prefix}cache:"),
+            cache=changes.cache,
             pubsub=build_pubsub(settings, redis, prefix=f"{key_prefix}events:"),
             storage=storage,
             persisted_queries=build_persisted_query_store(
                 settings, redis, prefix=f"{key_prefix}apq:"
             ),
-            response_cache=build_response_cache(settings, redis, prefix=f"{key_prefix}responses:"),
+            response_cache=changes.responses,
+            changes=changes,
             redis=redis,
             push=push,
             scheduler=(

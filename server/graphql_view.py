@@ -12,9 +12,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
-import math
 import re
-import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -37,15 +35,21 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
-from core.metrics import CACHE_LOOKUPS
-from core.request_context import current_request_id, user_id_var
+from core.request_context import current_request_id, operation_name_var, user_id_var
 from loaders import Loaders
 from schema import AgoraSchema, document_limits
 from schema.errors import app_error, format_error, http_status, log_unexpected_errors, refusal_of
+from server.cached_responses import (
+    HITS,
+    MISSES,
+    RESPONSE_CACHE_HEADER,
+    cached_answer,
+    may_stream,
+)
 from server.container import Container
 from server.graphql_request import graphql_requests, query_string_parameters
 from server.http_cache import NO_STORE, cache_control, with_cache_headers
-from server.http_streams import open_stream, requested_transport
+from server.http_streams import HTTPStream, open_stream, requested_transport
 from server.incremental.accept import IncrementalFormat, incremental_format
 from server.incremental.multipart import multipart_body
 from server.incremental.payloads import payloads_for
@@ -79,7 +83,7 @@ from services.errors import (
     Unauthenticated,
     UnsupportedMediaType,
 )
-from services.response_cache import response_key, response_tags
+from services.response_cache import entity_tag, response_key, response_tags
 from services.unavailable import outage_as_service_unavailable
 from vocabulary.cache_hints import CacheControlScope, CachePolicy
 from vocabulary.context import BatchCost, Context, IncrementalDelivery
@@ -250,6 +254,7 @@ class GraphQLView(GraphQL[Context, None]):
             response_format = UNSPECIFIED
         request.state.response_format = response_format or MODERN
         transport = requested_transport(accept)
+        response: Response | HTTPStream
         try:
             if (
                 response_format is None
@@ -259,12 +264,21 @@ class GraphQLView(GraphQL[Context, None]):
                 raise HTTPException(406, "Accept application/graphql-response+json or json")
             if request.method == "POST":
                 check_post_body(request.headers, self.settings.csrf_header)
-            # The token check (get_context) and anything else outside execution: a
-            # database outage is a 503 in the error contract, never uvicorn's plain 500
-            # (which also drops the keep-alive connection).
-            with outage_as_service_unavailable():
-                stream = await open_stream(self, request, transport) if transport else None
-                response = stream if stream is not None else await self.run(request)
+            hit: Response | None = None
+            if transport is None and self.container.response_cache.enabled:
+                hit, key = await cached_answer(
+                    self.container.response_cache, request, request.state.response_format
+                )
+                request.state.response_cache_missed = key is not None
+            if hit is not None:
+                response = hit
+            else:
+                # The token check (get_context) and anything else outside execution: a
+                # database outage is a 503 in the error contract, never uvicorn's plain 500
+                # (which also drops the keep-alive connection).
+                with outage_as_service_unavailable():
+                    stream = await open_stream(self, request, transport) if transport else None
+                    response = stream if stream is not None else await self.run(request)
         except HTTPException as exc:
             headers = {"Allow": "GET, POST"} if exc.status_code == 405 else None
             response = error_response(
@@ -515,7 +529,12 @@ class GraphQLView(GraphQL[Context, None]):
             )
         document = persisted.query or ""
         cache_key = self.response_cache_key(document, request_data, context, sub_response)
-        if cache_key is not None and isinstance(sub_response, SubResponse):
+        # A single plain request was looked up already, before Strawberry (``__call__``).
+        if (
+            cache_key is not None
+            and isinstance(sub_response, SubResponse)
+            and not getattr(request.state, "response_cache_missed", False)
+        ):
             hit = await self.cached_response(cache_key, sub_response)
             if hit is not None:
                 await self.persisted.remember(persisted, ran=True)
@@ -566,26 +585,26 @@ class GraphQLView(GraphQL[Context, None]):
             or context.user is not None
             or not isinstance(sub_response, SubResponse)
             or context.incremental_delivery is IncrementalDelivery.IN_BATCH
-            or "@defer" in document
-            or "@stream" in document
+            or may_stream(document)
         ):
             return None
-        sub_response.headers["X-Response-Cache"] = "MISS"
+        sub_response.headers[RESPONSE_CACHE_HEADER] = "MISS"
+        context.shown_entities = set()
         media = sub_response.response_format.media_type(200)
         return response_key(document, request_data.operation_name, request_data.variables, media)
 
     async def cached_response(self, key: str, sub_response: SubResponse) -> ExecutionResult | None:
-        body = await self.container.response_cache.get(key)
-        CACHE_LOOKUPS.labels("responses", "miss" if body is None else "hit").inc()
-        if body is None:
+        cached = await self.container.response_cache.get(key)
+        if cached is None:
+            MISSES.inc()
             return None
-        entry = orjson.loads(body)
-        remaining = math.ceil(entry["expires"] - time.time())
-        if remaining <= 0:
-            return None
-        sub_response.headers["X-Response-Cache"] = "HIT"
-        sub_response.cache_policy = CachePolicy(max_age=remaining, scope=CacheControlScope.PUBLIC)
-        return ExecutionResult(data=entry["data"], errors=None)
+        HITS.inc()
+        operation_name_var.set(cached.operation_name)
+        sub_response.headers[RESPONSE_CACHE_HEADER] = "HIT"
+        sub_response.cache_policy = CachePolicy(
+            max_age=cached.max_age, scope=CacheControlScope.PUBLIC
+        )
+        return ExecutionResult(data=orjson.loads(cached.data), errors=None)
 
     async def cache_response(
         self,
@@ -607,12 +626,13 @@ class GraphQLView(GraphQL[Context, None]):
             or policy.max_age is None
         ):
             return
-        ttl = policy.max_age
         tags = response_tags(
             document, request_data.operation_name, request_data.variables, result.data
         )
-        body = orjson.dumps({"data": result.data, "expires": time.time() + ttl})
-        await self.container.response_cache.put(key, body, tags, ttl)
+        tags.update(entity_tag(name, pk) for name, pk in context.shown_entities or ())
+        await self.container.response_cache.put(
+            key, orjson.dumps(result.data), operation_name_var.get(), tags, policy.max_age
+        )
 
     async def process_result(
         self, request: Request | WebSocket, result: ExecutionResult
@@ -632,6 +652,9 @@ class GraphQLView(GraphQL[Context, None]):
                 for error in errors
             ]
         payload["extensions"] = response_extensions(request_id, result.extensions)
+        if sub_response is not None and RESPONSE_CACHE_HEADER in sub_response.headers:
+            hit = sub_response.headers[RESPONSE_CACHE_HEADER] == "HIT"
+            payload["extensions"]["responseCache"] = {"hit": hit}
         if sub_response is not None:
             status = None
             if request_error:

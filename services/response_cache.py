@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
@@ -106,12 +108,45 @@ def changed_tags(type_name: str, pks: Iterable[int | str]) -> list[str]:
     return [entity_tag(type_name, pk) for pk in set(pks)] + [*LIST_TAGS, ANY_ROOT_TAG]
 
 
+@dataclass(frozen=True, slots=True)
+class CachedResponse:
+    """A stored answer: the JSON of its ``data`` (served as it is, never decoded), its remaining
+    lifetime in whole seconds (the ``max-age`` of a hit) and the operation it ran (the access
+    log's ``operationName``)."""
+
+    data: bytes
+    max_age: int
+    operation_name: str | None
+
+
+def encode_entry(data: bytes, expires: float, operation_name: str | None) -> bytes:
+    # A GraphQL name has no newline: "<expires>\n<operation name>\n<data JSON>".
+    return f"{expires!r}\n{operation_name or ''}\n".encode() + data
+
+
+def decode_entry(raw: bytes, now: float) -> CachedResponse | None:
+    """The entry ``raw`` as of ``now``; None once expired (or unreadable)."""
+    try:
+        expires_text, name, data = raw.split(b"\n", 2)
+        remaining = math.ceil(float(expires_text) - now)
+    except ValueError:
+        return None
+    if remaining <= 0:
+        return None
+    return CachedResponse(data, remaining, name.decode() or None)
+
+
 class ResponseCache(Protocol):
     enabled: bool
+    # Seconds, injectable so that tests move time instead of sleeping.
+    clock: Callable[[], float]
 
-    async def get(self, key: str) -> bytes | None: ...
-    async def put(self, key: str, body: bytes, tags: Iterable[str], ttl: int) -> None: ...
+    async def get(self, key: str) -> CachedResponse | None: ...
+    async def put(
+        self, key: str, data: bytes, operation_name: str | None, tags: Iterable[str], ttl: int
+    ) -> None: ...
     async def invalidate(self, tags: Iterable[str]) -> None: ...
+    async def clear(self) -> None: ...
 
 
 class MemoryResponseCache:
@@ -122,27 +157,30 @@ class MemoryResponseCache:
     ) -> None:
         self.enabled = enabled
         self.max_entries = max_entries
-        self._clock = clock
-        self._entries: OrderedDict[str, tuple[bytes, float, frozenset[str]]] = OrderedDict()
+        self.clock = clock
+        self._entries: OrderedDict[str, tuple[bytes, frozenset[str]]] = OrderedDict()
         self._tagged: dict[str, set[str]] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    async def get(self, key: str) -> bytes | None:
+    async def get(self, key: str) -> CachedResponse | None:
         entry = self._entries.get(key)
         if entry is None:
             return None
-        if entry[1] <= self._clock():
+        cached = decode_entry(entry[0], self.clock())
+        if cached is None:
             self._drop(key)
             return None
         self._entries.move_to_end(key)
-        return entry[0]
+        return cached
 
-    async def put(self, key: str, body: bytes, tags: Iterable[str], ttl: int) -> None:
+    async def put(
+        self, key: str, data: bytes, operation_name: str | None, tags: Iterable[str], ttl: int
+    ) -> None:
         self._drop(key)
         tag_set = frozenset(tags)
-        self._entries[key] = (body, self._clock() + ttl, tag_set)
+        self._entries[key] = (encode_entry(data, self.clock() + ttl, operation_name), tag_set)
         for tag in tag_set:
             self._tagged.setdefault(tag, set()).add(key)
         while len(self._entries) > self.max_entries:
@@ -153,11 +191,15 @@ class MemoryResponseCache:
             for key in self._tagged.pop(tag, set()):
                 self._drop(key)
 
+    async def clear(self) -> None:
+        self._entries.clear()
+        self._tagged.clear()
+
     def _drop(self, key: str) -> None:
         entry = self._entries.pop(key, None)
         if entry is None:
             return
-        for tag in entry[2]:
+        for tag in entry[1]:
             keys = self._tagged.get(tag)
             if keys is not None:
                 keys.discard(key)
@@ -167,14 +209,26 @@ class MemoryResponseCache:
 
 class RedisResponseCache:
     """Entries expire by their TTL in Redis (at most ``HTTP_CACHE_MAX_AGE_SECONDS``); a tag's set
-    lives as long as the longest entry put under it."""
+    lives as long as the longest entry put under it. A sorted set of the entries by the time
+    they were stored bounds them to ``max_entries``: each put beyond it drops the oldest."""
 
-    def __init__(self, redis: Redis, prefix: str, enabled: bool) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        prefix: str,
+        enabled: bool,
+        max_entries: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.redis = redis
         self.prefix = prefix
         self.enabled = enabled
+        self.max_entries = max_entries
+        # Wall-clock time: the expiry stored in an entry is read by every replica.
+        self.clock = clock
+        self._index = f"{prefix}entries"
 
-    async def get(self, key: str) -> bytes | None:
+    async def get(self, key: str) -> CachedResponse | None:
         try:
             value = await self.redis.get(f"{self.prefix}r:{key}")
         except Exception as exc:  # noqa: BLE001 - a store fault is a miss, never an error
@@ -182,18 +236,27 @@ class RedisResponseCache:
                 logger, "cache", "get", "response cache lookup failed: %s", fault_text(exc)
             )
             return None
-        return bytes(value) if value is not None else None
+        return decode_entry(bytes(value), self.clock()) if value is not None else None
 
-    async def put(self, key: str, body: bytes, tags: Iterable[str], ttl: int) -> None:
+    async def put(
+        self, key: str, data: bytes, operation_name: str | None, tags: Iterable[str], ttl: int
+    ) -> None:
         entry = f"{self.prefix}r:{key}"
+        now = self.clock()
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.set(entry, body, ex=ttl)
+                pipe.set(entry, encode_entry(data, now + ttl, operation_name), ex=ttl)
                 for tag in tags:
                     pipe.sadd(f"{self.prefix}t:{tag}", entry)
                     pipe.expire(f"{self.prefix}t:{tag}", ttl, gt=True)
                     pipe.expire(f"{self.prefix}t:{tag}", ttl, nx=True)
-                await pipe.execute()
+                pipe.zadd(self._index, {entry: now})
+                pipe.zcard(self._index)
+                *_, size = await pipe.execute()
+            if size > self.max_entries:
+                oldest = await self.redis.zpopmin(self._index, size - self.max_entries)
+                if oldest:
+                    await self.redis.delete(*(name for name, _ in oldest))
         except Exception as exc:  # noqa: BLE001 - not cached: the next request executes
             dependency_failed(
                 logger, "cache", "set", "response cache store failed: %s", fault_text(exc)
@@ -205,13 +268,30 @@ class RedisResponseCache:
                 tag_key = f"{self.prefix}t:{tag}"
                 entries = await self.redis.smembers(tag_key)  # type: ignore[misc]
                 await self.redis.delete(tag_key, *entries)
+                if entries:
+                    await self.redis.zrem(self._index, *entries)
         except Exception as exc:  # noqa: BLE001 - entries then live until their TTL
             dependency_failed(
                 logger, "cache", "delete", "response cache invalidation: %s", fault_text(exc)
             )
 
+    async def clear(self) -> None:
+        try:
+            batch: list[bytes] = []
+            async for name in self.redis.scan_iter(match=f"{self.prefix}*", count=1000):
+                batch.append(name)
+                if len(batch) >= 1000:
+                    await self.redis.delete(*batch)
+                    batch.clear()
+            if batch:
+                await self.redis.delete(*batch)
+        except Exception as exc:  # noqa: BLE001 - entries then live until their TTL
+            dependency_failed(logger, "cache", "delete", "response cache clear: %s", exc)
+
 
 def build_response_cache(settings: Settings, redis: Redis | None, prefix: str) -> ResponseCache:
     if redis is not None:
-        return RedisResponseCache(redis, prefix, settings.response_cache_enabled)
+        return RedisResponseCache(
+            redis, prefix, settings.response_cache_enabled, settings.response_cache_max_entries
+        )
     return MemoryResponseCache(settings.response_cache_enabled, settings.response_cache_max_entries)

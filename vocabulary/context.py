@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from core.settings import Settings
     from models.user import User
     from services.cache import ModelCache
+    from services.entity_changes import EntityChanges
     from services.rate_limit import BucketStore
     from services.response_cache import ResponseCache
     from services.storage import Storage
@@ -63,6 +64,9 @@ class Services(AccountDependencies, Delivery, Protocol):
     def response_cache(self) -> ResponseCache: ...
 
     @property
+    def changes(self) -> EntityChanges: ...  # after a commit: what changed
+
+    @property
     def storage(self) -> Storage: ...
 
 
@@ -83,12 +87,15 @@ class Context:
     batch_cost: BatchCost | None = None
     # Set by the HTTP view; @defer/@stream are refused unless ACCEPTED.
     incremental_delivery: IncrementalDelivery = IncrementalDelivery.NOT_HTTP
-    # The cache policy of the last executed operation's response (CachePolicyObserver); None
+    # The cache policy of the last executed operation's response (RequestPipeline); None
     # until one ran.
     cache_policy: CachePolicy | None = None
     # Set on a shared subscription's execution (``server/websocket/shared.py``): the ids of
     # the users whose own data (``ViewerDependence.OWNER`` fields) it answered about.
     owners_seen: set[int] | None = None
+    # (model name, id) of every object the prefetch loaded for the answer, when the response
+    # cache may keep it (its entity tags); None otherwise, and nothing is collected.
+    shown_entities: set[tuple[str, int]] | None = None
 
     @property
     def settings(self) -> Settings:

@@ -9,7 +9,7 @@ from starlette.datastructures import Headers
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.metrics import HTTP_DURATION, HTTP_REQUESTS
+from core.metrics import HTTP_DURATION, HTTP_REQUESTS, child
 from core.request_context import operation_name_var, user_id_var
 
 logger = logging.getLogger("agora.access")
@@ -60,10 +60,11 @@ class AccessLogMiddleware:
             duration = time.perf_counter() - started
             route = self.route_template(scope)
             method = scope["method"]
-            HTTP_REQUESTS.labels(method, route, str(status)).inc()
+            labels = (method, route, str(status))
+            child(HTTP_REQUESTS, *labels).inc()
             # A stream lasts as long as its client stays: its latency is the time to start.
             latency = duration if streamed_after is None else streamed_after
-            HTTP_DURATION.labels(method, route, str(status)).observe(latency)
+            child(HTTP_DURATION, *labels).observe(latency)
             client = scope.get("client")
             fields = {
                 "method": method,

@@ -18,6 +18,7 @@ from services.push.base import PushProvider
 from services.push.log import LogPushProvider
 
 if TYPE_CHECKING:
+    from services.entity_changes import EntityChanges
     from services.storage import Storage
 
 DEFAULT_QUEUE_NAME = "agora"
@@ -57,6 +58,9 @@ class JobContext:
     jobs: FollowUpQueue = field(default_factory=FollowUpQueue)
     # Uploaded files (the daily cleanup removes orphaned objects); None: not cleaned.
     storage: Storage | None = None
+    # A job that changes what the API shows says so after its commit (the caches drop it);
+    # None: a context without caches (tests, tools).
+    changes: EntityChanges | None = None
 
 
 JobHandler = Callable[Concatenate[JobContext, ...], Awaitable[Any]]

@@ -12,12 +12,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from redis.asyncio import Redis
 from saq import CronJob, Queue, Worker
 from saq.types import Context, SettingsDict
 
 from core import tracing
 from core.settings import Settings
 from core.shortcuts import use_library_shortcuts
+from services.entity_changes import DEFAULT_KEY_PREFIX, build_entity_changes
 from services.jobs.base import (
     DEFAULT_QUEUE_NAME,
     TRACE_META_KEY,
@@ -152,11 +154,15 @@ async def run_worker(settings: Settings, *, queue_name: str = DEFAULT_QUEUE_NAME
     )
     push = build_push_provider(settings)
     storage = build_storage(settings)
+    # Jobs that change what the API shows drop it from the API's caches in Redis.
+    redis = Redis.from_url(settings.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    changes = build_entity_changes(settings, redis, DEFAULT_KEY_PREFIX)
     context = JobContext(
         mailer=build_mailer(settings),
         push=push,
         jobs=FollowUpQueue(followups),
         storage=storage,
+        changes=changes,
     )
     worker_settings = build_worker_settings(settings, context, queue_name=queue_name)
     queue = worker_settings["queue"]
@@ -181,3 +187,5 @@ async def run_worker(settings: Settings, *, queue_name: str = DEFAULT_QUEUE_NAME
         await push.close()
         tracing.flush()
         await queue.disconnect()
+        await changes.cache.close()
+        await redis.aclose()

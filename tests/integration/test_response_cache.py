@@ -4,20 +4,24 @@ that change what it shows."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 
-from models.posts import PostStatus
+from core.metrics import REGISTRY
+from models.posts import Post, PostStatus
 from models.user import Role
 from server.app import create_app
+from server.cli import forget_cached_responses
 from server.container import Container
+from services.jobs import InProcessJobQueue
 from services.response_cache import RedisResponseCache
 from tests import factories
 from tests.conftest import (
+    REDIS_URL,
     AppFactory,
     StatementCounter,
     data,
@@ -35,6 +39,17 @@ USER = "query($id: ID!) { user(id: $id) { id name } }"
 @pytest.fixture
 def cached(client_factory: AppFactory) -> httpx.AsyncClient:
     return client_factory(response_cache_enabled=True)
+
+
+def operations_run() -> float:
+    """Every operation the schema ran (``graphql_operations_total``), whatever its labels."""
+    return sum(
+        sample.value
+        for metric in REGISTRY.collect()
+        if metric.name == "graphql_operations"
+        for sample in metric.samples
+        if sample.name == "graphql_operations_total"
+    )
 
 
 def cache_state(response: httpx.Response) -> str | None:
@@ -65,11 +80,67 @@ async def test_a_public_query_is_answered_from_the_cache_without_sql(
 
 async def test_a_post_query_is_cached_too_with_its_request_id(cached: httpx.AsyncClient) -> None:
     await factories.create_post(await factories.create_user(), title="Hello")
-    await graphql(cached, FEED)
+    miss = await graphql(cached, FEED)
     hit = await graphql(cached, FEED)
     assert cache_state(hit) == "HIT"
+    assert data(hit) == data(miss)
     assert data(hit)["posts"]["edges"][0]["node"]["title"] == "Hello"
-    assert hit.json()["extensions"]["requestId"]
+    assert hit.json()["extensions"]["requestId"] == hit.headers["x-request-id"]
+    assert hit.headers["cache-control"] == "no-store"
+
+
+async def test_the_extensions_of_a_post_answer_say_whether_it_was_a_hit(
+    cached: httpx.AsyncClient,
+) -> None:
+    await factories.create_post(await factories.create_user())
+    miss, hit = await graphql(cached, FEED), await graphql(cached, FEED)
+    assert miss.json()["extensions"]["responseCache"] == {"hit": False}
+    assert hit.json()["extensions"]["responseCache"] == {"hit": True}
+
+
+async def test_a_hit_runs_no_operation(cached: httpx.AsyncClient) -> None:
+    await factories.create_post(await factories.create_user())
+    await get(cached, FEED)
+    await graphql(cached, FEED)
+    before = operations_run()
+    assert cache_state(await get(cached, FEED)) == "HIT"
+    assert cache_state(await graphql(cached, FEED)) == "HIT"
+    assert operations_run() == before
+
+
+async def test_a_get_hit_answers_304_to_its_etag(cached: httpx.AsyncClient) -> None:
+    await factories.create_post(await factories.create_user())
+    miss = await get(cached, FEED)
+    revalidated = await cached.get(
+        "/graphql", params={"query": FEED}, headers={"If-None-Match": miss.headers["etag"]}
+    )
+    assert revalidated.status_code == 304
+    assert cache_state(revalidated) == "HIT"
+
+
+async def test_a_request_with_other_parameters_is_looked_up_after_resolving_its_document(
+    cached: httpx.AsyncClient,
+) -> None:
+    await factories.create_post(await factories.create_user(), title="Hello")
+    await graphql(cached, FEED)
+    with_extensions = {"query": FEED, "extensions": {"client": "test"}}
+    hit = await cached.post("/graphql", json=with_extensions)
+    assert cache_state(hit) == "HIT"
+    assert data(hit)["posts"]["edges"][0]["node"]["title"] == "Hello"
+
+
+async def test_the_answer_of_one_media_type_is_not_served_for_another(
+    cached: httpx.AsyncClient,
+) -> None:
+    await factories.create_post(await factories.create_user())
+    assert (await get(cached, FEED)).headers["content-type"] == "application/json"
+    modern = await cached.get(
+        "/graphql",
+        params={"query": FEED},
+        headers={"Accept": "application/graphql-response+json"},
+    )
+    assert cache_state(modern) == "MISS"
+    assert modern.headers["content-type"] == "application/graphql-response+json"
 
 
 @pytest.mark.parametrize("role", [Role.USER, Role.MODERATOR, Role.ADMIN])
@@ -174,12 +245,25 @@ async def test_a_mutation_is_never_cached(cached: httpx.AsyncClient) -> None:
     assert anonymous.json()["errors"]
 
 
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 async def test_an_entry_expires_after_its_max_age(client_factory: AppFactory) -> None:
-    client = client_factory(response_cache_enabled=True, http_cache_max_age_seconds=1)
+    client = client_factory(response_cache_enabled=True, http_cache_max_age_seconds=5)
+    clock = FakeClock()
+    client.container.response_cache.clock = clock  # type: ignore[attr-defined]
     await factories.create_post(await factories.create_user())
     await get(client, FEED)
-    assert cache_state(await get(client, FEED)) == "HIT"
-    await asyncio.sleep(1.1)
+    clock.now += 4.5
+    hit = await get(client, FEED)
+    assert cache_state(hit) == "HIT"
+    assert hit.headers["cache-control"] == "public, max-age=1"
+    clock.now += 0.5
     assert cache_state(await get(client, FEED)) == "MISS"
 
 
@@ -235,3 +319,73 @@ async def test_with_redis_a_replica_serves_what_another_cached_and_sees_its_inva
     after = await get(first, FEED)
     assert cache_state(after) == "MISS"
     assert data(after)["posts"]["edges"][0]["node"]["title"] == "New"
+
+
+@requires_redis
+async def test_the_redis_store_keeps_at_most_its_bound_of_entries() -> None:
+    assert REDIS_URL is not None
+    redis = Redis.from_url(REDIS_URL)
+    prefix = f"test:{uuid.uuid4().hex}:"
+    store = RedisResponseCache(redis, prefix, enabled=True, max_entries=2)
+    try:
+        for key in ("a", "b", "c"):
+            await store.put(key, b"{}", None, ["Query.posts"], ttl=60)
+        assert await store.get("a") is None
+        assert await store.get("b") is not None
+        assert await store.get("c") is not None
+        assert await redis.zcard(f"{prefix}entries") == 2
+    finally:
+        await redis.delete(*[key async for key in redis.scan_iter(f"{prefix}*")])
+        await redis.aclose()
+
+
+async def test_a_change_said_outside_a_mutation_drops_the_responses_showing_it(
+    cached: httpx.AsyncClient,
+) -> None:
+    """What a job or a script writes, said through the container's hook after its commit
+    (``JobContext.changes`` is the same object)."""
+    post = await factories.create_post(await factories.create_user(), title="Old")
+    await get(cached, FEED)
+    await Post.filter(id=post.id).update(title="New")
+    container: Container = cached.container  # type: ignore[attr-defined]
+    await container.changes.changed("Post", [post.id])
+    after = await get(cached, FEED)
+    assert cache_state(after) == "MISS"
+    assert data(after)["posts"]["edges"][0]["node"]["title"] == "New"
+
+
+async def test_jobs_run_in_process_get_the_containers_hook(cached: httpx.AsyncClient) -> None:
+    container: Container = cached.container  # type: ignore[attr-defined]
+    assert isinstance(container.jobs, InProcessJobQueue)
+    assert container.jobs.context.changes is container.changes
+
+
+@requires_redis
+async def test_the_seed_command_drops_every_cached_response_in_redis(
+    replicas: tuple[httpx.AsyncClient, httpx.AsyncClient],
+) -> None:
+    first, _ = replicas
+    container: Container = first.container  # type: ignore[attr-defined]
+    await factories.create_post(await factories.create_user())
+    await get(first, FEED)
+    assert cache_state(await get(first, FEED)) == "HIT"
+    prefix = container.changes.responses.prefix  # type: ignore[attr-defined]
+    await forget_cached_responses(container.settings, prefix.removesuffix("responses:"))
+    assert cache_state(await get(first, FEED)) == "MISS"
+
+
+async def test_an_object_shown_without_its_id_still_tags_the_answer(
+    cached: httpx.AsyncClient,
+) -> None:
+    """The author of a single post, selected without ``id``: renaming them drops the answer."""
+    author = await factories.create_user(name="Ada")
+    post = await factories.create_post(author, title="Hello")
+    query = "query($id: ID!) { post(id: $id) { title author { name } } }"
+    variables = {"id": factories.gid("Post", post.id)}
+    await graphql(cached, query, variables)
+    assert cache_state(await graphql(cached, query, variables)) == "HIT"
+    rename = 'mutation { updateProfile(input: {name: "Grace"}) { name } }'
+    data(await graphql(cached, rename, headers=factories.bearer(cached, author)))
+    after = await graphql(cached, query, variables)
+    assert cache_state(after) == "MISS"
+    assert data(after)["post"]["author"]["name"] == "Grace"

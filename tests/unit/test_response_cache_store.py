@@ -4,7 +4,13 @@ response."""
 from __future__ import annotations
 
 from services.global_ids import global_id
-from services.response_cache import MemoryResponseCache, changed_tags, response_key, response_tags
+from services.response_cache import (
+    CachedResponse,
+    MemoryResponseCache,
+    changed_tags,
+    response_key,
+    response_tags,
+)
 
 
 class FakeClock:
@@ -18,29 +24,39 @@ class FakeClock:
 async def test_the_oldest_entry_goes_beyond_the_bound() -> None:
     cache = MemoryResponseCache(enabled=True, max_entries=2)
     for key in ("a", "b", "c"):
-        await cache.put(key, key.encode(), [], ttl=60)
+        await cache.put(key, key.encode(), None, [], ttl=60)
     assert len(cache) == 2
     assert await cache.get("a") is None
-    assert await cache.get("c") == b"c"
+    cached = await cache.get("c")
+    assert cached is not None
+    assert cached.data == b"c"
 
 
 async def test_an_entry_expires_with_its_ttl() -> None:
     clock = FakeClock()
     cache = MemoryResponseCache(enabled=True, max_entries=10, clock=clock)
-    await cache.put("a", b"a", [], ttl=30)
+    await cache.put("a", b"a", None, [], ttl=30)
     clock.now += 29.9
-    assert await cache.get("a") == b"a"
+    assert await cache.get("a") is not None
     clock.now += 0.1
     assert await cache.get("a") is None
 
 
+async def test_a_hit_says_how_long_it_has_left_and_which_operation_it_ran() -> None:
+    clock = FakeClock()
+    cache = MemoryResponseCache(enabled=True, max_entries=10, clock=clock)
+    await cache.put("a", b'{"posts":[]}', "Feed", [], ttl=30)
+    clock.now += 10.5
+    assert await cache.get("a") == CachedResponse(b'{"posts":[]}', 20, "Feed")
+
+
 async def test_an_invalidated_tag_drops_only_its_entries() -> None:
     cache = MemoryResponseCache(enabled=True, max_entries=10)
-    await cache.put("post", b"1", ["UG9zdDox", "Query.post"], ttl=60)
-    await cache.put("product", b"2", ["Query.product"], ttl=60)
+    await cache.put("post", b"1", None, ["UG9zdDox", "Query.post"], ttl=60)
+    await cache.put("product", b"2", None, ["Query.product"], ttl=60)
     await cache.invalidate(["UG9zdDox"])
     assert await cache.get("post") is None
-    assert await cache.get("product") == b"2"
+    assert await cache.get("product") is not None
 
 
 def test_the_tags_are_the_ids_in_the_data_the_id_arguments_and_the_root_fields() -> None:
