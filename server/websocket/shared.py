@@ -27,7 +27,7 @@ import dataclasses
 import inspect
 import logging
 import uuid
-from collections.abc import AsyncIterable, Hashable
+from collections.abc import AsyncIterable, Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -183,8 +183,14 @@ class SharedSubscriptions:
         )
 
     def join(
-        self, key: GroupKey, variables: dict[str, Any] | None, context: Context
+        self,
+        key: GroupKey,
+        variables: dict[str, Any] | None,
+        context: Context,
+        on_drop: Callable[[], object] | None = None,
     ) -> tuple[Group, Member]:
+        """``context`` joins the group of ``key``; ``on_drop`` is called each time its queue
+        drops its oldest item."""
         group = self._groups.get(key)
         if group is None or group.finished:
             group = Group(key)
@@ -192,7 +198,7 @@ class SharedSubscriptions:
             group.task = asyncio.create_task(
                 self._lead(group, variables, leader_context(key, context))
             )
-        member: Member = DropOldestQueue(MEMBER_QUEUE_SIZE)
+        member: Member = DropOldestQueue(MEMBER_QUEUE_SIZE, on_drop)
         group.members[member] = context
         return group, member
 
