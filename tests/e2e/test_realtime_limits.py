@@ -1,5 +1,6 @@
 """Real-time limits and metrics end to end (real uvicorn): the per-address cap on anonymous
-connections, and the connection, subscription and delivery series on /metrics."""
+connections, the connection, subscription and delivery series on /metrics, and the drops
+(a client too slow for its queue, a client leaving with events queued)."""
 
 from __future__ import annotations
 
@@ -175,14 +176,14 @@ async def reluctant_reader(server: LiveServer) -> AsyncIterator[GraphQLWS]:
     """A graphql-transport-ws client that stops reading after its ``connection_ack``: a
     small receive buffer and one queued message at most, so the server's writes to it
     soon wait for the socket (uvicorn's transport above its high-water mark)."""
-    address = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    address.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    address.setblocking(False)
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    tcp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    tcp.setblocking(False)
     host, port = server.base_url.removeprefix("http://").split(":")
-    await asyncio.get_running_loop().sock_connect(address, (host, int(port)))
+    await asyncio.get_running_loop().sock_connect(tcp, (host, int(port)))
     # No permessage-deflate: the repeated body would shrink to nothing.
     async with connect(
-        server.ws_url, TRANSPORT_WS, sock=address, max_queue=1, compression=None
+        server.ws_url, TRANSPORT_WS, sock=tcp, max_queue=1, compression=None
     ) as client:
         try:
             yield client
