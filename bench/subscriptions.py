@@ -20,9 +20,10 @@
 6. Every client checks its sequence: each event exactly once, in order (missing,
    duplicated and out-of-order deliveries are counted and fail the run). Reports latency
    p50/p90/p99/max, the publishPost HTTP time, the servers' RSS before the connections, with
-   them (per connection) and after the events (growth per event), and their CPU time during
-   the events; then SIGTERMs the servers and measures the clean shutdown (every socket
-   closed with 1001).
+   them (per connection) and after the events (growth per event), their CPU time during
+   the events, each event's first and last delivery, and the servers' garbage-collector
+   passes during the events (read from their /metrics); then SIGTERMs the servers and
+   measures the clean shutdown (every socket closed with 1001).
    Writes bench/results/subscriptions-<run>.json and prints a Markdown table.
 
 Everything targets 127.0.0.1 only, and every wait is bounded.
@@ -54,6 +55,7 @@ import httpx
 import orjson
 import uvloop
 import websockets
+from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import ClientConnection
 from websockets.typing import Subprotocol
 
@@ -197,6 +199,52 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[index]
 
 
+GCBuckets = dict[str, dict[float, float]]  # generation -> upper bound (le) -> passes
+
+
+async def gc_buckets(http: httpx.AsyncClient, base_url: str, token: str) -> GCBuckets:
+    """The server's ``python_gc_pause_seconds`` buckets (cumulative, by generation)."""
+    response = await http.get(f"{base_url}/metrics", headers={"Authorization": f"Bearer {token}"})
+    response.raise_for_status()
+    buckets: GCBuckets = {}
+    for family in text_string_to_metric_families(response.text):
+        if family.name != "python_gc_pause_seconds":
+            continue
+        for sample in family.samples:
+            if sample.name.endswith("_bucket"):
+                generation = buckets.setdefault(sample.labels["generation"], {})
+                generation[float(sample.labels["le"])] = sample.value
+    return buckets
+
+
+def gc_pauses(before: list[GCBuckets], after: list[GCBuckets]) -> dict[str, dict[str, Any]]:
+    """The collector's passes during the events, every server together, by generation:
+    how many, and the bucket bounds (ms) their p99 and their longest fall under (the
+    histogram keeps buckets, not values: "≤ 5" means between the previous bound and 5)."""
+    report: dict[str, dict[str, Any]] = {}
+    generations = sorted({g for scrape in after for g in scrape})
+    for generation in generations:
+        counts: dict[float, float] = {}
+        for earlier, later in zip(before, after, strict=True):
+            for bound, cumulative in later.get(generation, {}).items():
+                counts[bound] = (
+                    counts.get(bound, 0) + cumulative - earlier.get(generation, {}).get(bound, 0)
+                )
+        bounds = sorted(counts)
+        total = counts[bounds[-1]] if bounds else 0
+        if not total:
+            report[generation] = {"passes": 0}
+            continue
+        p99 = next(bound for bound in bounds if counts[bound] >= 0.99 * total)
+        longest = next(bound for bound in bounds if counts[bound] >= total)
+        report[generation] = {
+            "passes": int(total),
+            "p99_ms_at_most": round(p99 * 1000, 1),
+            "max_ms_at_most": round(longest * 1000, 1),
+        }
+    return report
+
+
 @dataclass
 class Subscriber:
     socket: ClientConnection
@@ -328,7 +376,11 @@ async def wait_any(subscribers: list[Subscriber], titles: list[str], seconds: fl
 
 
 async def load(
-    args: argparse.Namespace, base_urls: list[str], server_pids: list[int], tokens: list[str]
+    args: argparse.Namespace,
+    base_urls: list[str],
+    server_pids: list[int],
+    tokens: list[str],
+    metrics_token: str,
 ) -> dict[str, Any]:
     ws_urls = [url.replace("http://", "ws://") + "/graphql" for url in base_urls]
     compression = None if args.no_compression else "deflate"
@@ -389,6 +441,7 @@ async def load(
         gc.collect()
         gc.freeze()
         gc.disable()
+        gc_before = [await gc_buckets(http, url, metrics_token) for url in base_urls]
         profiler = start_profiler(server_pids[0], args) if args.profile else None
         cpu_before = [cpu_seconds(pid) for pid in server_pids]
         load_cpu_before = cpu_seconds(os.getpid())
@@ -408,6 +461,7 @@ async def load(
         load_cpu = cpu_seconds(os.getpid()) - load_cpu_before
         machine_cpu = machine_cpu_seconds() - machine_before
         lag.stop()
+        gc_after = [await gc_buckets(http, url, metrics_token) for url in base_urls]
         gc.enable()
         profile_path = stop_profiler(profiler)
         await asyncio.sleep(1)
@@ -445,6 +499,12 @@ async def load(
                 (s.received[title] - sent[title]) * 1000 for s in subscribers if title in s.received
             )
             for title in titles[1:]
+        ]
+
+        # From an event's first delivery to its last: how long its fan-out takes.
+        spreads = [
+            round(last - first, 1)
+            for first, last in zip(per_event_first, per_event_last, strict=True)
         ]
 
         log("SIGTERM: clean shutdown with the subscribers connected")
@@ -490,6 +550,9 @@ async def load(
             "each": [round(value, 1) for value in per_event_last],
         },
         "first_delivery_per_event_ms": [round(value, 1) for value in per_event_first],
+        # From an event's first delivery to its last: how long its fan-out takes.
+        "spread_per_event_ms": {"p50": round(percentile(spreads, 0.5), 1), "max": max(spreads)},
+        "server_gc_pauses": gc_pauses(gc_before, gc_after),
         "publish_http_ms": {
             "p50": round(percentile(http_ms, 0.5), 1),
             "p99": round(percentile(http_ms, 0.99), 1),
@@ -595,7 +658,19 @@ def markdown(report: dict[str, Any]) -> str:
             f"- first subscriber of an event: median "
             f"{round(percentile(r['first_delivery_per_event_ms'], 0.5), 1)} ms; last: median "
             f"{r['last_delivery_per_event_ms']['p50']} ms, "
-            f"worst {r['last_delivery_per_event_ms']['max']} ms",
+            f"worst {r['last_delivery_per_event_ms']['max']} ms; first to last: median "
+            f"{r['spread_per_event_ms']['p50']} ms, worst {r['spread_per_event_ms']['max']} ms",
+            "- server GC passes during the events (from its `python_gc_pause_seconds`): "
+            + "; ".join(
+                f"gen {generation}: {pauses['passes']}"
+                + (
+                    f", p99 ≤ {pauses['p99_ms_at_most']} ms, longest ≤ "
+                    f"{pauses['max_ms_at_most']} ms"
+                    if pauses["passes"]
+                    else ""
+                )
+                for generation, pauses in r["server_gc_pauses"].items()
+            ),
             f"- server CPU: {r['server_cpu_ms_per_event']} ms per event, "
             f"{r['server_cpu_us_per_delivery']} µs per delivery; load process "
             f"{r['load_process_cpu_ms_per_event']} ms per event (worst loop lag "
@@ -662,7 +737,15 @@ def main(argv: list[str] | None = None) -> int:
             base_urls.append(base_url)
         for server, base_url in zip(servers, base_urls, strict=True):
             wait_ready(base_url, server)
-        result = uvloop.run(load(args, base_urls, [server.pid for server in servers], tokens))
+        result = uvloop.run(
+            load(
+                args,
+                base_urls,
+                [server.pid for server in servers],
+                tokens,
+                env["METRICS_TOKEN"],
+            )
+        )
         for server in servers:
             try:
                 server.wait(timeout=30)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -15,10 +15,13 @@ class DropOldestQueue(Generic[T]):
     """Bounded by dropping the oldest item, so that a slow consumer never blocks the
     producer; the underlying queue is unbounded so that the end marker always fits."""
 
-    __slots__ = ("_ended", "_limit", "_queue", "dropped")
+    __slots__ = ("_ended", "_limit", "_on_drop", "_queue", "dropped")
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, on_drop: Callable[[], object] | None = None) -> None:
         self._limit = limit
+        # Called at each drop, as it happens: a consumer stuck on a slow socket takes
+        # nothing, so a count kept by the consumer would show nothing until it left.
+        self._on_drop = on_drop
         self._queue: asyncio.Queue[T] = asyncio.Queue()
         self.dropped = 0  # items dropped to make room, so far
         self._ended = False
@@ -29,6 +32,8 @@ class DropOldestQueue(Generic[T]):
         if full:
             self._queue.get_nowait()
             self.dropped += 1
+            if self._on_drop is not None:
+                self._on_drop()
         self._queue.put_nowait(item)
         return full
 

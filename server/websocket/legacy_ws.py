@@ -16,6 +16,7 @@ from server.websocket.connection import (
     RealtimeHandler,
     connection_init,
 )
+from server.websocket.encoded import id_text, payload_text, send_text
 from server.websocket.operation import Outcome, serve_operation
 from server.websocket.registry import drain_tasks
 from server.ws_messages import close_reason, message_problem
@@ -125,8 +126,9 @@ class _LegacyOperation:
         return Outcome.ERROR
 
     async def send_next(self, payload: dict[str, Any]) -> None:
-        message: Any = {"type": "data", "id": self._id, "payload": payload}
-        await self._handler.send_message(message)
+        # The payload is encoded once for its group (``EncodedPayload``).
+        text = f'{{"type":"data","id":{id_text(self._id)},"payload":{payload_text(payload)}}}'
+        await send_text(self._handler, text)
 
     async def send_errors(self, errors: list[dict[str, Any]]) -> None:
         message: Any = {"type": "error", "id": self._id, "payload": errors[0]}

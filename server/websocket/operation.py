@@ -135,15 +135,13 @@ async def _follow(
     being sent, when the connection went; ``error``: the shared execution failed)."""
     delivered = SUBSCRIPTION_DELIVERIES.labels(label)
     active = SUBSCRIPTIONS_ACTIVE.labels(label)
-    group, member = shared.join(key, variables, context)
+    # Counted as they happen, while this member may be waiting on its socket.
+    queue_full = SUBSCRIPTION_DROPS.labels(label, "queue_full")
+    group, member = shared.join(key, variables, context, queue_full.inc)
     active.inc()
-    counted_drops = 0
     lost = 0
     try:
         async for kind, payload in member.items():
-            if member.dropped != counted_drops:
-                SUBSCRIPTION_DROPS.labels(label, "queue_full").inc(member.dropped - counted_drops)
-                counted_drops = member.dropped
             if kind != "next":
                 SUBSCRIPTION_DROPS.labels(label, "error").inc()
                 await operation.send_errors(payload)

@@ -27,7 +27,7 @@ import dataclasses
 import inspect
 import logging
 import uuid
-from collections.abc import AsyncIterable, Hashable
+from collections.abc import AsyncIterable, Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -50,6 +50,7 @@ from resolvers.attachments import detached_copy
 from resolvers.subscriptions import checked_by_members
 from schema.extensions import parse_document
 from schema.viewer_dependence import operation_dependence
+from server.websocket.encoded import EncodedPayload
 from services.queues import DropOldestQueue
 from vocabulary.viewer import ViewerDependence, stand_in
 
@@ -98,12 +99,14 @@ class Group:
             self._put(member, item)
 
     def deliver(self, payload: dict[str, Any], own: dict[int, dict[str, Any]]) -> None:
-        """``payload`` to every member, except the users in ``own``, who get theirs."""
-        item: Item = ("next", payload)
+        """``payload`` to every member, except the users in ``own``, who get theirs; each
+        encoded once, however many sockets it goes to."""
+        item: Item = ("next", EncodedPayload(payload))
+        theirs = {user_id: ("next", EncodedPayload(mine)) for user_id, mine in own.items()}
         for member, context in self.members.items():
             user = context.user
-            mine = own.get(user.id) if own and user is not None else None
-            self._put(member, item if mine is None else ("next", mine))
+            mine = theirs.get(user.id) if theirs and user is not None else None
+            self._put(member, item if mine is None else mine)
 
     @staticmethod
     def _put(member: Member, item: Item) -> None:
@@ -183,8 +186,14 @@ class SharedSubscriptions:
         )
 
     def join(
-        self, key: GroupKey, variables: dict[str, Any] | None, context: Context
+        self,
+        key: GroupKey,
+        variables: dict[str, Any] | None,
+        context: Context,
+        on_drop: Callable[[], object] | None = None,
     ) -> tuple[Group, Member]:
+        """``context`` joins the group of ``key``; ``on_drop`` is called each time its queue
+        drops its oldest item."""
         group = self._groups.get(key)
         if group is None or group.finished:
             group = Group(key)
@@ -192,7 +201,7 @@ class SharedSubscriptions:
             group.task = asyncio.create_task(
                 self._lead(group, variables, leader_context(key, context))
             )
-        member: Member = DropOldestQueue(MEMBER_QUEUE_SIZE)
+        member: Member = DropOldestQueue(MEMBER_QUEUE_SIZE, on_drop)
         group.members[member] = context
         return group, member
 

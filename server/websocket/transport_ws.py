@@ -21,6 +21,7 @@ from server.websocket.connection import (
     RealtimeHandler,
     connection_init,
 )
+from server.websocket.encoded import id_text, payload_text, send_text
 from server.websocket.operation import Outcome, serve_operation
 from server.websocket.registry import drain_tasks
 from server.ws_messages import close_reason, message_problem
@@ -102,6 +103,7 @@ class _TransportOperation:
     def __init__(self, handler: TransportWSHandler, operation: Operation[Context, None]) -> None:
         self._handler = handler
         self._operation = operation
+        self._id = id_text(operation.id)
 
     @asynccontextmanager
     async def own_stream(self, context: Context) -> AsyncIterator[AsyncIterator[Any]]:
@@ -132,8 +134,12 @@ class _TransportOperation:
         return Outcome.ERROR
 
     async def send_next(self, payload: dict[str, Any]) -> None:
-        message: Any = {"id": self._operation.id, "type": "next", "payload": payload}
-        await self._operation.send_operation_message(message)
+        # Strawberry's ``send_operation_message`` without its dict and encoding: the payload
+        # is encoded once for its group. Nothing goes after ``complete`` or ``error``.
+        if self._operation.completed:
+            return
+        text = f'{{"id":{self._id},"type":"next","payload":{payload_text(payload)}}}'
+        await send_text(self._handler, text)
 
     async def send_errors(self, errors: list[dict[str, Any]]) -> None:
         message: Any = {"id": self._operation.id, "type": "error", "payload": errors}

@@ -1,10 +1,14 @@
 """Real-time limits and metrics end to end (real uvicorn): the per-address cap on anonymous
-connections, and the connection, subscription and delivery series on /metrics."""
+connections, the connection, subscription and delivery series on /metrics, and the drops
+(a client too slow for its queue, a client leaving with events queued)."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -15,8 +19,10 @@ from websockets.exceptions import ConnectionClosed
 from core.metrics import REGISTRY
 from models.posts import PostStatus
 from models.user import User
+from server.websocket import shared
+from services.events import POST_PUBLISHED, post_published
 from services.tokens import issue_access_token
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, subscribers
 from tests.e2e.httpstream import MULTIPART_ACCEPT, SSE_ACCEPT, open_stream
 from tests.e2e.wsclient import LEGACY_WS, TRANSPORT_WS, GraphQLWS, connect
 from tests.factories import create_post, create_user, gid
@@ -156,3 +162,103 @@ async def test_connections_subscriptions_and_deliveries_are_on_metrics(live_serv
     assert value(after, "subscription_drops_total", operation="Feed", reason="queue_full") == (
         value(before, "subscription_drops_total", operation="Feed", reason="queue_full")
     )
+
+
+# --- drops: a client that does not read, a client that leaves ------------------------------
+
+SLOW_FEED = "subscription SlowFeed { postPublished { id title body } }"
+QUEUE_BOUND = 2  # each member's outbound queue, lowered so a few events overflow it
+BIG_BODY = "x" * 20_000  # the longest body a post may have: few events fill the socket
+
+
+@asynccontextmanager
+async def reluctant_reader(server: LiveServer) -> AsyncIterator[GraphQLWS]:
+    """A graphql-transport-ws client that stops reading after its ``connection_ack``: a
+    small receive buffer and one queued message at most, so the server's writes to it
+    soon wait for the socket (uvicorn's transport above its high-water mark)."""
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    tcp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    tcp.setblocking(False)
+    host, port = server.base_url.removeprefix("http://").split(":")
+    await asyncio.get_running_loop().sock_connect(tcp, (host, int(port)))
+    # No permessage-deflate: the repeated body would shrink to nothing.
+    async with connect(
+        server.ws_url, TRANSPORT_WS, sock=tcp, max_queue=1, compression=None
+    ) as client:
+        try:
+            yield client
+        finally:
+            # It would not read the server's close frame either: no handshake to wait for.
+            client.socket.transport.abort()
+
+
+def slow_feed_drops(reason: str) -> float:
+    return (
+        REGISTRY.get_sample_value(
+            "subscription_drops_total", {"operation": "SlowFeed", "reason": reason}
+        )
+        or 0.0
+    )
+
+
+async def publish_until_dropped(server: LiveServer, author: User) -> None:
+    """Publish big posts one at a time until the slow member's queue has dropped one."""
+    before = slow_feed_drops("queue_full")
+    for number in range(400):
+        post = await create_post(author, title=f"slow {number}", body=BIG_BODY)
+        await post_published(server.container.pubsub, post)
+        await asyncio.sleep(0.005)  # the leader executes it, the members take it
+        if slow_feed_drops("queue_full") > before:
+            return
+    raise AssertionError("the slow subscriber never lost an event")
+
+
+async def test_a_client_too_slow_for_its_queue_counts_queue_full_drops_as_they_happen(
+    live_server, monkeypatch
+):
+    monkeypatch.setattr(shared, "MEMBER_QUEUE_SIZE", QUEUE_BOUND)
+    server = live_server
+    author = await create_user()
+    async with reluctant_reader(server) as slow:
+        assert (await slow.init())["type"] == "connection_ack"
+        await slow.subscribe("slow", SLOW_FEED)
+        await subscribers(server, POST_PUBLISHED, 1)
+        # Counted while the member still waits on the socket, not when it next takes one.
+        await publish_until_dropped(server, author)
+
+
+async def test_events_still_queued_when_a_client_leaves_count_as_closed_drops(
+    live_server, monkeypatch
+):
+    monkeypatch.setattr(shared, "MEMBER_QUEUE_SIZE", QUEUE_BOUND)
+    server = live_server
+    author = await create_user()
+    before = slow_feed_drops("closed")
+    async with reluctant_reader(server) as slow:
+        assert (await slow.init())["type"] == "connection_ack"
+        await slow.subscribe("slow", SLOW_FEED)
+        await subscribers(server, POST_PUBLISHED, 1)
+        await publish_until_dropped(server, author)
+        # Its queue is full and one event waits for the socket: they are lost with it.
+        slow.socket.transport.abort()
+    await subscribers(server, POST_PUBLISHED, 0)
+    assert slow_feed_drops("closed") == before + QUEUE_BOUND + 1
+
+
+async def test_a_client_that_took_everything_leaves_without_closed_drops(live_server):
+    server = live_server
+    author = await create_user()
+    before = REGISTRY.get_sample_value(
+        "subscription_drops_total", {"operation": "Feed", "reason": "closed"}
+    )
+    async with connect(server.ws_url) as client:
+        await client.init()
+        await client.subscribe("feed", FEED)
+        await subscribers(server, POST_PUBLISHED, 1)
+        await post_published(server.container.pubsub, await create_post(author, title="Taken"))
+        assert (await client.receive())["type"] == "next"
+    await subscribers(server, POST_PUBLISHED, 0)
+    after = REGISTRY.get_sample_value(
+        "subscription_drops_total", {"operation": "Feed", "reason": "closed"}
+    )
+    assert after == before

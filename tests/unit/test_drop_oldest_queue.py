@@ -21,3 +21,13 @@ async def test_the_end_marker_fits_in_a_full_queue_after_what_is_queued() -> Non
     queue: DropOldestQueue[int] = DropOldestQueue(1)
     queue.put(1)
     assert await drained(queue) == [1]
+
+
+async def test_each_drop_is_reported_as_it_happens() -> None:
+    drops: list[None] = []
+    queue: DropOldestQueue[int] = DropOldestQueue(1, on_drop=lambda: drops.append(None))
+    queue.put(1)
+    assert drops == []
+    queue.put(2)
+    queue.put(3)
+    assert len(drops) == queue.dropped == 2
