@@ -114,4 +114,4 @@ async def test_a_datetime_column_becomes_the_value_tortoise_would_convert(one_of
     fast, stock = Post._init_from_db(**row), tortoise_built(Post, row)
 
     assert _datetimes(fast) == _datetimes(stock)
-    assert fast.created_at.tzinfo is stock.created_at.tzinfo
+    assert fast.__dict__["created_at"].tzinfo is stock.__dict__["created_at"].tzinfo
