@@ -18,7 +18,7 @@ directly; anything else (another zone, a naive or non-UTC value, SQLite's string
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime
 from typing import Any, Self, TypeVar
 
 from tortoise import timezone
@@ -42,7 +42,11 @@ class FastHydration(Model):
             for key, model_field, field in meta.db_default_fields:
                 value = kwargs[key]
                 values[model_field] = None if value is None else field.field_type(value)
-            utc_zone = _utc_zone()
+            # inline (no frame per row): Tortoise's zone when it is UTC and datetimes aware
+            zone = timezone.get_default_timezone()
+            utc_zone = (
+                zone if timezone.get_use_tz() and getattr(zone, "key", None) == "UTC" else None
+            )
             for key, model_field, field in meta.db_complex_fields:
                 value = kwargs[key]
                 if (
@@ -57,14 +61,6 @@ class FastHydration(Model):
         except KeyError:
             return super()._init_from_db(**kwargs)
         return loaded_instance(cls, values)
-
-
-def _utc_zone() -> tzinfo | None:
-    """Tortoise's default zone when it is UTC and datetimes are aware, else None."""
-    if not timezone.get_use_tz():
-        return None
-    zone = timezone.get_default_timezone()
-    return zone if getattr(zone, "key", None) == "UTC" else None
 
 
 M = TypeVar("M", bound=Model)
