@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import keyword
 from collections.abc import Callable, Hashable
+from types import GeneratorType
 from typing import Any
 
 from graphql import (
@@ -44,6 +45,7 @@ from graphql.type import GraphQLLeafType, is_leaf_type
 
 from resolvers.attachments import ATTACHED, MISSING, PREFETCHED_FIELD, slot
 from schema.basic_fields import basic_attribute, object_only_resolver
+from vocabulary.type_checks import is_decided_by_class
 
 Completer = Callable[[Any], Any]
 """A compiled completion: the resolved value → the completed result, or ``BAIL``."""
@@ -113,6 +115,7 @@ class PlanCompiler:
             "MISSING": MISSING,
             "ATTACHED": ATTACHED,
             "aw": is_awaitable,
+            "GeneratorType": GeneratorType,
         }
         self._count = 0
 
@@ -181,17 +184,31 @@ class PlanCompiler:
         if new_defer_usages:
             raise NotCompilable("@defer")
         name = self._name("object")
+        # Classes already seen to pass the checks that depend on the class alone: the
+        # awaitable check (answered per type, generators aside) and an is_type_of marked
+        # @decided_by_class; one set lookup per object instead of the calls.
+        passed = self._constant("passed", set())
         head = [
             f"def {name}(o):",
             "    if o is None:",
             "        return None" if nullable else "        raise Bail",
-            "    if aw(o):",
-            "        raise Bail",
+            f"    if o.__class__ not in {passed}:",
+            "        if aw(o):",
+            "            raise Bail",
         ]
-        if type_.is_type_of is not None:
+        is_type_of = type_.is_type_of
+        if is_type_of is not None and is_decided_by_class(is_type_of):
+            check = self._constant("is_type_of", is_type_of)
+            head += [f"        if {check}(o, None) is not True:", "            raise Bail"]
+            is_type_of = None
+        head += [
+            "        if o.__class__ is not GeneratorType:",
+            f"            {passed}.add(o.__class__)",
+        ]
+        if is_type_of is not None:
             # This schema's is_type_of (ours, and Strawberry's generated ones) ignore the info.
-            is_type_of = self._constant("is_type_of", type_.is_type_of)
-            head += [f"    if {is_type_of}(o, None) is not True:", "        raise Bail"]
+            check = self._constant("is_type_of", is_type_of)
+            head += [f"    if {check}(o, None) is not True:", "        raise Bail"]
         body: list[str] = []
         entries: list[str] = []
         reads_attachments = False

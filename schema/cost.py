@@ -350,12 +350,20 @@ class CostAnalysis:
         return total
 
     def _actual_value(self, priced: PricedField, value: Any) -> int:
-        if isinstance(value, list):
+        # exact-type checks first: the executor's results are plain lists and dicts, and
+        # ``isinstance(value, Mapping)`` goes through the ABC machinery for every object
+        value_type = type(value)
+        if value_type is list or (value_type is not dict and isinstance(value, list)):
             total = 0
+            children = priced.children
             for item in value:
-                if item is not None:
+                if item is None:
+                    continue
+                if children and type(item) is dict:  # a list of objects: one call less each
+                    total += priced.weight + self._actual(children, item)
+                else:
                     total += self._actual_value(priced, item)
             return total
-        if priced.children and isinstance(value, Mapping):
+        if priced.children and (value_type is dict or isinstance(value, Mapping)):
             return priced.weight + self._actual(priced.children, value)
         return priced.weight

@@ -18,6 +18,7 @@ from vocabulary.context import Info
 from vocabulary.directives import cost, list_size
 from vocabulary.enums import ProductStatus
 from vocabulary.relay import Node, to_global_id
+from vocabulary.type_checks import decided_by_class
 
 if TYPE_CHECKING:
     from schema.types.files import File
@@ -41,6 +42,7 @@ class Product(Node):
     updated_at: datetime
 
     @classmethod
+    @decided_by_class
     def is_type_of(cls, obj: object, _info: object) -> bool:
         return isinstance(obj, (ProductModel, cls))
 

@@ -16,6 +16,7 @@ from services.files import FileService
 from vocabulary.cache_hints import FILE_MAX_AGE, FILE_URL_MAX_AGE, cache_control
 from vocabulary.context import Info
 from vocabulary.relay import Node, to_global_id
+from vocabulary.type_checks import decided_by_class
 
 if TYPE_CHECKING:
     from schema.types.user import User
@@ -53,6 +54,7 @@ class File(Node):
     created_at: datetime
 
     @classmethod
+    @decided_by_class
     def is_type_of(cls, obj: object, _info: object) -> bool:
         return isinstance(obj, (FileModel, cls))
 

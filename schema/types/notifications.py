@@ -11,6 +11,7 @@ from models.notifications import DevicePlatform, NotificationKind
 from models.notifications import Notification as NotificationModel
 from vocabulary.cache_hints import NEVER_CACHED
 from vocabulary.relay import Node, to_global_id
+from vocabulary.type_checks import decided_by_class
 
 strawberry.enum(NotificationKind, name="NotificationKind")
 strawberry.enum(DevicePlatform, name="DevicePlatform")
@@ -35,6 +36,7 @@ class Notification(Node):
     created_at: datetime
 
     @classmethod
+    @decided_by_class
     def is_type_of(cls, obj: object, _info: object) -> bool:
         return isinstance(obj, (NotificationModel, cls))
 

@@ -19,6 +19,7 @@ from vocabulary.context import Info
 from vocabulary.directives import cost, list_size
 from vocabulary.enums import OrderStatus
 from vocabulary.relay import Node, to_global_id
+from vocabulary.type_checks import decided_by_class
 
 if TYPE_CHECKING:
     from schema.types.user import User
@@ -52,6 +53,7 @@ class Order(Node):
     updated_at: datetime
 
     @classmethod
+    @decided_by_class
     def is_type_of(cls, obj: object, _info: object) -> bool:
         return isinstance(obj, (OrderModel, cls))
 

@@ -21,6 +21,7 @@ from vocabulary.context import Info
 from vocabulary.directives import connection_size, cost
 from vocabulary.enums import PostStatus
 from vocabulary.relay import Node, to_global_id
+from vocabulary.type_checks import decided_by_class
 
 if TYPE_CHECKING:
     from schema.types.user import User
@@ -45,6 +46,7 @@ class Post(Node):
     updated_at: datetime
 
     @classmethod
+    @decided_by_class
     def is_type_of(cls, obj: object, _info: object) -> bool:
         return isinstance(obj, (PostModel, cls))
 
@@ -87,6 +89,7 @@ class Comment(Node):
     created_at: datetime
 
     @classmethod
+    @decided_by_class
     def is_type_of(cls, obj: object, _info: object) -> bool:
         return isinstance(obj, (CommentModel, cls))
 

@@ -33,6 +33,7 @@ from vocabulary.context import Info
 from vocabulary.directives import connection_size, cost
 from vocabulary.enums import Permission, PostStatus, Role, UserStatus
 from vocabulary.relay import Node, to_global_id
+from vocabulary.type_checks import decided_by_class
 from vocabulary.viewer import ViewerDependence, depends_on_viewer
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ class User(Node):
     updated_at: datetime
 
     @classmethod
+    @decided_by_class
     def is_type_of(cls, obj: object, _info: object) -> bool:
         return isinstance(obj, (UserModel, cls))
 

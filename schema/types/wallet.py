@@ -16,6 +16,7 @@ from services.stats import CustomerStats as CustomerStatsRow
 from vocabulary.cache_hints import NEVER_CACHED
 from vocabulary.context import Info
 from vocabulary.relay import Node, to_global_id
+from vocabulary.type_checks import decided_by_class
 
 if TYPE_CHECKING:
     from schema.types.user import User
@@ -33,6 +34,7 @@ class Transfer(Node):
     created_at: datetime
 
     @classmethod
+    @decided_by_class
     def is_type_of(cls, obj: object, _info: object) -> bool:
         return isinstance(obj, (TransferModel, cls))
 

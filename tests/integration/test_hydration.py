@@ -3,6 +3,7 @@ from the same database row, for every kind of column, and still saves like one."
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -86,3 +87,31 @@ async def test_a_partial_row_takes_tortoises_own_path(one_of_each):
     assert partial is not None
     assert partial._partial
     assert partial.title.startswith("Post")
+
+
+def _datetimes(instance: Model) -> dict[str, tuple[Any, Any, int]]:
+    """Each datetime attribute with its tzinfo object and fold (``==`` ignores both)."""
+    return {
+        name: (value, value.tzinfo, value.fold)
+        for name, value in instance.__dict__.items()
+        if isinstance(value, datetime)
+    }
+
+
+@pytest.mark.parametrize(
+    "created_at",
+    [
+        datetime(2026, 3, 1, 12, 30, 5, 123456, tzinfo=UTC),
+        datetime(2026, 3, 1, 12, 30, 5, tzinfo=UTC, fold=1),
+        datetime(2026, 3, 1, 14, 30, 5, tzinfo=timezone(timedelta(hours=2))),
+        datetime(2026, 3, 1, 12, 30, 5),
+    ],
+    ids=["utc", "utc-fold", "other-offset", "naive"],
+)
+async def test_a_datetime_column_becomes_the_value_tortoise_would_convert(one_of_each, created_at):
+    row = {**await raw_row(Post, one_of_each[Post]), "created_at": created_at}
+
+    fast, stock = Post._init_from_db(**row), tortoise_built(Post, row)
+
+    assert _datetimes(fast) == _datetimes(stock)
+    assert fast.__dict__["created_at"].tzinfo is stock.__dict__["created_at"].tzinfo

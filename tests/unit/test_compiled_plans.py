@@ -26,6 +26,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from schema.compiled_plan import BAIL, NotCompilable, PlanCompiler
 from schema.execution import _PLAN_IS_AWAITABLE, CompiledExecutionContext
 from schema.plan_checks import PLAN_CHECKS
+from vocabulary.type_checks import decided_by_class
 
 
 @strawberry.enum
@@ -258,3 +259,101 @@ def test_an_abstract_type_is_not_compiled():
     compiler = PlanCompiler(lambda *_: ({}, (), None), _PLAN_IS_AWAITABLE)
     with pytest.raises(NotCompilable):
         compiler.compile(GraphQLInterfaceType("Thing", {}), [])
+
+
+class Pet:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+class Stone:
+    name = "rock"
+
+
+ASKED: list[str] = []
+
+
+@strawberry.type
+class ByClass:
+    name: str
+
+    @classmethod
+    @decided_by_class
+    def is_type_of(cls, obj: object, _info: object) -> bool:
+        ASKED.append("by class")
+        return isinstance(obj, (Pet, cls))
+
+
+@strawberry.type
+class ByInstance:
+    name: str
+
+    @classmethod
+    def is_type_of(cls, obj: object, _info: object) -> bool:
+        ASKED.append("by instance")
+        return isinstance(obj, (Pet, cls))
+
+
+@strawberry.type
+class PetQuery:
+    @strawberry.field
+    async def by_class(self) -> list[ByClass]:
+        return [Pet("a"), Pet("b"), Pet("c")]  # type: ignore[list-item]
+
+    @strawberry.field
+    async def by_instance(self) -> list[ByInstance]:
+        return [Pet("a"), Pet("b"), Pet("c")]  # type: ignore[list-item]
+
+
+def compile_pets(query: str) -> Any:
+    graphql_schema = strawberry.Schema(query=PetQuery)._schema
+    operation = parse(query).definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    root = operation.selection_set.selections[0]
+    assert isinstance(root, FieldNode)
+    pets = graphql_schema.query_type.fields[root.name.value].type  # type: ignore[union-attr]
+
+    def collect(type_: GraphQLObjectType, fields: Any) -> Any:
+        variables = VariableValues({}, {})
+        return collect_subfields(graphql_schema, {}, variables, operation, type_, fields)
+
+    return PlanCompiler(collect, _PLAN_IS_AWAITABLE).compile(pets, [FieldDetails(root, None)])
+
+
+def test_an_is_type_of_decided_by_class_is_asked_once_per_class():
+    completer = compile_pets("{ byClass { name } }")
+    ASKED.clear()
+
+    assert completer([Pet("a"), Pet("b")]) == [{"name": "a"}, {"name": "b"}]
+    assert completer([Pet("c")]) == [{"name": "c"}]
+    assert ASKED == ["by class"]
+
+
+def test_a_class_failing_an_is_type_of_decided_by_class_bails_every_time():
+    completer = compile_pets("{ byClass { name } }")
+    ASKED.clear()
+
+    assert completer([Stone()]) is BAIL
+    assert completer([Pet("a"), Stone()]) is BAIL
+    assert ASKED == ["by class", "by class", "by class"]
+
+
+def test_an_unmarked_is_type_of_is_asked_about_every_object():
+    completer = compile_pets("{ byInstance { name } }")
+    ASKED.clear()
+
+    assert completer([Pet("a"), Pet("b")]) == [{"name": "a"}, {"name": "b"}]
+    assert ASKED == ["by instance", "by instance"]
+
+
+@pytest.mark.parametrize("query", ["{ byClass { name } }", "{ byInstance { name } }"])
+def test_plans_with_is_type_of_answer_as_graphql_core_does(query: str):
+    def run(context_class: Any) -> Any:
+        schema = strawberry.Schema(query=PetQuery, execution_context_class=context_class)
+        result = asyncio.run(schema.execute(query))
+        return [result.data, [error.formatted for error in result.errors or []]]
+
+    reference = run(StrawberryGraphQLCoreExecutionContext)
+
+    assert run(CompiledExecutionContext) == reference
+    assert run(CompiledExecutionContext) == reference
