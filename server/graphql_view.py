@@ -8,38 +8,37 @@ before Strawberry, ``server.operation_cache`` inside its run), persisted and tru
 (``server.operation_document``), orjson, results encoded as the HTTP answer
 (``server.result_encoding``; ``@defer``/``@stream`` as ``multipart/mixed`` in the format the
 client reads, ``server/incremental/``), and GraphiQL under its own CSP (``server.graphiql``).
-This module keeps the request flow: Strawberry's hooks, the context, the websocket wiring.
+Real time (websocket auth, a context per operation, the drain) is in ``server.realtime_view``.
+This module keeps the request flow: ``__call__``, Strawberry's hooks, the context.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator, Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, cast
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import ExperimentalIncrementalExecutionResults, GraphQLError
+from graphql import ExperimentalIncrementalExecutionResults
 from starlette.datastructures import QueryParams as StarletteQueryParams
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.types import QueryParams
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
-from strawberry.types.unset import UNSET, UnsetType
 
 from core.request_context import current_request_id, user_id_var
 from loaders import Loaders
 from schema import AgoraSchema, document_limits
-from schema.errors import format_error, refusal_of
+from schema.errors import refusal_of
 from server.batching import execute_batch
 from server.cached_responses import cached_answer
 from server.container import Container
@@ -53,6 +52,7 @@ from server.negotiation import MODERN, UNSPECIFIED, body_type, check_post_body, 
 from server.operation_cache import cached_result, operation_cache_key, store_result
 from server.operation_document import names_persisted_document, operation_document
 from server.persisted_queries import PersistedDocuments
+from server.realtime_view import RealtimeHooks
 from server.refusals import http_exception_error, is_request_error
 from server.responses import error_response
 from server.result_encoding import incremental_response, json_response, result_payload
@@ -63,9 +63,8 @@ from server.websocket import (
     TransportWSHandler,
     WebSocketRegistry,
 )
-from server.websocket.connection import TooManyConnections, anonymous_limit_message
 from services.authentication import authenticate
-from services.errors import AppError, BadUserInput, ServiceUnavailable, Unauthenticated
+from services.errors import AppError, BadUserInput
 from services.unavailable import outage_as_service_unavailable
 from vocabulary.context import Context, IncrementalDelivery
 
@@ -84,7 +83,7 @@ SUBSCRIPTION_OVER_HTTP = (
 )
 
 
-class GraphQLView(GraphQL[Context, None]):
+class GraphQLView(RealtimeHooks, GraphQL[Context, None]):
     # Websockets: a context per operation, HTTP-like errors, limits, drain at shutdown.
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
@@ -224,74 +223,6 @@ class GraphQLView(GraphQL[Context, None]):
         context.client_key = f"user:{user.id}"
         context.loaders.users.by_id.prime(user.id, user)
         user_id_var.set(str(user.id))
-
-    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        """Websocket auth: ``connection_init`` payload ``{"Authorization": "Bearer …"}``.
-        A bad token closes the socket with 4403."""
-        params = context.connection_params or {}
-        authorization = params.get("Authorization") or params.get("authorization")
-        if authorization:
-            try:
-                await self.authenticate(context, str(authorization))
-            except ServiceUnavailable:
-                raise  # the handlers close with 1013 (try again later), not 4403
-            except AppError as exc:
-                raise ConnectionRejectionError({"message": exc.message}) from exc
-            assert context.user is not None
-            if not self.websockets.admit(context.user.id, context):
-                limit = self.settings.ws_max_connections_per_user
-                raise ConnectionRejectionError(
-                    {"message": f"Too many connections: at most {limit} per user"}
-                )
-        elif not self.websockets.admit_anonymous(context):
-            raise TooManyConnections(anonymous_limit_message(self.settings))
-        return cast("UnsetType", UNSET)
-
-    async def operation_context(self, connection: Context) -> Context:
-        """The context of one websocket operation: fresh loaders, and the connection's
-        token checked again (expiry, then the account as for an HTTP request), so a token
-        that expired or was revoked during the connection starts nothing new. (An HTTP
-        stream's token was checked when its request arrived, just before.)"""
-        context = dataclasses.replace(connection, loaders=self.fresh_loaders())
-        claims = connection.claims
-        if claims is not None and self.is_websocket_request(connection.request):
-            if claims.expires_at <= datetime.now(UTC):
-                raise Unauthenticated(
-                    "The access token of this connection has expired: reconnect with a new one"
-                )
-            params = connection.connection_params or {}
-            authorization = params.get("Authorization") or params.get("authorization")
-            await self.authenticate(context, str(authorization))
-        return context
-
-    def is_request_error(self, result: ExecutionResult) -> bool:
-        return is_request_error(result)
-
-    def screen_document(self, query: str) -> None:
-        # Websocket operations send the document itself: in allow-list mode it must be
-        # one of the manifest's texts.
-        self.persisted.screen(query)
-
-    def websocket_errors(
-        self, errors: list[GraphQLError], context: Context
-    ) -> list[dict[str, Any]]:
-        mask = self.settings.is_production
-        return [format_error(error, mask=mask, request_id=context.request_id) for error in errors]
-
-    def websocket_payload(self, result: ExecutionResult, context: Context) -> dict[str, Any]:
-        payload: dict[str, Any] = {"data": result.data}
-        if result.errors:
-            payload["errors"] = self.websocket_errors(result.errors, context)
-        if result.extensions:
-            payload["extensions"] = result.extensions
-        return payload
-
-    async def shutdown_websockets(self) -> None:
-        """Clean shutdown: stop delivering events (subscribers keep what is queued), let each
-        socket and HTTP stream flush, then close each socket with 1001 and end each stream."""
-        self.websockets.draining = True
-        await self.container.pubsub.close()
-        await self.websockets.drain()
 
     def parse_query_params(self, params: QueryParams) -> dict[str, Any]:
         return query_string_parameters(cast("StarletteQueryParams", params), self.decode_json)
