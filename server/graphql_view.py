@@ -212,6 +212,7 @@ class GraphQLView(RealtimeHooks, GraphQL[Context, None]):
         return context
 
     def fresh_loaders(self) -> Loaders:
+        """A request's (or one operation's) own loaders, over the process's model cache."""
         return Loaders(self.container.cache)
 
     async def authenticate(self, context: Context, authorization: str) -> None:
