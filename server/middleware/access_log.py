@@ -27,13 +27,28 @@ def route_template(routes: list[BaseRoute], scope: Scope) -> str:
     return "unmatched"
 
 
+# Distinct request targets whose template is remembered; past it the memo starts over
+# (``/files/{key}`` has a path per file).
+ROUTE_MEMO_SIZE = 256
+
+
 class AccessLogMiddleware:
     def __init__(self, app: ASGIApp, routes: list[BaseRoute]) -> None:
         self.app = app
         self.routes = routes
+        self._templates: dict[tuple[str, str, str], str] = {}
 
     def route_template(self, scope: Scope) -> str:
-        return route_template(self.routes, scope)
+        """``route_template``, remembered per method, path and root path: all a route's
+        ``matches`` reads of an HTTP scope (Starlette's ``get_route_path``)."""
+        key = (scope["method"], scope["path"], scope.get("root_path", ""))
+        template = self._templates.get(key)
+        if template is None:
+            template = route_template(self.routes, scope)
+            if len(self._templates) >= ROUTE_MEMO_SIZE:
+                self._templates.clear()
+            self._templates[key] = template
+        return template
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

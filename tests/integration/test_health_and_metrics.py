@@ -15,10 +15,13 @@ from typing import Any
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from starlette.responses import PlainTextResponse
+from starlette.routing import BaseRoute, Route
 from tortoise import connections
 
 from core.logging import JsonFormatter, RequestContextFilter
 from core.request_context import request_id_var
+from server.middleware.access_log import ROUTE_MEMO_SIZE, AccessLogMiddleware
 from tests.conftest import REDIS_URL, AppFactory, graphql
 
 CLIENT_IP = "203.0.113.7"  # the client address conftest's ASGI transport reports
@@ -151,6 +154,23 @@ async def test_unknown_paths_share_one_unmatched_route_label(client: httpx.Async
         sample_value(before, "http_requests_total", labels) + 1
     )
     assert raw_path not in after, "a raw request path must never become a label value"
+
+
+async def test_the_route_label_stays_right_past_the_remembered_paths() -> None:
+    routes: list[BaseRoute] = [
+        Route("/files/{key}", PlainTextResponse, methods=["GET"]),
+        Route("/graphql", PlainTextResponse, methods=["POST"]),
+    ]
+    access_log = AccessLogMiddleware(PlainTextResponse("ok"), routes=routes)
+
+    def label(method: str, path: str) -> str:
+        return access_log.route_template({"type": "http", "method": method, "path": path})
+
+    for number in range(ROUTE_MEMO_SIZE * 2 + 1):
+        assert label("GET", f"/files/{number}") == "/files/{key}"
+    assert label("POST", "/graphql") == "/graphql"
+    assert label("GET", "/graphql") == "unmatched"
+    assert label("POST", "/graphql") == "/graphql"
 
 
 async def test_metrics_without_a_bearer_token_are_refused_when_a_token_is_configured(

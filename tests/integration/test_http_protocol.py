@@ -669,6 +669,38 @@ async def test_security_headers_middleware_removes_a_server_header() -> None:
     assert "server" not in response.headers
 
 
+async def test_security_headers_middleware_replaces_a_header_the_route_set() -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        headers = {"X-Frame-Options": "SAMEORIGIN"}
+        await PlainTextResponse("ok", headers=headers)(scope, receive, send)
+
+    wrapped = SecurityHeadersMiddleware(app, hsts=False)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=wrapped), base_url="http://testserver"
+    ) as client:
+        response = await client.get("/")
+    assert response.headers.get_list("x-frame-options") == ["DENY"]
+    assert response.headers["content-security-policy"] == API_CSP
+
+
+async def test_security_headers_middleware_leaves_the_response_header_list_alone() -> None:
+    sent_twice = PlainTextResponse("ok")
+    own_headers = list(sent_twice.raw_headers)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await sent_twice(scope, receive, send)
+
+    wrapped = SecurityHeadersMiddleware(app, hsts=True)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=wrapped), base_url="http://testserver"
+    ) as client:
+        first = await client.get("/")
+        second = await client.get("/")
+    assert sent_twice.raw_headers == own_headers
+    assert first.headers.multi_items() == second.headers.multi_items()
+    assert second.headers.get_list("x-content-type-options") == ["nosniff"]
+
+
 async def test_no_hsts_outside_production(client: httpx.AsyncClient) -> None:
     response = await graphql(client, ME_QUERY)
     assert "strict-transport-security" not in response.headers
