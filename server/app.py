@@ -26,7 +26,8 @@ from server import files_route, health
 from server.container import Container
 from server.database import close_database, init_database
 from server.email_pages import email_page_routes
-from server.graphql_view import GRAPHIQL_ASSETS_PATH, GraphQLView
+from server.graphiql import GRAPHIQL_ASSETS_PATH
+from server.graphql_view import GraphQLView
 from server.middleware.access_log import AccessLogMiddleware
 from server.middleware.body_limit import BodyLimitMiddleware
 from server.middleware.compression import CompressionMiddleware

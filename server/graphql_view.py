@@ -42,7 +42,7 @@ from schema.errors import refusal_of
 from server.batching import execute_batch
 from server.cached_responses import cached_answer
 from server.container import Container
-from server.graphiql import GRAPHIQL_ASSETS_PATH, graphiql_csp, local_graphiql_html
+from server.graphiql import graphiql_csp, local_graphiql_html
 from server.graphql_request import graphql_requests, query_string_parameters
 from server.http_cache import NO_STORE
 from server.http_streams import HTTPStream, open_stream, requested_transport
@@ -67,8 +67,6 @@ from services.authentication import authenticate
 from services.errors import AppError, BadUserInput
 from services.unavailable import outage_as_service_unavailable
 from vocabulary.context import Context, IncrementalDelivery
-
-__all__ = ["GRAPHIQL_ASSETS_PATH", "GraphQLView"]  # the app mounts the GraphiQL assets there
 
 # Subscriptions run over the websocket or an HTTP stream (``server.http_streams``, chosen by
 # Accept), never as a plain JSON request; mutations never over GET (405).
