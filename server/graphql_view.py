@@ -145,7 +145,8 @@ class GraphQLView(RealtimeHooks, GraphQL[Context, None]):
                 hit, key = await cached_answer(
                     self.container.response_cache, request, request.state.response_format
                 )
-                request.state.response_cache_missed = key is not None
+                # A miss's key: execute_single stores the answer under it, without a lookup.
+                request.state.response_cache_key = key
             if hit is not None:
                 response = hit
             else:
@@ -288,14 +289,15 @@ class GraphQLView(RealtimeHooks, GraphQL[Context, None]):
             return persisted
         document = persisted.query or ""
         response_cache = self.container.response_cache
-        cache_key = operation_cache_key(
-            response_cache, document, request_data, context, sub_response
-        )
         # A single plain request was looked up already, before Strawberry (``__call__``).
+        looked_up_key: str | None = getattr(request.state, "response_cache_key", None)
+        cache_key = operation_cache_key(
+            response_cache, document, request_data, context, sub_response, looked_up_key
+        )
         if (
             cache_key is not None
+            and looked_up_key is None
             and isinstance(sub_response, SubResponse)
-            and not getattr(request.state, "response_cache_missed", False)
         ):
             hit = await cached_result(response_cache, cache_key, sub_response)
             if hit is not None:

@@ -23,9 +23,12 @@ def operation_cache_key(
     request_data: GraphQLRequestData,
     context: Context,
     sub_response: Response,
+    looked_up_key: str | None = None,
 ) -> str | None:
     """The response cache's key of this operation; None when it may not be cached: an
-    authenticated viewer (its answers are PRIVATE), a batch, a document that may stream."""
+    authenticated viewer (its answers are PRIVATE), a batch, a document that may stream.
+    ``looked_up_key``: the key ``server.cached_responses`` already computed for this plain
+    request (same document, operation name, variables and format), reused as it is."""
     if (
         not cache.enabled
         or context.user is not None
@@ -36,6 +39,8 @@ def operation_cache_key(
         return None
     sub_response.headers[RESPONSE_CACHE_HEADER] = "MISS"
     context.shown_entities = set()
+    if looked_up_key is not None:
+        return looked_up_key
     media = sub_response.response_format.media_type(200)
     return response_key(document, request_data.operation_name, request_data.variables, media)
 
