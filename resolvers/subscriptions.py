@@ -24,7 +24,7 @@ from collections import OrderedDict
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any
 
 from opentelemetry.trace import SpanKind
 
@@ -43,7 +43,6 @@ from vocabulary.relay import int_pk
 
 logger = logging.getLogger("agora.subscriptions")
 
-T = TypeVar("T")
 
 _check_only: ContextVar[bool] = ContextVar("subscription_check_only", default=False)
 _checked: ContextVar[bool] = ContextVar("subscription_checked_by_members", default=False)
@@ -80,19 +79,36 @@ class _Event:
         # (its context holds them until its next event), not for the entry's lifetime.
         self.loaders: weakref.ref[Loaders] | None = None
 
+    async def loaded_row(self) -> Any:
+        if self.row.done():
+            return self.row.result()
+        # Shielded: a stream leaving mid-load does not cancel the others' load.
+        return await asyncio.shield(self.row)
+
+    def shared_loaders(self, cache: ModelCache | None) -> Loaders:
+        """The event's shared loaders: fresh for this event, the same for every stream
+        that handles it while another still holds them."""
+        loaders = self.loaders() if self.loaders is not None else None
+        if loaders is None:
+            loaders = Loaders(cache)
+            self.loaders = weakref.ref(loaders)
+        return loaders
+
 
 class EventRows:
     """Per process: the row an event names, loaded once however many streams receive the
     event, and one ``Loaders`` for the relations all those streams prefetch below it (no
     loader depends on the viewer; what does, the connection pages, is built per stream).
     Keyed by the message object's identity (kept alive by the entry, so the id cannot be
-    reused while cached); the oldest entries are dropped beyond ``size``."""
+    reused while cached); the oldest entries are dropped beyond ``size``. A stream takes its
+    entry once per event: looked up again after the load, an entry pushed out meanwhile would
+    start a second load that nobody awaits."""
 
     def __init__(self, size: int = 256) -> None:
         self._size = size
         self._entries: OrderedDict[int, _Event] = OrderedDict()
 
-    def _entry(self, message: Message, load: Callable[[], Awaitable[Any]]) -> _Event:
+    def event(self, message: Message, load: Callable[[], Awaitable[Any]]) -> _Event:
         key = id(message)
         entry = self._entries.get(key)
         if entry is None or entry.message is not message:
@@ -101,26 +117,6 @@ class EventRows:
             if len(self._entries) > self._size:
                 self._entries.popitem(last=False)
         return entry
-
-    def loaders(
-        self, message: Message, load: Callable[[], Awaitable[Any]], cache: ModelCache | None
-    ) -> Loaders:
-        """The event's shared loaders: fresh for this event, the same for every stream
-        that handles it while another still holds them."""
-        entry = self._entry(message, load)
-        loaders = entry.loaders() if entry.loaders is not None else None
-        if loaders is None:
-            loaders = Loaders(cache)
-            entry.loaders = weakref.ref(loaders)
-        return loaders
-
-    async def get(self, message: Message, load: Callable[[], Awaitable[T]]) -> T:
-        future = self._entry(message, load).row
-        if future.done():
-            return future.result()  # type: ignore[no-any-return]
-        # Shielded: a stream leaving mid-load does not cancel the others' load.
-        result: T = await asyncio.shield(future)
-        return result
 
 
 _rows = EventRows()
@@ -152,13 +148,13 @@ async def _follow(
         async for message in messages:
             try:
                 with delivery_span(topic, message):
-                    load_row = functools.partial(load, message)
-                    row = await _rows.get(message, load_row)
+                    event = _rows.event(message, functools.partial(load, message))
+                    row = await event.loaded_row()
                     if row is None:
                         continue
                     item = copy.copy(row)  # prefetch attaches to it: one copy per stream
                     # Fresh for this event, shared by every stream of this process receiving it.
-                    context.loaders = _rows.loaders(message, load_row, cache)
+                    context.loaders = event.shared_loaders(cache)
                     await prefetch(info, [item], fields)
             except Exception:
                 logger.exception("could not load the event %s on %s: skipped", message, topic)
