@@ -11,7 +11,7 @@ from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.exceptions import MissingQueryError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
-from core.metrics import GRAPHQL_ERRORS
+from core.metrics import GRAPHQL_ERRORS, child
 from services.errors import ERROR_CODE_DESCRIPTIONS, AppError, BadUserInput, ErrorCode
 from services.unavailable import log_outage, service_unavailable
 
@@ -132,7 +132,7 @@ def format_error(error: GraphQLError, *, mask: bool, request_id: str | None) -> 
         extensions = {}
     extensions["code"] = code.value
     extensions["requestId"] = request_id
-    GRAPHQL_ERRORS.labels(code.value).inc()
+    child(GRAPHQL_ERRORS, code.value).inc()
     formatted["extensions"] = extensions
     return formatted
 

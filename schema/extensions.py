@@ -233,7 +233,7 @@ class RequestPipeline(SchemaExtension):
             self.requested
         )
         if self.requested > max_cost:
-            COST_REFUSALS.labels("too_complex").inc()
+            child(COST_REFUSALS, "too_complex").inc()
             raise QueryTooComplex(
                 f"Query cost {self.requested} is over the maximum of {max_cost}",
                 requestedQueryCost=self.requested,
@@ -241,7 +241,7 @@ class RequestPipeline(SchemaExtension):
             )
         batch = self.context.batch_cost
         if batch is not None and batch.charged + self.requested > max_cost:
-            COST_REFUSALS.labels("batch").inc()
+            child(COST_REFUSALS, "batch").inc()
             raise QueryTooComplex(
                 f"Query cost {self.requested} would bring the batch to "
                 f"{batch.charged + self.requested}, over the maximum of {max_cost} "
@@ -254,7 +254,7 @@ class RequestPipeline(SchemaExtension):
             key, self.requested, self.settings.policy
         )
         if not self.state.allowed:
-            COST_REFUSALS.labels("budget").inc()
+            child(COST_REFUSALS, "budget").inc()
             raise RateLimited(
                 self.state.retry_after,
                 f"Query cost {self.requested} is more than the {int(self.state.available)} "

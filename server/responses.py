@@ -9,7 +9,7 @@ import orjson
 from starlette.responses import Response
 
 from core import tracing
-from core.metrics import GRAPHQL_ERRORS
+from core.metrics import GRAPHQL_ERRORS, child
 from core.request_context import current_request_id
 from services.errors import AppError
 
@@ -47,7 +47,7 @@ def error_payload(errors: Iterable[AppError]) -> dict[str, Any]:
     request_id = current_request_id()
     errors = list(errors)
     for error in errors:
-        GRAPHQL_ERRORS.labels(error.code.value).inc()
+        child(GRAPHQL_ERRORS, error.code.value).inc()
     return {
         "errors": [
             {"message": error.message, "extensions": {**error.extensions, "requestId": request_id}}
