@@ -299,11 +299,12 @@ PageBuilder = Callable[
 def to_connection(build: PageBuilder) -> Relation:
     """A nested connection: one page per item, all built in one statement by ``build``
     (which returns None when the arguments need the per-item fallback, e.g. cursors)."""
+    span_name = f"load {batch_name(build)}"
 
     async def load(info: Info, items: list[Any], field: FieldSelection) -> None:
         if tracing.enabled:
             attributes = {BATCH_KEYS_ATTRIBUTE: len(items)}
-            with tracing.span(f"load {batch_name(build)}", attributes):
+            with tracing.span(span_name, attributes):
                 pages = await build(info.context, items, field.arguments)
         else:
             pages = await build(info.context, items, field.arguments)

@@ -1,7 +1,7 @@
 """The GraphQL operation's span (only in the schema when tracing is on): a child of the
 HTTP request's, named ``{type} {name}`` as OpenTelemetry's GraphQL conventions say, with the
-operation's name, type, the SHA-256 of its document and (set by ``CostLimiter``) its cost.
-The batched loads of each level and the SQL below them are its children."""
+operation's name, type, the SHA-256 of its document and (set by ``RequestPipeline``'s
+charge) its cost. The batched loads of each level and the SQL below them are its children."""
 
 from __future__ import annotations
 
