@@ -48,16 +48,16 @@ async def resolve_posts(
     if order_by is PostOrderField.PUBLISHED_AT and status not in (None, PostStatus.PUBLISHED):
         raise BadUserInput("Order by PUBLISHED_AT only lists published posts")
     author_id = given(criteria.author_id)
+    author_pk = int_pk(author_id, "User") if author_id else None
+    tag, search = given(criteria.tag), given(criteria.search)
     query = posts.search_posts(
-        info.context.user,
-        author_id=int_pk(author_id, "User") if author_id else None,
-        status=status,
-        tag=given(criteria.tag),
-        search=given(criteria.search),
+        info.context.user, author_id=author_pk, status=status, tag=tag, search=search
     )
     ordering = Ordering(order_by.value, direction.descending)
     page = page.validated()
-    if _is_first_page(page) and _lists_every_public_post(criteria):
+    if _is_first_page(page) and posts.lists_every_public_post(
+        author_id=author_pk, status=status, tag=tag, search=search
+    ):
         # The feed's first page: one statement written by hand (no query building).
         rows = await first_rows(Post, ordering, page.size, posts.PUBLIC.sql())
         result = page_of(rows, ordering, page.size, query.count)
@@ -68,17 +68,6 @@ async def resolve_posts(
 
 def _is_first_page(page: PageArgs) -> bool:
     return page.after is None and not page.backward
-
-
-def _lists_every_public_post(criteria: PostFilter) -> bool:
-    """No filter but the default status: ``search_posts`` is ``PUBLIC.queryset()`` alone."""
-    search = given(criteria.search)
-    return (
-        given(criteria.status) in (None, PostStatus.PUBLISHED)
-        and not given(criteria.author_id)
-        and not given(criteria.tag)
-        and not (search and search.split())
-    )
 
 
 async def comments_of(info: Info, post: Post, page: PageArgs) -> Connection[Any]:

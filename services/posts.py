@@ -108,9 +108,31 @@ def search_posts(
     if tag:
         tagged = PostTag.filter(tag=_normalise_tag(tag)).values("post_id")
         query = query.filter(id__in=Subquery(tagged))
-    if search and (term := " ".join(search.split())):
+    if term := _search_term(search):
         query = query.filter(Q(title__icontains=term) | Q(body__icontains=term))
     return query
+
+
+def lists_every_public_post(
+    *,
+    author_id: int | None = None,
+    status: PostStatus | None = None,
+    tag: str | None = None,
+    search: str | None = None,
+) -> bool:
+    """Whether ``search_posts`` with these filters is ``PUBLIC.queryset()`` alone, whoever
+    the viewer: no filter but the default status (the feed, whose first page is read by a
+    hand-written statement)."""
+    return (
+        status in (None, PostStatus.PUBLISHED)
+        and author_id is None
+        and not tag
+        and not _search_term(search)
+    )
+
+
+def _search_term(search: str | None) -> str:
+    return " ".join(search.split()) if search else ""
 
 
 def posts_by_author(
