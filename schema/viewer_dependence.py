@@ -26,10 +26,23 @@ from graphql import (
     get_named_type,
 )
 
+from schema.node_memo import NodeMemo
 from vocabulary.viewer import ViewerDependence, declared_dependence
+
+_dependences: NodeMemo[OperationDefinitionNode, ViewerDependence] = NodeMemo(512)
 
 
 def operation_dependence(
+    schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode
+) -> ViewerDependence:
+    """Worked out once per operation node (documents come from the parse cache, so every
+    subscriber of a repeated document meets the same node)."""
+    return _dependences.get(
+        operation, lambda: _dependence(schema, document, operation), scope=id(schema)
+    )
+
+
+def _dependence(
     schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode
 ) -> ViewerDependence:
     root = schema.get_root_type(operation.operation)
