@@ -263,13 +263,21 @@ class RedisResponseCache:
             )
 
     async def invalidate(self, tags: Iterable[str]) -> None:
+        tag_keys = [f"{self.prefix}t:{tag}" for tag in tags]
+        if not tag_keys:
+            return
         try:
-            for tag in tags:
-                tag_key = f"{self.prefix}t:{tag}"
-                entries = await self.redis.smembers(tag_key)  # type: ignore[misc]
-                await self.redis.delete(tag_key, *entries)
+            # Two round trips whatever the number of tags (a write changes six or more).
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for tag_key in tag_keys:
+                    pipe.smembers(tag_key)
+                members: list[set[bytes]] = await pipe.execute()
+            entries = set().union(*members)
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.delete(*tag_keys, *entries)
                 if entries:
-                    await self.redis.zrem(self._index, *entries)
+                    pipe.zrem(self._index, *entries)
+                await pipe.execute()
         except Exception as exc:  # noqa: BLE001 - entries then live until their TTL
             dependency_failed(
                 logger, "cache", "delete", "response cache invalidation: %s", fault_text(exc)
@@ -286,7 +294,9 @@ class RedisResponseCache:
             if batch:
                 await self.redis.delete(*batch)
         except Exception as exc:  # noqa: BLE001 - entries then live until their TTL
-            dependency_failed(logger, "cache", "delete", "response cache clear: %s", exc)
+            dependency_failed(
+                logger, "cache", "delete", "response cache clear: %s", fault_text(exc)
+            )
 
 
 def build_response_cache(settings: Settings, redis: Redis | None, prefix: str) -> ResponseCache:

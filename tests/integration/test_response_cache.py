@@ -18,6 +18,7 @@ from server.app import create_app
 from server.cli import forget_cached_responses
 from server.container import Container
 from services.jobs import InProcessJobQueue
+from services.redis_pools import PoolBounds, bounded_client
 from services.response_cache import RedisResponseCache
 from tests import factories
 from tests.conftest import (
@@ -336,6 +337,40 @@ async def test_the_redis_store_keeps_at_most_its_bound_of_entries() -> None:
         assert await redis.zcard(f"{prefix}entries") == 2
     finally:
         await redis.delete(*[key async for key in redis.scan_iter(f"{prefix}*")])
+        await redis.aclose()
+
+
+@requires_redis
+async def test_the_redis_store_drops_every_entry_of_the_invalidated_tags_and_only_them() -> None:
+    assert REDIS_URL is not None
+    redis = Redis.from_url(REDIS_URL)
+    prefix = f"test:{uuid.uuid4().hex}:"
+    store = RedisResponseCache(redis, prefix, enabled=True, max_entries=10)
+    try:
+        await store.put("a", b"{}", None, ["Post:1", "Query.posts"], ttl=60)
+        await store.put("b", b"{}", None, ["Post:2"], ttl=60)
+        await store.put("c", b"{}", None, ["User:1"], ttl=60)
+        await store.invalidate(["Post:1", "Post:2", "Post:3"])
+        assert await store.get("a") is None
+        assert await store.get("b") is None
+        assert await store.get("c") is not None
+        assert await redis.zcard(f"{prefix}entries") == 1
+    finally:
+        await redis.delete(*[key async for key in redis.scan_iter(f"{prefix}*")])
+        await redis.aclose()
+
+
+async def test_an_unreachable_redis_store_is_a_miss_and_never_an_error() -> None:
+    # The project's client: a plain `Redis(host=..., port=1)` of redis-py 6 took ~27 s to fail
+    # these four calls here (its default retries), this one fails each at once.
+    redis = bounded_client("redis://127.0.0.1:1", PoolBounds(max_connections=2, wait_seconds=0.2))
+    store = RedisResponseCache(redis, "test:", enabled=True, max_entries=10)
+    try:
+        await store.put("a", b"{}", None, ["Post:1"], ttl=60)
+        assert await store.get("a") is None
+        await store.invalidate(["Post:1"])
+        await store.clear()
+    finally:
         await redis.aclose()
 
 
