@@ -361,7 +361,7 @@ async def test_the_redis_store_drops_every_entry_of_the_invalidated_tags_and_onl
 
 
 async def test_an_unreachable_redis_store_is_a_miss_and_never_an_error() -> None:
-    # The project's client: a plain `Redis(host=..., port=1)` of redis-py 6 took ~27 s to fail
+    # The project's client: a plain `Redis(host=..., port=1)` of redis-py 7.4 took ~27 s to fail
     # these four calls here (its default retries), this one fails each at once.
     redis = bounded_client("redis://127.0.0.1:1", PoolBounds(max_connections=2, wait_seconds=0.2))
     store = RedisResponseCache(redis, "test:", enabled=True, max_entries=10)
