@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tortoise import connections
 from tortoise.functions import Sum
 
 from core.settings import Settings
@@ -268,3 +269,24 @@ def test_report_summary_names_every_table():
     report = SeedReport({"users": 2, "posts": 3})
     assert report.summary() == "seeded 2 users, 3 posts"
     assert SeedReport(skipped="why").summary() == "nothing seeded: why"
+
+
+async def planner_row_estimate(table: str) -> int:
+    """The row count the database's planner statistics hold for ``table``."""
+    connection = connections.get("default")
+    if connection.capabilities.dialect == "postgres":
+        rows = await connection.execute_query_dict(
+            "SELECT reltuples FROM pg_class WHERE relname = $1", [table]
+        )
+        return int(rows[0]["reltuples"])
+    rows = await connection.execute_query_dict(
+        "SELECT stat FROM sqlite_stat1 WHERE tbl = ? LIMIT 1", [table]
+    )
+    return int(str(rows[0]["stat"]).split()[0]) if rows else -1
+
+
+async def test_scale_seed_leaves_fresh_planner_statistics(db):
+    await seed_scale(200, CHEAP_HASHER)
+
+    assert await planner_row_estimate("posts") == 200
+    assert await planner_row_estimate("comments") == await Comment.all().count()
