@@ -560,6 +560,25 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def database_cpu_seconds(database: str) -> float:
+    """User + system CPU time so far of the PostgreSQL backends connected to ``database``
+    (a backend's process title names its database: ``postgres: 15/main: postgres
+    agora_bench 127.0.0.1(41234) idle``). Work a server hands to PostgreSQL (PostGraphile
+    builds its whole JSON answer there) is not in the server process's own CPU time."""
+    marker = f" {database} ".encode()
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes()
+            if title.startswith(b"postgres: ") and marker in title:
+                total += cpu_seconds(int(entry.name))
+        except OSError:  # the process ended, or is not ours to read
+            continue
+    return total
+
+
 def load_average() -> float:
     return os.getloadavg()[0]
 
@@ -576,25 +595,29 @@ def measure(server: Server, wrk: str, args: argparse.Namespace, run_dir: Path) -
     load_before = load_average()
     transactions_before = transactions(args)
     cpu_before = cpu_seconds(server.process.pid)
+    database_cpu_before = database_cpu_seconds(args.database)
     numbers = run_wrk(
         wrk_argv(wrk, args, server.url, args.duration, body),
         args.duration,
         run_dir / f"wrk_{server.key}.txt",
     )
     cpu = cpu_seconds(server.process.pid) - cpu_before
+    database_cpu = database_cpu_seconds(args.database) - database_cpu_before
     time.sleep(1.5)
     numbers["transactions_per_request"] = (transactions(args) - transactions_before) / max(
         1, numbers["requests"]
     )
     numbers["server_cpu_seconds"] = cpu
     numbers["server_cpu_ms_per_request"] = 1000 * cpu / max(1, numbers["requests"])
+    numbers["database_cpu_ms_per_request"] = 1000 * database_cpu / max(1, numbers["requests"])
     numbers["server_cpu_share"] = cpu / (numbers["duration_us"] / 1e6)
     numbers["load_average_before"] = load_before
     numbers["load_average_after"] = load_average()
     log(
         f"{server.key}: {numbers['rps']:.1f} req/s, p50 {numbers['latency_us']['p50'] / 1000:.1f}"
         f" ms, p99 {numbers['latency_us']['p99'] / 1000:.1f} ms, "
-        f"{numbers['server_cpu_ms_per_request']:.2f} ms CPU/request, "
+        f"{numbers['server_cpu_ms_per_request']:.2f} ms CPU/request "
+        f"(+ {numbers['database_cpu_ms_per_request']:.2f} ms in PostgreSQL), "
         f"~{numbers['transactions_per_request']:.0f} PostgreSQL transactions/request "
         f"(server busy {numbers['server_cpu_share']:.0%}), failed {numbers['failed']}"
     )
@@ -708,6 +731,11 @@ def _ratio(numbers: dict[str, Any], reference: dict[str, Any] | None, digits: in
     return f"{numbers['rps'] / reference['rps']:.{digits}f}x"
 
 
+def _database_cpu(numbers: dict[str, Any]) -> str:
+    value = numbers.get("database_cpu_ms_per_request")  # absent from runs before it was kept
+    return "-" if value is None else f"{value:.2f} ms"
+
+
 def _rps_ratio(numbers: dict[str, Any], reference: dict[str, Any]) -> float:
     """A reference that answered nothing in time (the N+1 baseline on a short run) makes
     the ratio infinite rather than the report fail."""
@@ -722,9 +750,9 @@ def _verdict(name: str, ratio: float, target: float, digits: int) -> str:
 def markdown(report: dict[str, Any]) -> str:
     runs = report["runs"]
     lines = [
-        "| implementation | req/s | p50 | p99 | failed | server CPU/req | PG xacts/req "
-        "| vs naive | vs floor | vs PostGraphile |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| implementation | req/s | p50 | p99 | failed | server CPU/req | PG CPU/req "
+        "| PG xacts/req | vs naive | vs floor | vs PostGraphile |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     traced = tuple(traced_key(percentage) for percentage in TRACED_PERCENTAGES)
     for key in ("ours", CACHED, *traced, "postgraphile", "naive", "floor"):
@@ -736,6 +764,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {report['labels'][key]} | {numbers['rps']:,.1f} | {latency['p50'] / 1000:,.1f} ms"
             f" | {latency['p99'] / 1000:,.1f} ms | {numbers['failed']} "
             f"| {numbers['server_cpu_ms_per_request']:.2f} ms "
+            f"| {_database_cpu(numbers)} "
             f"| ~{numbers['transactions_per_request']:.0f} "
             f"| {_ratio(numbers, runs['naive'], 1)} "
             f"| {_ratio(numbers, runs['floor'], 3)} "
@@ -771,7 +800,8 @@ def markdown(report: dict[str, Any]) -> str:
         "run: "
         + ", ".join(f"{key} {runs[key]['load_average_before']:.1f}" for key in runs)
         + f" on {report['machine']['cores']} cores (other work on the machine lowers req/s; "
-        "CPU/request is the server process's own user+system time per answered request; "
+        "CPU/request is the server process's own user+system time per answered request, "
+        "PG CPU/req that of the PostgreSQL backends serving it; "
         "PG xacts/req counts PostgreSQL transactions per request, approximately: each "
         "statement outside a transaction is one, plus the drivers' own, e.g. asyncpg's reset "
         "when a pooled connection is released).",

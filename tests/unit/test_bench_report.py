@@ -4,9 +4,11 @@ the response cache hit in a row of its own, with its own verdict against the flo
 
 from __future__ import annotations
 
+import subprocess
+import time
 from typing import Any
 
-from bench.run import markdown
+from bench.run import database_cpu_seconds, markdown
 
 
 def numbers(rps: float) -> dict[str, Any]:
@@ -103,3 +105,35 @@ def test_a_skipped_postgraphile_says_why_and_leaves_its_column_empty() -> None:
     assert "| label of ours |" in table
     assert table.splitlines()[2].endswith("| 10.0x | 0.125x | - |")
     assert "- ours / PostGraphile: PostGraphile skipped (Node.js is not installed)" in table
+
+
+def test_database_cpu_per_request_gets_its_own_column() -> None:
+    runs = {
+        key: numbers(rps)
+        for key, rps in (("ours", 250.0), ("ours_cached", 3000.0), ("naive", 25.0))
+    }
+    runs["floor"] = {**numbers(2000.0), "database_cpu_ms_per_request": 0.42}
+
+    table = markdown(report(runs)).splitlines()
+
+    assert "| PG CPU/req |" in table[0]
+    floor = next(line for line in table if line.startswith("| label of floor"))
+    ours = next(line for line in table if line.startswith("| label of ours |"))
+    assert "| 1.50 ms | 0.42 ms |" in floor
+    assert "| 1.50 ms | - |" in ours  # a run kept before the column existed
+
+
+def test_database_cpu_counts_the_backends_of_that_database_only() -> None:
+    # A process titled like a PostgreSQL backend of one database, burning some CPU.
+    title = "postgres: 15/main: postgres agora_probe_db 127.0.0.1(40000) idle"
+    busy = "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; sleep 30"
+    backend = subprocess.Popen(["bash", "-c", 'exec -a "$0" sh -c "$1"', title, busy])
+    try:
+        deadline = time.monotonic() + 20
+        while database_cpu_seconds("agora_probe_db") < 0.05 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert database_cpu_seconds("agora_probe_db") >= 0.05
+        assert database_cpu_seconds("agora_probe") == 0.0  # another name, even a prefix
+    finally:
+        backend.kill()
+        backend.wait()
