@@ -17,6 +17,7 @@ from services.redis_pools import RedisUnreachable
 from tests.blackhole import blackhole
 from tests.conftest import REDIS_URL, make_settings, requires_redis
 from tests.e2e.conftest import free_port
+from tests.redis_server import RedisServer
 from tests.unit.test_cli import run_cli
 
 # A guard against a hang (the raw clients waited forever on a black hole), not a timing.
@@ -120,3 +121,23 @@ def test_the_seed_command_drops_the_cached_responses_in_a_real_redis(tmp_path: P
     assert code == 0, err
     assert "seeded " in out
     assert err == ""
+
+
+async def test_the_worker_queue_dequeues_again_once_redis_is_back(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    server = RedisServer()
+    await server.start()
+    queue = worker_queue(make_settings(redis_url=server.url), server.url, "test-back", 1)
+    try:
+        await server.kill()
+        assert await queue.dequeue(timeout=1.0) is None
+        assert "job worker: Redis unavailable" in caplog.text
+        await server.start()  # empty, on the same port
+        await queue.enqueue("noop")
+        job = await queue.dequeue(timeout=1.0)
+        assert job is not None
+        assert job.function == "noop"
+    finally:
+        await queue.redis.aclose()
+        await server.kill()
