@@ -115,6 +115,9 @@ def cmd_migrate(_: argparse.Namespace) -> int:
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
+    """Exit 1 when the data is in but Redis did not answer: the API's replicas still serve
+    the responses they cached before (see ``forget_cached_responses``)."""
+    from services.redis_pools import RedisUnreachable
     from services.seed import SeedReport, seed_demo_data, seed_scale
 
     settings = _settings_or_exit()
@@ -122,28 +125,43 @@ def cmd_seed(args: argparse.Namespace) -> int:
         print("--scale must be at least 1", file=sys.stderr)
         return 2
 
-    async def seed() -> SeedReport:
+    async def seed() -> tuple[SeedReport, RedisUnreachable | None]:
         report = await (seed_demo_data() if args.scale is None else seed_scale(args.scale))
-        await forget_cached_responses(settings)
-        return report
+        try:
+            await forget_cached_responses(settings)
+        except RedisUnreachable as exc:
+            return report, exc
+        return report, None
 
-    report: SeedReport = _run_with_database(settings, seed)
+    report, unreachable = _run_with_database(settings, seed)
     print(report.summary())
+    if unreachable is not None:
+        print(f"{CACHED_RESPONSES_KEPT}: {unreachable}", file=sys.stderr)
+        return 1
     return 0
+
+
+CACHED_RESPONSES_KEPT = (
+    "the data is seeded, but the API's cached responses were not dropped "
+    "(run `python -m server seed` again once Redis answers: with data in the database it "
+    "only drops them)"
+)
 
 
 async def forget_cached_responses(settings: Settings, key_prefix: str | None = None) -> None:
     """After a bulk write: with ``REDIS_URL``, what the API's replicas cached there is dropped.
-    (Without it each API process has its own memory: restart it, or wait for the TTLs.)"""
-    from redis.asyncio import Redis
-
+    (Without it each API process has its own memory: restart it, or wait for the TTLs.)
+    Raises ``RedisUnreachable`` when Redis does not answer a PING within the bounds of
+    ``services/redis_pools.py`` (nothing dropped)."""
     from services.entity_changes import DEFAULT_KEY_PREFIX, build_entity_changes
+    from services.redis_pools import PoolBounds, bounded_client, require_reachable
 
     if not settings.redis_url:
         return
-    redis = Redis.from_url(settings.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    redis = bounded_client(settings.redis_url, PoolBounds.shared(settings), client_name="agora-cli")
     changes = build_entity_changes(settings, redis, key_prefix or DEFAULT_KEY_PREFIX)
     try:
+        await require_reachable(redis, settings.redis_url)
         await changes.everything_changed()
     finally:
         await changes.cache.close()
@@ -151,8 +169,10 @@ async def forget_cached_responses(settings: Settings, key_prefix: str | None = N
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    """Exit 1 when Redis does not answer at startup."""
     from core.logging import configure_logging
     from services.jobs.worker import run_worker
+    from services.redis_pools import RedisUnreachable
 
     settings = _settings_or_exit()
     configure_logging(settings.log_level, settings.log_format, settings.log_repeat_interval_seconds)
@@ -164,7 +184,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
         return 2
     if args.metrics_port is not None:
         _serve_worker_metrics(args.metrics_host, args.metrics_port)
-    _run_with_database(settings, lambda: run_worker(settings))
+    try:
+        _run_with_database(settings, lambda: run_worker(settings))
+    except RedisUnreachable:
+        return 1  # logged by the worker ("job worker cannot start: Redis at … is unreachable")
     return 0
 
 

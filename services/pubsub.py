@@ -32,6 +32,7 @@ from redis.exceptions import RedisError
 from core import tracing
 from core.faults import dependency_failed, fault_text
 from services.queues import DropOldestQueue
+from services.redis_pools import SOCKET_TIMEOUT_SECONDS, PoolBounds, bounded_client
 
 if TYPE_CHECKING:
     from redis.asyncio.client import PubSub as RedisPubSubConnection
@@ -47,6 +48,9 @@ PUBLISH_TIMEOUT_SECONDS = 1.0
 SUBSCRIBE_CONFIRM_TIMEOUT_SECONDS = 2.0
 READ_TIMEOUT_SECONDS = 5.0
 RECONNECT_DELAYS_SECONDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
+# The subscriber's client: its one connection (no request waits on it: a longer connect).
+SUBSCRIBER_CONNECT_TIMEOUT_SECONDS = 2.0
+SUBSCRIBER_BOUNDS = PoolBounds(max_connections=1, wait_seconds=SOCKET_TIMEOUT_SECONDS)
 
 
 TRACE_KEY = "trace"
@@ -271,9 +275,12 @@ class RedisPubSub(_LocalFanOut):
 
     async def _connect(self) -> None:
         async with self._lock:
-            self._client = Redis.from_url(
+            # One connection, held by the subscription; every read of it passes its own
+            # timeout (get_message), the socket timeout bounds the writes.
+            self._client = bounded_client(
                 self._url,
-                socket_connect_timeout=2.0,
+                SUBSCRIBER_BOUNDS,
+                socket_connect_timeout=SUBSCRIBER_CONNECT_TIMEOUT_SECONDS,
                 socket_keepalive=True,
                 health_check_interval=15,
                 client_name=self._client_name,

@@ -7,6 +7,7 @@ from services.jobs.base import DEFAULT_QUEUE_NAME, JobContext, JobQueue, JobRegi
 from services.jobs.handlers import JOBS
 from services.jobs.inprocess import InProcessJobQueue
 from services.jobs.saq_queue import SaqJobQueue
+from services.redis_pools import PoolBounds
 
 
 def build_job_queue(
@@ -40,4 +41,5 @@ def build_job_queue(
         retry_delay=settings.job_retry_delay_seconds,
         timeout_seconds=settings.job_timeout_seconds,
         fallback=in_process,
+        bounds=PoolBounds.shared(settings),
     )

@@ -14,25 +14,57 @@ Verified on saq 0.26 (saq/job.py, saq/worker.py, saq/queue/redis.py):
 - The worker logs a failing job with ``logger.exception("Error processing job %s", job)``,
   whose repr includes the full kwargs (message bodies with tokens): ``RedactJobArguments``
   rewrites those records. It logs one (with its stack) for every failed attempt, so they go
-  through the repeat throttle too (core/faults.py), as our own lines do.
+  through the repeat throttle too (core/faults.py), as our own lines do. So do its upkeep
+  tasks' failures ("Upkeep task failed unexpectedly", every second while Redis is down).
+- ``Worker.process`` swallows an exception raised by ``dequeue`` without a log line and
+  starts the next dequeue at once: with Redis down, ``concurrency`` tasks failing in a
+  tight loop. ``WorkerQueue.dequeue`` logs the fault and waits before the next attempt.
+- ``Worker(dequeue_timeout=0)`` (the default) dequeues with ``BLMOVE … 0``, which blocks
+  until a job comes: no socket timeout can bound that. The worker dequeues with a timeout
+  of ``DEQUEUE_WAIT_SECONDS``, its client's socket timeout a little longer.
+- SWEEP_RACE: the sweep (at the worker's start, then every ``timers["sweep"]`` = 60 s)
+  retries every job in the active list whose status is not ACTIVE, and a job is in that
+  list from its BLMOVE until ``process`` saved it as ACTIVE two round trips later: a job
+  dequeued while the sweep runs is run twice (seen at start, with a job already queued).
+  ``run_worker`` sweeps once before the worker dequeues anything.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from typing import Any
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from saq import Job
 from saq.queue.redis import RedisQueue
 
 from core import tracing
-from core.faults import LibraryRepeats, dependency_failed
+from core.faults import LibraryRepeats, dependency_failed, fault_text
+from core.settings import Settings
 from services.jobs.base import DEFAULT_QUEUE_NAME, TRACE_META_KEY, JobQueue, JobRegistry
+from services.redis_pools import (
+    SOCKET_TIMEOUT_SECONDS,
+    PoolBounds,
+    RedisUnreachable,
+    bounded_client,
+    redacted_url,
+)
 
 logger = logging.getLogger("agora.jobs")
+
+PRODUCER_CLIENT_NAME = "agora-jobs"
+WORKER_CLIENT_NAME = "agora-worker"
+# A producer built without the settings' bounds (tests, scripts).
+DEFAULT_PRODUCER_BOUNDS = PoolBounds(max_connections=8, wait_seconds=SOCKET_TIMEOUT_SECONDS)
+# How long one dequeue waits for a job in Redis (BLMOVE's timeout), then asks again.
+DEQUEUE_WAIT_SECONDS = 1.0
+# After a failed dequeue, before the next attempt (each of the worker's dequeue tasks).
+DEQUEUE_RETRY_SECONDS = 1.0
+# Connections the worker's queue needs besides one per concurrent dequeue: saq's four upkeep
+# tasks (abort, schedule, sweep, worker_info) and its pub/sub.
+UPKEEP_CONNECTIONS = 5
 
 
 class RedactJobArguments(logging.Filter):
@@ -47,14 +79,66 @@ class RedactJobArguments(logging.Filter):
 
 
 SAQ_JOB_ERROR = "Error processing job %s"
+SAQ_UPKEEP_ERROR = "Upkeep task failed unexpectedly"
 
 
 def install_saq_log_filters() -> None:
     saq_logger = logging.getLogger("saq")  # saq's worker and queues all log here
     if not any(isinstance(f, RedactJobArguments) for f in saq_logger.filters):
         saq_logger.addFilter(RedactJobArguments())
-    if not any(isinstance(f, LibraryRepeats) for f in saq_logger.filters):
-        saq_logger.addFilter(LibraryRepeats("jobs", message=SAQ_JOB_ERROR, up_to=logging.ERROR))
+    throttled = {f.message for f in saq_logger.filters if isinstance(f, LibraryRepeats)}
+    for dependency, message in (("jobs", SAQ_JOB_ERROR), ("redis", SAQ_UPKEEP_ERROR)):
+        if message not in throttled:
+            saq_logger.addFilter(LibraryRepeats(dependency, message=message, up_to=logging.ERROR))
+
+
+class WorkerQueue(RedisQueue):
+    """The worker's queue: a dequeue that fails (Redis down) is counted, logged and waited
+    out instead of retried at once (see the module's docstring)."""
+
+    async def dequeue(
+        self,
+        timeout: float = 0.0,  # noqa: ASYNC109 - saq's signature
+        poll_interval: float = 0.0,
+    ) -> Job | None:
+        try:
+            return await super().dequeue(timeout, poll_interval)
+        except (RedisError, OSError) as exc:
+            dependency_failed(
+                logger,
+                "redis",
+                "dequeue",
+                "job worker: Redis unavailable (%s), next dequeue in %g s",
+                fault_text(exc),
+                DEQUEUE_RETRY_SECONDS,
+                extra={"queue": self.name},
+            )
+            await asyncio.sleep(DEQUEUE_RETRY_SECONDS)
+            return None
+
+
+def worker_queue(settings: Settings, url: str, name: str, concurrency: int) -> WorkerQueue:
+    """saq's queue for a worker of ``concurrency`` jobs, on a bounded client: each dequeue
+    holds a connection while it waits, so the pool has one per dequeue task beside those of
+    the upkeep; no call outlasts ``DEQUEUE_WAIT_SECONDS`` plus the usual socket timeout."""
+    bounds = PoolBounds(concurrency + UPKEEP_CONNECTIONS, settings.redis_pool_wait_seconds)
+    client = bounded_client(
+        url,
+        bounds,
+        socket_timeout=DEQUEUE_WAIT_SECONDS + SOCKET_TIMEOUT_SECONDS,
+        client_name=WORKER_CLIENT_NAME,
+    )
+    return WorkerQueue(client, name=name)
+
+
+async def require_queue_reachable(queue: RedisQueue, url: str) -> None:
+    """One INFO round trip (saq's first question to Redis); ``RedisUnreachable`` saying
+    where and why when it fails."""
+    try:
+        await queue.version()
+    except (RedisError, OSError) as exc:
+        message = f"Redis at {redacted_url(url)} is unreachable: {fault_text(exc)}"
+        raise RedisUnreachable(message) from exc
 
 
 class SaqJobQueue:
@@ -75,7 +159,7 @@ class SaqJobQueue:
         retry_delay: float = 5.0,
         timeout_seconds: int = 60,
         fallback: JobQueue | None = None,
-        connect_timeout: float = 2.0,
+        bounds: PoolBounds = DEFAULT_PRODUCER_BOUNDS,
     ) -> None:
         self.registry = registry
         self.max_attempts = max_attempts
@@ -84,10 +168,8 @@ class SaqJobQueue:
         self.fallback = fallback
         # Our own client rather than Queue.from_url, which cannot pass timeouts: a request
         # must not hang on an unreachable Redis. This client never blocks on BLMOVE (only
-        # the worker dequeues), so a socket timeout is safe here.
-        client = Redis.from_url(
-            redis_url, socket_connect_timeout=connect_timeout, socket_timeout=connect_timeout
-        )
+        # the worker dequeues), so the usual socket timeout is safe here.
+        client = bounded_client(redis_url, bounds, client_name=PRODUCER_CLIENT_NAME)
         self.queue = RedisQueue(client, name=queue_name)
         install_saq_log_filters()
 

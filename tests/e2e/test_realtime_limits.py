@@ -20,7 +20,8 @@ from core.metrics import REGISTRY
 from models.posts import PostStatus
 from models.user import User
 from server.websocket import shared
-from services.events import POST_PUBLISHED, post_published
+from server.websocket.registry import SESSIONS_ENDED_CODE
+from services.events import POST_PUBLISHED, post_published, sessions_ended
 from services.tokens import issue_access_token
 from tests.e2e.conftest import LiveServer, subscribers
 from tests.e2e.httpstream import MULTIPART_ACCEPT, SSE_ACCEPT, open_stream
@@ -262,3 +263,65 @@ async def test_a_client_that_took_everything_leaves_without_closed_drops(live_se
         "subscription_drops_total", {"operation": "Feed", "reason": "closed"}
     )
     assert after == before
+
+
+# --- ending a user's sessions: one stuck socket delays none of the others --------------------
+
+BURST = 20
+
+
+def slow_feed_deliveries() -> float:
+    labels = {"operation": "SlowFeed"}
+    return REGISTRY.get_sample_value("subscription_deliveries_total", labels) or 0.0
+
+
+async def publish_until_stuck(server: LiveServer, author: User) -> None:
+    """Publish bursts of big posts until three bursts in a row deliver nothing to the slow
+    socket: its writes then wait for good (the kernel's send buffer is full too, up to a
+    few MB; a first drop only shows uvicorn's was)."""
+    idle_bursts = 0
+    for burst in range(100):
+        before = slow_feed_deliveries()
+        for number in range(BURST):
+            post = await create_post(author, title=f"stuck {burst}.{number}", body=BIG_BODY)
+            await post_published(server.container.pubsub, post)
+        await asyncio.sleep(0.3)  # the leader executes them, the member takes what it can
+        idle_bursts = idle_bursts + 1 if slow_feed_deliveries() == before else 0
+        if idle_bursts == 3:
+            return
+    raise AssertionError("the socket never stopped taking events")
+
+
+async def test_a_socket_that_does_not_read_delays_none_of_its_users_other_closes(
+    live_server, monkeypatch, caplog
+):
+    """The stuck socket opened first (the registry closes a user's connections oldest
+    first): closed one after the other, the others would wait for it."""
+    monkeypatch.setattr(shared, "MEMBER_QUEUE_SIZE", QUEUE_BOUND)
+    server = live_server
+    user = await create_user()
+    token = token_for(server, user)
+    async with reluctant_reader(server) as stuck:
+        assert (await stuck.init(token))["type"] == "connection_ack"
+        await stuck.subscribe("slow", SLOW_FEED)
+        await subscribers(server, POST_PUBLISHED, 1)
+        stuck.socket.transport.pause_reading()  # not even into its library's buffer
+        await publish_until_stuck(server, user)
+        async with connect(server.ws_url) as first, connect(server.ws_url) as second:
+            for client in (first, second):
+                assert (await client.init(token))["type"] == "connection_ack"
+
+            await sessions_ended(server.container.pubsub, user.id)
+
+            assert await first.closed_with() == SESSIONS_ENDED_CODE
+            assert await second.closed_with() == SESSIONS_ENDED_CODE
+        # The registry stopped waiting for it; its close goes on, and comes once it reads.
+        await logged(caplog, f"1 of 3 connections of user {user.id} not closed within")
+        stuck.socket.transport.resume_reading()
+        assert await stuck.closed_with(10) == SESSIONS_ENDED_CODE
+
+
+async def logged(caplog: pytest.LogCaptureFixture, text: str) -> None:
+    async with asyncio.timeout(10):
+        while text not in caplog.text:  # noqa: ASYNC110 - the server's task logs it
+            await asyncio.sleep(0.05)

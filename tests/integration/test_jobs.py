@@ -243,7 +243,6 @@ async def test_saq_queue_runs_jobs_in_process_while_redis_is_down(
         registry=JOBS,
         queue_name=f"test-{uuid.uuid4().hex[:12]}",
         fallback=fallback,
-        connect_timeout=0.5,
     )
     await queue.start()
     try:
