@@ -153,8 +153,17 @@ class PipelineSettings:
     ) -> tuple[type[ASTValidationRule], ...]:
         """Strawberry's rules with our introspection-depth rule, and without introspection
         when it is off (what Strawberry's ``DisableIntrospection`` adds)."""
-        rules = with_limit_rules(rules)
-        return rules if self.introspection else (*rules, NoSchemaIntrospectionCustomRule)
+        return _validation_rules(rules, self.introspection)
+
+
+# Strawberry hands every operation an equal tuple of rules (a new one each time): the
+# answer kept per tuple, a hash of ~30 classes instead of a generator over them.
+@lru_cache(maxsize=16)
+def _validation_rules(
+    rules: tuple[type[ASTValidationRule], ...], introspection: bool
+) -> tuple[type[ASTValidationRule], ...]:
+    rules = with_limit_rules(rules)
+    return rules if introspection else (*rules, NoSchemaIntrospectionCustomRule)
 
 
 class RequestPipeline(SchemaExtension):
