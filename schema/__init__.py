@@ -16,7 +16,7 @@ from core.settings import Settings
 from resolvers.prefetch import index_relations, read_prefetched_first
 from schema.errors import ErrorCodeEnum, log_unexpected_errors
 from schema.execution import CompiledExecutionContext, StockExecutionContext
-from schema.extensions import PipelineSettings, RequestPipeline
+from schema.extensions import DirectHooksRunner, PipelineSettings, RequestPipeline
 from schema.limits import DocumentLimitSettings
 from schema.roots import MUTATION_TYPES, QUERY_TYPES, SUBSCRIPTION_TYPES
 from schema.tracing import OperationTracing
@@ -33,8 +33,16 @@ class AgoraSchema(strawberry.Schema):
     def __init__(self, *args: Any, library_shortcuts: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         index_relations(self._schema)  # what `prefetch` loads, read from the fields
+        self.library_shortcuts = library_shortcuts
         if library_shortcuts:
             read_prefetched_first(self._schema)
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[Any]
+    ) -> SchemaExtensionsRunner:
+        if not self.library_shortcuts:
+            return super().create_extensions_runner(execution_context, extensions)
+        return DirectHooksRunner(execution_context=execution_context, extensions=extensions)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

@@ -11,6 +11,7 @@ extensions and nine hook context managers per request; they are one and four."""
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from graphql import (
 from graphql.language.parser import MAX_NESTING_DEPTH
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.types import ExecutionContext
 from strawberry.types.execution import PreExecutionError
 
@@ -151,8 +153,17 @@ class PipelineSettings:
     ) -> tuple[type[ASTValidationRule], ...]:
         """Strawberry's rules with our introspection-depth rule, and without introspection
         when it is off (what Strawberry's ``DisableIntrospection`` adds)."""
-        rules = with_limit_rules(rules)
-        return rules if self.introspection else (*rules, NoSchemaIntrospectionCustomRule)
+        return _validation_rules(rules, self.introspection)
+
+
+# Strawberry hands every operation an equal tuple of rules (a new one each time): the
+# answer kept per tuple, a hash of ~30 classes instead of a generator over them.
+@lru_cache(maxsize=16)
+def _validation_rules(
+    rules: tuple[type[ASTValidationRule], ...], introspection: bool
+) -> tuple[type[ASTValidationRule], ...]:
+    rules = with_limit_rules(rules)
+    return rules if introspection else (*rules, NoSchemaIntrospectionCustomRule)
 
 
 class RequestPipeline(SchemaExtension):
@@ -292,3 +303,157 @@ class RequestPipeline(SchemaExtension):
                 },
             }
         }
+
+
+# What a hook of an extension class is, per hook name: a generator function (True: async),
+# or None when it is not one (Strawberry's own context managers then run the hooks).
+_HookKinds = dict[str, bool | None]
+_hook_kinds: dict[type[SchemaExtension], _HookKinds] = {}
+HOOK_NAMES = ("on_operation", "on_parse", "on_validate", "on_execute")
+
+
+def hook_kinds(extension_class: type[SchemaExtension]) -> _HookKinds:
+    kinds = _hook_kinds.get(extension_class)
+    if kinds is None:
+        kinds = {}
+        for name in HOOK_NAMES:
+            hook = getattr(extension_class, name)
+            if hook is getattr(SchemaExtension, name):
+                continue  # not implemented: no context manager needed
+            if inspect.isasyncgenfunction(hook):
+                kinds[name] = True
+            elif inspect.isgeneratorfunction(hook):
+                kinds[name] = False
+            else:
+                kinds[name] = None
+        _hook_kinds[extension_class] = kinds
+    return kinds
+
+
+class OneHook:
+    """One extension's generator hook as a context manager: what Strawberry's hook context
+    manager does for a single hook (``contextlib.contextmanager`` or ``asynccontextmanager``
+    around the bound method, in an exit stack), driven directly, with ``contextlib``'s
+    semantics for an exception thrown in (the hook sees it and may raise another). As in
+    Strawberry's, the exception goes on even when the hook returns after it: Strawberry's
+    ``__exit__``/``__aexit__`` drop the exit stack's answer."""
+
+    __slots__ = ("_generator", "_hook", "_is_async")
+
+    def __init__(self, hook: Any, is_async: bool) -> None:
+        self._hook = hook
+        self._is_async = is_async
+        self._generator: Any = None
+
+    async def __aenter__(self) -> None:
+        self._generator = self._hook()
+        try:
+            if self._is_async:
+                await self._generator.__anext__()
+            else:
+                next(self._generator)
+        except (StopIteration, StopAsyncIteration):
+            raise RuntimeError("generator didn't yield") from None
+
+    async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        if self._is_async:
+            await _leave_async(self._generator, exc)
+        else:
+            _leave(self._generator, exc)
+
+    def __enter__(self) -> None:
+        if self._is_async:
+            raise RuntimeError("SchemaExtension hook failed to complete synchronously.")
+        self._generator = self._hook()
+        try:
+            next(self._generator)
+        except StopIteration:
+            raise RuntimeError("generator didn't yield") from None
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        _leave(self._generator, exc)
+
+
+def _leave(generator: Any, exc: BaseException | None) -> None:
+    """``contextlib._GeneratorContextManager.__exit__``, its answer (swallow or not) dropped."""
+    if exc is None:
+        try:
+            next(generator)
+        except StopIteration:
+            return
+        raise RuntimeError("generator didn't stop")
+    tb = exc.__traceback__
+    try:
+        generator.throw(exc)
+    except StopIteration:
+        return
+    except BaseException as raised:
+        if not _is_the_thrown(raised, exc):
+            raise
+        exc.__traceback__ = tb
+        return
+    raise RuntimeError("generator didn't stop after throw()")
+
+
+async def _leave_async(generator: Any, exc: BaseException | None) -> None:
+    """``contextlib._AsyncGeneratorContextManager.__aexit__``, its answer dropped."""
+    if exc is None:
+        try:
+            await generator.__anext__()
+        except StopAsyncIteration:
+            return
+        raise RuntimeError("generator didn't stop")
+    tb = exc.__traceback__
+    try:
+        await generator.athrow(exc)
+    except StopAsyncIteration:
+        return
+    except BaseException as raised:
+        if not _is_the_thrown(raised, exc):
+            raise
+        exc.__traceback__ = tb
+        return
+    raise RuntimeError("generator didn't stop after throw()")
+
+
+def _is_the_thrown(raised: BaseException, exc: BaseException) -> bool:
+    """The hook let the stage's own exception go on (also as the RuntimeError a generator
+    makes of a StopIteration): the ``with`` raises it again, with its traceback as it was.
+    Anything else the hook raised goes on instead."""
+    stop = (StopIteration, StopAsyncIteration)
+    return raised is exc or (
+        isinstance(raised, RuntimeError) and isinstance(exc, stop) and raised.__cause__ is exc
+    )
+
+
+class DirectHooksRunner(SchemaExtensionsRunner):
+    """Strawberry's runner, with a stage whose only hook is a generator (every stage of
+    ``RequestPipeline`` when it is the one extension, so without tracing) entered directly
+    (``OneHook``) instead of through a context manager built for it on every request: the
+    hook's kind found by ``inspect`` once per class, not once per request and stage.
+    Anything else (two extensions with a hook in one stage, a hook that is no generator)
+    takes Strawberry's context managers. ``LIBRARY_SHORTCUTS=false``: not used."""
+
+    def _stage(self, name: str) -> OneHook | None:
+        found: OneHook | None = None
+        for extension in self.extensions:
+            kinds = hook_kinds(type(extension))
+            if name not in kinds:
+                continue
+            is_async = kinds[name]
+            if found is not None or is_async is None:
+                return None
+            found = OneHook(getattr(extension, name), is_async)
+        return found
+
+    def operation(self) -> Any:
+        return self._stage("on_operation") or super().operation()
+
+    def parsing(self) -> Any:
+        return self._stage("on_parse") or super().parsing()
+
+    def validation(self) -> Any:
+        return self._stage("on_validate") or super().validation()
+
+    def executing(self) -> Any:
+        return self._stage("on_execute") or super().executing()

@@ -28,11 +28,9 @@ from server.database import close_database, init_database
 from server.email_pages import email_page_routes
 from server.graphiql import GRAPHIQL_ASSETS_PATH
 from server.graphql_view import GraphQLView
-from server.middleware.access_log import AccessLogMiddleware
 from server.middleware.body_limit import BodyLimitMiddleware
 from server.middleware.compression import CompressionMiddleware
-from server.middleware.request_id import RequestIdMiddleware
-from server.middleware.security_headers import SecurityHeadersMiddleware
+from server.middleware.edge import EdgeMiddleware
 from server.middleware.tracing import tracing_middleware
 from server.runtime_sampler import RuntimeSampler
 from server.websocket import drain_before_exit
@@ -115,9 +113,8 @@ def create_app(
             logger.info("agora stopped")
 
     middleware = [
-        Middleware(RequestIdMiddleware),
-        Middleware(AccessLogMiddleware, routes=routes),
-        Middleware(SecurityHeadersMiddleware, hsts=settings.is_production),
+        # The request id, the access log and the security headers, in that order.
+        Middleware(EdgeMiddleware, routes=routes, hsts=settings.is_production),
         Middleware(
             CORSMiddleware,
             allow_origins=settings.cors_allowed_origins,

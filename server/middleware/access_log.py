@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextvars import Token
 
 from starlette.datastructures import Headers
 from starlette.routing import BaseRoute, Match
@@ -57,41 +58,62 @@ class AccessLogMiddleware:
         started = time.perf_counter()
         status = 500
         streamed_after: float | None = None  # a stream: seconds until its headers
-        user_token = user_id_var.set(None)
-        operation_token = operation_name_var.set(None)
+        tokens = enter_request()
 
         async def capture_status(message: Message) -> None:
             nonlocal status, streamed_after
             if message["type"] == "http.response.start":
                 status = message["status"]
-                content_type = Headers(raw=message.get("headers", [])).get("content-type", "")
-                if content_type.startswith(STREAM_MEDIA_TYPES):
+                if is_stream(message):
                     streamed_after = time.perf_counter() - started
             await send(message)
 
         try:
             await self.app(scope, receive, capture_status)
         finally:
-            duration = time.perf_counter() - started
-            route = self.route_template(scope)
-            method = scope["method"]
-            labels = (method, route, str(status))
-            child(HTTP_REQUESTS, *labels).inc()
-            # A stream lasts as long as its client stays: its latency is the time to start.
-            latency = duration if streamed_after is None else streamed_after
-            child(HTTP_DURATION, *labels).observe(latency)
-            client = scope.get("client")
-            fields = {
-                "method": method,
-                "path": scope["path"],
-                "operationName": operation_name_var.get(),
-                "status": status,
-                "duration_ms": round(duration * 1000, 2),
-                "userId": user_id_var.get(),
-                "ip": client[0] if client else None,
-            }
-            if streamed_after is not None:
-                fields["stream"] = True
-            logger.info("request", extra=fields)
-            user_id_var.reset(user_token)
-            operation_name_var.reset(operation_token)
+            self.record(scope, status, time.perf_counter() - started, streamed_after)
+            leave_request(tokens)
+
+    def record(
+        self, scope: Scope, status: int, duration: float, streamed_after: float | None
+    ) -> None:
+        """The request's HTTP metrics and its JSON line, once it has ended."""
+        route = self.route_template(scope)
+        method = scope["method"]
+        labels = (method, route, str(status))
+        child(HTTP_REQUESTS, *labels).inc()
+        # A stream lasts as long as its client stays: its latency is the time to start.
+        latency = duration if streamed_after is None else streamed_after
+        child(HTTP_DURATION, *labels).observe(latency)
+        client = scope.get("client")
+        fields = {
+            "method": method,
+            "path": scope["path"],
+            "operationName": operation_name_var.get(),
+            "status": status,
+            "duration_ms": round(duration * 1000, 2),
+            "userId": user_id_var.get(),
+            "ip": client[0] if client else None,
+        }
+        if streamed_after is not None:
+            fields["stream"] = True
+        logger.info("request", extra=fields)
+
+
+_Tokens = tuple[Token[str | None], Token[str | None]]
+
+
+def enter_request() -> _Tokens:
+    """A request's user and operation name start unset (the view and the pipeline set them)."""
+    return user_id_var.set(None), operation_name_var.set(None)
+
+
+def leave_request(tokens: _Tokens) -> None:
+    user_id_var.reset(tokens[0])
+    operation_name_var.reset(tokens[1])
+
+
+def is_stream(start: Message) -> bool:
+    """An ``http.response.start`` of a response that streams for as long as its client stays."""
+    content_type = Headers(raw=start.get("headers", [])).get("content-type", "")
+    return content_type.startswith(STREAM_MEDIA_TYPES)
