@@ -186,10 +186,8 @@ def _open_batch(loader: DataLoader[Any, Any]) -> _LevelBatch:
     return batch
 
 
-def _value(value: Any) -> Any:
-    if isinstance(value, BaseException):
-        raise value
-    return value
+def _no_future(key: Any) -> None:
+    return None
 
 
 async def load_level(loader: DataLoader[Any, Any], keys: Sequence[Any]) -> list[Any]:
@@ -202,7 +200,12 @@ async def load_level(loader: DataLoader[Any, Any], keys: Sequence[Any]) -> list[
     missing: list[Any] = []
     in_flight = _in_flight(loader)
     cache = loader.cache_map if loader.cache else None
-    cached_values = cache.values if isinstance(cache, ValueCache) else {}
+    cached_values: dict[Any, Any] = {}
+    cached_future: Callable[[Any], asyncio.Future[Any] | None] = _no_future
+    if isinstance(cache, ValueCache):  # its values are read below, only futures by ``get``
+        cached_values, cached_future = cache.values, cache.futures.get
+    elif cache is not None:
+        cached_future = cache.get
     for key in dict.fromkeys(keys):
         if key in cached_values:
             values[key] = cached_values[key]
@@ -210,7 +213,7 @@ async def load_level(loader: DataLoader[Any, Any], keys: Sequence[Any]) -> list[
         if (other := in_flight.get(key)) is not None:
             loading[key] = other
             continue
-        cached = cache.get(key) if cache is not None else None
+        cached = cached_future(key)
         if cached is None or cached.cancelled():
             missing.append(key)
         elif cached.done():
@@ -227,7 +230,9 @@ async def load_level(loader: DataLoader[Any, Any], keys: Sequence[Any]) -> list[
         loaded = await batch.loaded()
         for key, loaded_by in loading.items():
             if loaded_by is batch:
-                values[key] = _value(loaded[key])
+                value = values[key] = loaded[key]
+                if isinstance(value, BaseException):
+                    raise value
     for key, future in pending.items():
         values[key] = await future
     return [values[key] for key in keys]
