@@ -37,5 +37,5 @@ def test_a_slot_nothing_was_attached_under_is_missing():
 
 
 def test_fewer_values_than_items_is_an_error():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="shorter"):
         attach_each([Item(), Item()], "author", ["ada"])
