@@ -97,11 +97,39 @@ def batch_name(load_fn: Callable[..., Any]) -> str:
 
 
 class _LevelBatch:
-    """Keys asked for during one loop iteration; loaded together when it ends."""
+    """Keys asked for during one loop iteration; loaded together when it ends. Each caller
+    waits on its own future: a cancelled caller cancels only that one (what a shared
+    future would need ``asyncio.shield`` and its extra loop iteration for)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    __slots__ = ("keys", "outcome", "waiters")
+
+    def __init__(self) -> None:
         self.keys: dict[Hashable, None] = {}
-        self.done: asyncio.Future[dict[Hashable, Any]] = loop.create_future()
+        self.waiters: list[asyncio.Future[dict[Hashable, Any]]] = []
+        # None while loading, then the values by key or the batch's error (for a caller
+        # that waits on this batch after it landed, e.g. after waiting on another first).
+        self.outcome: dict[Hashable, Any] | BaseException | None = None
+
+    async def loaded(self) -> dict[Hashable, Any]:
+        outcome = self.outcome
+        if outcome is None:
+            waiter: asyncio.Future[dict[Hashable, Any]] = asyncio.get_running_loop().create_future()
+            self.waiters.append(waiter)
+            return await waiter
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    def land(self, outcome: dict[Hashable, Any] | BaseException) -> None:
+        self.outcome = outcome
+        for waiter in self.waiters:
+            if waiter.done():  # its caller was cancelled
+                continue
+            if isinstance(outcome, BaseException):
+                waiter.set_exception(outcome)
+            else:
+                waiter.set_result(outcome)
+        self.waiters.clear()
 
 
 def _in_flight(loader: DataLoader[Any, Any]) -> dict[Hashable, _LevelBatch]:
@@ -123,7 +151,7 @@ async def _dispatch(loader: DataLoader[Any, Any], batch: _LevelBatch) -> None:
             )
     except Exception as error:  # noqa: BLE001 - every waiting caller gets the failure
         _landed(loader, batch, keys)
-        batch.done.set_exception(error)
+        batch.land(error)
         return
     _landed(loader, batch, keys)
     loaded = dict(zip(keys, values, strict=True))
@@ -135,10 +163,10 @@ async def _dispatch(loader: DataLoader[Any, Any], batch: _LevelBatch) -> None:
     elif cache is not None:
         for key, value in loaded.items():
             if not isinstance(value, BaseException) and loader.cache_map.get(key) is None:
-                future: asyncio.Future[Any] = batch.done.get_loop().create_future()
+                future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
                 future.set_result(value)
                 loader.cache_map.set(key, future)
-    batch.done.set_result(loaded)
+    batch.land(loaded)
 
 
 def _landed(loader: DataLoader[Any, Any], batch: _LevelBatch, keys: list[Hashable]) -> None:
@@ -151,17 +179,15 @@ def _landed(loader: DataLoader[Any, Any], batch: _LevelBatch, keys: list[Hashabl
 def _open_batch(loader: DataLoader[Any, Any]) -> _LevelBatch:
     batch: _LevelBatch | None = loader.__dict__.get(_OPEN_BATCH)
     if batch is None:
-        loop = asyncio.get_running_loop()
-        batch = loader.__dict__[_OPEN_BATCH] = _LevelBatch(loop)
-        opened = batch
-        loop.call_soon(lambda: loop.create_task(_dispatch(loader, opened)))
+        batch = loader.__dict__[_OPEN_BATCH] = _LevelBatch()
+        # The task's first step runs in the next loop iteration, after every caller of this
+        # one has added its keys.
+        asyncio.get_running_loop().create_task(_dispatch(loader, batch))
     return batch
 
 
-def _value(value: Any) -> Any:
-    if isinstance(value, BaseException):
-        raise value
-    return value
+def _no_future(key: Any) -> None:
+    return None
 
 
 async def load_level(loader: DataLoader[Any, Any], keys: Sequence[Any]) -> list[Any]:
@@ -174,7 +200,12 @@ async def load_level(loader: DataLoader[Any, Any], keys: Sequence[Any]) -> list[
     missing: list[Any] = []
     in_flight = _in_flight(loader)
     cache = loader.cache_map if loader.cache else None
-    cached_values = cache.values if isinstance(cache, ValueCache) else {}
+    cached_values: dict[Any, Any] = {}
+    cached_future: Callable[[Any], asyncio.Future[Any] | None] = _no_future
+    if isinstance(cache, ValueCache):  # its values are read below, only futures by ``get``
+        cached_values, cached_future = cache.values, cache.futures.get
+    elif cache is not None:
+        cached_future = cache.get
     for key in dict.fromkeys(keys):
         if key in cached_values:
             values[key] = cached_values[key]
@@ -182,7 +213,7 @@ async def load_level(loader: DataLoader[Any, Any], keys: Sequence[Any]) -> list[
         if (other := in_flight.get(key)) is not None:
             loading[key] = other
             continue
-        cached = cache.get(key) if cache is not None else None
+        cached = cached_future(key)
         if cached is None or cached.cancelled():
             missing.append(key)
         elif cached.done():
@@ -196,10 +227,12 @@ async def load_level(loader: DataLoader[Any, Any], keys: Sequence[Any]) -> list[
             in_flight[key] = batch
             loading[key] = batch
     for batch in dict.fromkeys(loading.values()):
-        loaded = await asyncio.shield(batch.done)  # one cancelled caller cancels no other
+        loaded = await batch.loaded()
         for key, loaded_by in loading.items():
             if loaded_by is batch:
-                values[key] = _value(loaded[key])
+                value = values[key] = loaded[key]
+                if isinstance(value, BaseException):
+                    raise value
     for key, future in pending.items():
         values[key] = await future
     return [values[key] for key in keys]

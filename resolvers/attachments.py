@@ -19,7 +19,7 @@ cannot be reused while it names a slot.
 from __future__ import annotations
 
 import copy
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from graphql import FieldNode
@@ -36,8 +36,14 @@ def slot(nodes: Sequence[FieldNode]) -> Hashable:
     return id(nodes[0]) if len(nodes) == 1 else tuple(map(id, nodes))
 
 
-def attach(item: object, key: Hashable, value: object) -> None:
-    item.__dict__.setdefault(ATTACHED, {})[key] = value
+def attach_each(items: Sequence[object], key: Hashable, values: Iterable[object]) -> None:
+    """``attach`` each of ``items`` its value (as many values as items)."""
+    for item, value in zip(items, values, strict=True):
+        attachments = item.__dict__.get(ATTACHED)
+        if attachments is None:
+            item.__dict__[ATTACHED] = {key: value}
+        else:
+            attachments[key] = value
 
 
 def attached(item: Any, key: Hashable) -> Any:

@@ -50,20 +50,27 @@ async def resolve_posts(
     author_id = given(criteria.author_id)
     author_pk = int_pk(author_id, "User") if author_id else None
     tag, search = given(criteria.tag), given(criteria.search)
-    query = posts.search_posts(
-        info.context.user, author_id=author_pk, status=status, tag=tag, search=search
-    )
     ordering = Ordering(order_by.value, direction.descending)
     page = page.validated()
     if _is_first_page(page) and posts.lists_every_public_post(
         author_id=author_pk, status=status, tag=tag, search=search
     ):
-        # The feed's first page: one statement written by hand (no query building).
+        # The feed's first page: one statement written by hand (no query building, also
+        # none for its count unless ``totalCount`` asks).
         rows = await first_rows(Post, ordering, page.size, posts.PUBLIC.sql())
-        result = page_of(rows, ordering, page.size, query.count)
+        result = page_of(rows, ordering, page.size, _count_public_posts)
     else:
+        query = posts.search_posts(
+            info.context.user, author_id=author_pk, status=status, tag=tag, search=search
+        )
         result = await paginate(query, ordering, page)
     return await prefetch_page(info, result)
+
+
+async def _count_public_posts() -> int:
+    """``totalCount`` of the posts list when ``lists_every_public_post``: ``search_posts``
+    is then ``PUBLIC.queryset()`` whoever the viewer."""
+    return await posts.PUBLIC.queryset().count()
 
 
 def _is_first_page(page: PageArgs) -> bool:

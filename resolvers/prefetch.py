@@ -25,21 +25,29 @@ either way.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import typing
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLFieldResolver, GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
 from strawberry.dataloader import DataLoader
 from strawberry.types.field import StrawberryField
-from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from core import tracing
 from loaders import Loaders
 from loaders.level import BATCH_KEYS_ATTRIBUTE, batch_name, load_level
-from resolvers.attachments import MISSING, PREFETCHED_FIELD, attach, attached, slot
-from resolvers.selection import FieldSelection, field_nodes, graphql_schema, selected_field
+from resolvers.attachments import MISSING, PREFETCHED_FIELD, attach_each, attached, slot
+from resolvers.selection import (
+    FieldSelection,
+    field_nodes,
+    graphql_schema,
+    node_fields,
+    selected_field,
+    subfields,
+)
+from resolvers.selection import (
+    fields_of as fields_of,  # re-exported: the list resolvers' import
+)
 from services.pagination import Page
 from vocabulary.connections import Connection, connection_from_page
 
@@ -119,10 +127,6 @@ def relations_of(schema: GraphQLSchema) -> Relations:
     return relations
 
 
-def response_key(field: SelectedField) -> str:
-    return field.alias or field.name
-
-
 def _attached_first(resolve: GraphQLFieldResolver) -> GraphQLFieldResolver:
     def resolve_attached_first(source: Any, info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
         value = attached(source, slot(info.field_nodes))
@@ -151,51 +155,6 @@ def read_prefetched_first(schema: GraphQLSchema) -> None:
             assert field.resolve is not None, "Strawberry gives every field a resolver"
             field.resolve = _attached_first(field.resolve)
             field.extensions[PREFETCHED_FIELD] = True
-
-
-def fields_of(selections: Iterable[Selection]) -> list[FieldSelection]:
-    """The fields of a selection set, through fragments and inline fragments, as graphql-core
-    collects them: a fragment spread again is not read again, and the fields under one
-    response key are one field with the nodes and selections of all."""
-    by_key: dict[str, FieldSelection] = {}
-    _collect(selections, by_key, set())
-    return list(by_key.values())
-
-
-def _collect(
-    selections: Iterable[Selection], by_key: dict[str, FieldSelection], visited: set[str]
-) -> None:
-    for selection in selections:
-        if isinstance(selection, FieldSelection):
-            key = response_key(selection)
-            known = by_key.get(key)
-            by_key[key] = (
-                selection
-                if known is None
-                else dataclasses.replace(
-                    known,
-                    selections=[*known.selections, *selection.selections],
-                    nodes=known.nodes + selection.nodes,
-                )
-            )
-        elif isinstance(selection, InlineFragment):
-            _collect(selection.selections, by_key, visited)
-        elif isinstance(selection, FragmentSpread) and selection.name not in visited:
-            visited.add(selection.name)
-            _collect(selection.selections, by_key, visited)
-
-
-def node_fields(connection: SelectedField) -> list[FieldSelection]:
-    """What is selected on the nodes of a connection (``nodes`` and ``edges.node``)."""
-    found: list[FieldSelection] = []
-    for field in fields_of(connection.selections):
-        if field.name == "nodes":
-            found.extend(fields_of(field.selections))
-        elif field.name == "edges":
-            for edge_field in fields_of(field.selections):
-                if edge_field.name == "node":
-                    found.extend(fields_of(edge_field.selections))
-    return found
 
 
 def current_field(info: Info) -> FieldSelection:
@@ -228,7 +187,7 @@ async def prefetch(info: Info, items: Sequence[Any], fields: list[FieldSelection
 async def prefetch_one(info: Info, item: Any) -> None:
     """For a resolver returning one object: prefetch what is selected below it."""
     if item is not None:
-        await prefetch(info, [item], fields_of(current_field(info).selections))
+        await prefetch(info, [item], subfields(current_field(info)))
 
 
 def attached_to(info: Info, root: Any) -> Any:
@@ -256,11 +215,9 @@ def to_one(key_attr: str, loader: LoaderOf) -> Relation:
     async def load(info: Info, items: list[Any], field: FieldSelection) -> None:
         keys = [getattr(item, key_attr) for item in items]
         values = await load_level(loader(info.context.loaders), keys)
-        key = slot(field.nodes)
-        for item, value in zip(items, values, strict=True):
-            attach(item, key, value)
+        attach_each(items, slot(field.nodes), values)
         children = [value for value in values if value is not None]
-        await prefetch(info, children, fields_of(field.selections))
+        await prefetch(info, children, subfields(field))
 
     return load
 
@@ -270,9 +227,7 @@ def per_item(loader: LoaderOf) -> Relation:
 
     async def load(info: Info, items: list[Any], field: FieldSelection) -> None:
         values = await load_level(loader(info.context.loaders), [item.id for item in items])
-        key = slot(field.nodes)
-        for item, value in zip(items, values, strict=True):
-            attach(item, key, value)
+        attach_each(items, slot(field.nodes), values)
 
     return load
 
@@ -282,11 +237,9 @@ def to_many(loader: LoaderOf) -> Relation:
 
     async def load(info: Info, items: list[Any], field: FieldSelection) -> None:
         lists = await load_level(loader(info.context.loaders), [item.id for item in items])
-        key = slot(field.nodes)
-        for item, value in zip(items, lists, strict=True):
-            attach(item, key, value)
+        attach_each(items, slot(field.nodes), lists)
         children = [child for values in lists for child in values]
-        await prefetch(info, children, fields_of(field.selections))
+        await prefetch(info, children, subfields(field))
 
     return load
 
@@ -310,9 +263,9 @@ def to_connection(build: PageBuilder) -> Relation:
             pages = await build(info.context, items, field.arguments)
         if pages is None:
             return
-        key = slot(field.nodes)
-        for item in items:
-            attach(item, key, connection_from_page(pages[item.id]))
+        attach_each(
+            items, slot(field.nodes), [connection_from_page(pages[item.id]) for item in items]
+        )
         children = [child for page in pages.values() for child in page.items]
         await prefetch(info, children, node_fields(field))
 

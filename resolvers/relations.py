@@ -20,11 +20,11 @@ from models.files import File
 from models.orders import Order, OrderItem
 from models.posts import Comment, Post, PostStatus
 from models.user import User
-from resolvers.attachments import attach, slot
+from resolvers.attachments import attach_each, slot
 from resolvers.orders import ORDER_ORDER
 from resolvers.posts import COMMENT_ORDER, USER_POSTS_ORDER
-from resolvers.prefetch import fields_of, prefetch
-from resolvers.selection import FieldSelection
+from resolvers.prefetch import prefetch
+from resolvers.selection import FieldSelection, subfields
 from services import orders, posts
 from services.pagination import Page, PageArgs, page_of
 from vocabulary.context import Context, Info
@@ -66,10 +66,12 @@ async def avatars(info: Info, items: list[User], field: FieldSelection) -> None:
     loader = info.context.loaders.files.by_id
     files = await loader.load_many(ids) if ids else []
     by_id = dict(zip(ids, files, strict=True))
-    key = slot(field.nodes)
-    for user in items:
-        attach(user, key, by_id.get(user.avatar_id) if user.avatar_id is not None else None)
-    await prefetch(info, [file for file in files if file is not None], fields_of(field.selections))
+    attach_each(
+        items,
+        slot(field.nodes),
+        [by_id.get(user.avatar_id) if user.avatar_id is not None else None for user in items],
+    )
+    await prefetch(info, [file for file in files if file is not None], subfields(field))
 
 
 # --- first pages of nested connections for a whole level (``to_connection``) ----------

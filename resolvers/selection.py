@@ -10,17 +10,25 @@ Each field keeps its field nodes (``FieldSelection.nodes``): the prefetch attach
 under them (``resolvers/attachments.py``). A selection excluded by ``@skip``/``@include`` is
 left out, as graphql-core leaves it out of execution, so that the nodes merged under a
 response key here are those graphql-core merges.
+
+The selection of a field is worked out once per field nodes and variable values and
+remembered (documents come from the parse cache, so a repeated query meets the same nodes
+again), as are the fields below it (``subfields``, ``node_fields``). What is remembered is
+shared by every request that meets those nodes: it is read, never changed.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
+from collections.abc import Hashable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from graphql import (
     FieldNode,
     FragmentSpreadNode,
     GraphQLIncludeDirective,
+    GraphQLResolveInfo,
     GraphQLSkipDirective,
     InlineFragmentNode,
     SelectionNode,
@@ -39,7 +47,7 @@ from strawberry.types.nodes import (
 )
 
 if TYPE_CHECKING:
-    from graphql import GraphQLResolveInfo, GraphQLSchema
+    from graphql import GraphQLSchema
 
     from vocabulary.context import Info
 
@@ -50,6 +58,13 @@ class FieldSelection(SelectedField):
     merged under one response key), in document order."""
 
     nodes: tuple[FieldNode, ...] = ()
+    # What ``subfields`` and ``node_fields`` worked out, kept with the selection.
+    _subfields: list[FieldSelection] | None = dataclasses.field(
+        default=None, init=False, repr=False, compare=False
+    )
+    _node_fields: list[FieldSelection] | None = dataclasses.field(
+        default=None, init=False, repr=False, compare=False
+    )
 
 
 def _included(node: SelectionNode, variables: VariableValues) -> bool:
@@ -136,10 +151,113 @@ def selected_field(info: Info) -> FieldSelection:
     than once under one response key is resolved once (graphql-core merges its nodes):
     its selections are those of all its nodes."""
     raw = info._raw_info  # the resolve info behind Strawberry's Info
+    nodes: list[FieldNode] = raw.field_nodes
+    key = _selection_key(nodes, get_variable_values(raw))
+    if key is None:
+        return _converted(raw, nodes)
+    found = _selections.get(key)
+    if found is None:
+        found = _converted(raw, nodes)
+        if len(_selections) >= SELECTIONS_KEPT:
+            del _selections[next(iter(_selections))]
+        _selections[key] = found
+    return found
+
+
+SELECTIONS_KEPT = 512
+# By the ids of the field nodes and the variable values. An entry holds its nodes
+# (``FieldSelection.nodes``), so no id in a kept key can name another node. A field node
+# belongs to one document: its fragments are that document's.
+_selections: dict[Hashable, FieldSelection] = {}
+
+# Variable values that compare equal only when they convert alike (immutable, too).
+_PLAIN_VALUES = frozenset({str, int, float, bool, type(None)})
+
+
+def _selection_key(nodes: list[FieldNode], variables: Mapping[str, Any]) -> Hashable | None:
+    """The field's memo key, or None when a variable's value is not plain (a list or an
+    input object: those are converted anew)."""
+    ids = tuple(map(id, nodes))
+    if not variables:
+        return ids
+    frozen = []
+    for name, value in sorted(variables.items()):
+        kind = type(value)
+        if kind not in _PLAIN_VALUES and not isinstance(value, enum.Enum):
+            return None
+        frozen.append((name, kind, value))  # with its type: 1, 1.0 and True are equal
+    return ids, tuple(frozen)
+
+
+def _converted(raw: GraphQLResolveInfo[Any], nodes: list[FieldNode]) -> FieldSelection:
     converter = _Converter(raw)
-    nodes = raw.field_nodes
     return converter.field(
         nodes[0],
         [selection for node in nodes for selection in converter.selections(node.selection_set)],
         tuple(nodes),
     )
+
+
+def response_key(field: SelectedField) -> str:
+    return field.alias or field.name
+
+
+def fields_of(selections: Iterable[Selection]) -> list[FieldSelection]:
+    """The fields of a selection set, through fragments and inline fragments, as graphql-core
+    collects them: a fragment spread again is not read again, and the fields under one
+    response key are one field with the nodes and selections of all."""
+    by_key: dict[str, FieldSelection] = {}
+    _collect(selections, by_key, set())
+    return list(by_key.values())
+
+
+def _collect(
+    selections: Iterable[Selection], by_key: dict[str, FieldSelection], visited: set[str]
+) -> None:
+    for selection in selections:
+        if isinstance(selection, FieldSelection):
+            key = response_key(selection)
+            known = by_key.get(key)
+            by_key[key] = (
+                selection
+                if known is None
+                else dataclasses.replace(
+                    known,
+                    selections=[*known.selections, *selection.selections],
+                    nodes=known.nodes + selection.nodes,
+                )
+            )
+        elif isinstance(selection, InlineFragment):
+            _collect(selection.selections, by_key, visited)
+        elif isinstance(selection, FragmentSpread) and selection.name not in visited:
+            visited.add(selection.name)
+            _collect(selection.selections, by_key, visited)
+
+
+def subfields(field: FieldSelection) -> list[FieldSelection]:
+    """``fields_of(field.selections)``, worked out once per selection."""
+    found = field._subfields
+    if found is None:
+        found = field._subfields = fields_of(field.selections)
+    return found
+
+
+def node_fields(connection: FieldSelection) -> list[FieldSelection]:
+    """What is selected on the nodes of a connection (``nodes`` and ``edges.node``), worked
+    out once per selection."""
+    found = connection._node_fields
+    if found is None:
+        found = connection._node_fields = _node_fields(connection)
+    return found
+
+
+def _node_fields(connection: FieldSelection) -> list[FieldSelection]:
+    found: list[FieldSelection] = []
+    for field in subfields(connection):
+        if field.name == "nodes":
+            found.extend(subfields(field))
+        elif field.name == "edges":
+            for edge_field in subfields(field):
+                if edge_field.name == "node":
+                    found.extend(subfields(edge_field))
+    return found
