@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Sequence
-from datetime import tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any, TypeVar
 
 from tortoise.backends.base.executor import CHUNK_SIZE
+from tortoise.fields.data import CharEnumFieldInstance, DatetimeField
 from tortoise.models import Model
 from tortoise.timezone import get_default_timezone, get_use_tz
 
@@ -101,6 +102,9 @@ def _generate(model: type[Model], columns: tuple[str, ...], zone: tzinfo | None)
         "model": model,
         "new": model.__new__,
         "custom_pk": meta.db_pk_column not in meta.generated_db_fields,
+        "datetime": datetime,
+        "utc": UTC,
+        "zone": zone,
     }
     entries = [
         "'_partial': False",
@@ -129,6 +133,18 @@ def _generate(model: type[Model], columns: tuple[str, ...], zone: tzinfo | None)
 
 
 def _conversion(field: Any, index: int, zone: tzinfo | None, namespace: dict[str, Any]) -> str:
-    """The expression giving ``field.to_python_value(row[index])``."""
+    """The expression giving ``field.to_python_value(row[index])``, inlined for the
+    converters whose code is known."""
+    converter = type(field).to_python_value
+    if converter is CharEnumFieldInstance.to_python_value:
+        namespace[f"enum_{index}"] = field.enum_type
+        return f"None if (v := row[{index}]) is None else enum_{index}(v)"
     namespace[f"convert_{index}"] = field.to_python_value
+    if converter is DatetimeField.to_python_value and zone is not None:
+        # asyncpg returns timestamptz values as datetimes in ``datetime.timezone.utc``:
+        # aware, so Tortoise's converter (use_tz) gives ``value.astimezone(zone)``.
+        return (
+            f"None if (v := row[{index}]) is None else v.astimezone(zone) "
+            f"if v.__class__ is datetime and v.tzinfo is utc else convert_{index}(v)"
+        )
     return f"convert_{index}(row[{index}])"
