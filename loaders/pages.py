@@ -14,6 +14,7 @@ from typing import TypeVar
 from tortoise.models import Model
 
 from loaders.sql import id_list
+from models.rows import fetch_models
 from services.pagination import Ordering
 
 M = TypeVar("M", bound=Model)
@@ -40,7 +41,7 @@ async def first_rows_per_parent(
         f'WHERE row_rank <= {int(size) + 1} ORDER BY "{parent_column}", row_rank'
     )
     grouped: dict[int, list[M]] = defaultdict(list)
-    rows: list[M] = await model.raw(sql)
+    rows = await fetch_models(model, sql)
     for row in rows:
         grouped[getattr(row, parent_column)].append(row)
     return grouped
@@ -56,4 +57,4 @@ async def first_rows(model: type[M], ordering: Ordering, size: int, where_sql: s
         f'SELECT * FROM "{model._meta.db_table}" WHERE 1 = 1{where_sql} '  # noqa: S608
         f'ORDER BY "{ordering.field}" {direction}, "id" {direction} LIMIT {int(size) + 1}'
     )
-    return await model.raw(sql)
+    return await fetch_models(model, sql)

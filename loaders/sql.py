@@ -1,12 +1,9 @@
 """For the statements written by hand in loaders/ (windowed pages, grouped counts): the
-only values formatted into their SQL are ids, and only as integers."""
+only values formatted into their SQL are ids, and only as integers (``id_list``, kept beside
+``models.rows.models_by_ids``, which services use too)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from models.rows import id_list
 
-
-def id_list(ids: Iterable[int]) -> str:
-    """The distinct ids as the inside of a SQL ``IN (…)``, in ascending order ("" for none);
-    anything that is not an integer raises."""
-    return ",".join(str(pk) for pk in sorted({int(pk) for pk in ids}))
+__all__ = ["id_list"]

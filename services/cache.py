@@ -28,6 +28,7 @@ from core.faults import dependency_failed, fault_text
 from core.metrics import CACHE_LOOKUPS
 from core.settings import Settings
 from models.hydration import loaded_instance
+from models.rows import models_by_ids
 from services.redis_pools import PoolBounds
 
 logger = logging.getLogger(__name__)
@@ -149,7 +150,7 @@ class ModelCache:
         found = await self.get_models(kind, model_class, ids)
         missing = [pk for pk in ids if pk not in found]
         if missing:
-            loaded = await model_class.filter(id__in=missing)
+            loaded = await models_by_ids(model_class, missing)
             found.update((model.pk, model) for model in loaded)
             await self.put_models(kind, loaded)
         return [found.get(pk) for pk in ids]

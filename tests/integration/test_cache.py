@@ -11,8 +11,8 @@ import httpx
 from core.metrics import REGISTRY
 from models.catalogue import Product
 from models.user import Role, User, UserStatus
-from services.cache import model_row, rebuild_model
-from tests.conftest import AppFactory, data, graphql
+from services.cache import ModelCache, model_row, rebuild_model
+from tests.conftest import AppFactory, data, graphql, make_settings
 from vocabulary.relay import to_global_id
 
 PASSWORD = "Sup3r-secret!"
@@ -197,3 +197,20 @@ async def test_a_model_rebuilt_from_its_cached_row_is_the_one_the_database_gives
         rebuilt.name = "Renamed"
         await rebuilt.save(update_fields=["name"])
         assert (await model_class.get(id=pk)).name == "Renamed"
+
+
+async def test_a_model_loaded_on_a_miss_is_the_one_the_database_gives(db):
+    seller = await User.create(
+        name="Kim", email="kim@example.com", password_hash="x", status=UserStatus.ACTIVE
+    )
+    product = await make_product(seller_email="kim@example.com")
+    cache = ModelCache.from_settings(make_settings())
+    for kind, model_class, pk in (("users", User, seller.id), ("products", Product, product.id)):
+        (loaded,) = await cache.models_by_id(kind, model_class, [pk])
+        (cached,) = await cache.models_by_id(kind, model_class, [pk])
+        from_db = await model_class.get(id=pk)
+
+        assert loaded is not None
+        assert cached is not None
+        assert loaded.__dict__ == from_db.__dict__
+        assert cached.__dict__ == from_db.__dict__

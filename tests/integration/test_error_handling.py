@@ -49,6 +49,8 @@ def broken_user_table(monkeypatch: pytest.MonkeyPatch) -> None:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(User, "filter", explode)
+    # The users' cache misses run hand-written SQL (models/rows.py) on the model's connection.
+    monkeypatch.setattr(User, "_choose_db", explode)
 
 
 def graphql_error_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:

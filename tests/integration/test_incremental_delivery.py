@@ -421,6 +421,8 @@ def broken_user_lookups(monkeypatch: pytest.MonkeyPatch) -> None:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(User, "filter", explode)
+    # The users' cache misses run hand-written SQL (models/rows.py) on the model's connection.
+    monkeypatch.setattr(User, "_choose_db", explode)
 
 
 async def test_an_unexpected_error_in_a_deferred_part_is_masked_in_production_and_logged(
