@@ -20,7 +20,7 @@ from models.posts import Comment, Post
 from models.user import Role, User
 from resolvers.prefetch import Relations
 from tests import factories
-from tests.conftest import AppFactory, StatementCounter, graphql
+from tests.conftest import AppFactory, StatementCounter, graphql, requires_postgres
 
 BASE = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -117,6 +117,28 @@ async def test_nested_posts_page_takes_five_statements_for_5_or_50_posts(
         assert len(comments) == 5
         assert all(c["node"]["author"]["name"].startswith("User ") for c in comments)
         assert {c["node"]["author"]["name"] for c in comments} <= {u.name for u in feed.commenters}
+
+
+def statement_texts(measured: Measured, table: str) -> list[str]:
+    """The statements touching ``table`` without their parameters (Tortoise logs a
+    statement with parameters as ``<sql>: [<values>]``)."""
+    return [sql.rsplit(": [", 1)[0] for sql in measured.touching(table)]
+
+
+@requires_postgres
+async def test_nested_statements_read_the_same_whatever_the_parents(
+    client_factory: AppFactory, sql_statements: StatementCounter, feed: Feed
+) -> None:
+    # Ids travel as one array parameter: one prepared statement for every page, where ids
+    # written into the SQL made each distinct set of parents a new statement to parse.
+    small = await measure(client_factory, sql_statements, POSTS_NESTED, {"n": 5})
+    large = await measure(client_factory, sql_statements, POSTS_NESTED, {"n": 50})
+
+    for table in ("comments", "users"):
+        assert statement_texts(small, table) == statement_texts(large, table)
+    assert all("= ANY($1::bigint[])" in sql for sql in statement_texts(large, "users"))
+    assert any("CROSS JOIN LATERAL" in sql for sql in statement_texts(large, "comments"))
+    assert small.touching("comments") != large.touching("comments")  # other parents' ids
 
 
 async def test_nested_posts_page_returns_each_posts_own_first_comments(
