@@ -41,15 +41,28 @@ class FastHydration(Model):
 M = TypeVar("M", bound=Model)
 
 
+# The state ``_init_from_db`` gives every loaded instance of a model, by model class. Filled
+# on first use, after ``Tortoise.init`` has set ``generated_db_fields``.
+_loaded_states: dict[type[Model], dict[str, Any]] = {}
+
+
+def _loaded_state(model_class: type[Model]) -> dict[str, Any]:
+    meta = model_class._meta
+    state = {
+        "_partial": False,
+        "_saved_in_db": True,
+        "_custom_generated_pk": meta.db_pk_column not in meta.generated_db_fields,
+    }
+    _loaded_states[model_class] = state
+    return state
+
+
 def loaded_instance(model_class: type[M], values: dict[str, Any]) -> M:
     """An instance holding ``values`` (Python values by field name), in the state
     ``_init_from_db`` leaves a row read from the database."""
-    meta = model_class._meta
     instance = model_class.__new__(model_class)
     state = instance.__dict__
-    state["_partial"] = False
-    state["_saved_in_db"] = True
-    state["_custom_generated_pk"] = meta.db_pk_column not in meta.generated_db_fields
+    state.update(_loaded_states.get(model_class) or _loaded_state(model_class))
     state["_await_when_save"] = {}
     state.update(values)
     return instance

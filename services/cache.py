@@ -13,17 +13,20 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import orjson
 from aiocache import Cache as AioCache
+from aiocache.backends.memory import SimpleMemoryCache
 from aiocache.base import BaseCache
-from aiocache.serializers import PickleSerializer
+from aiocache.serializers import NullSerializer, PickleSerializer
 from redis.asyncio import BlockingConnectionPool
 from tortoise.models import Model
 
+from core import shortcuts
 from core.faults import dependency_failed, fault_text
 from core.metrics import CACHE_LOOKUPS
 from core.settings import Settings
@@ -51,6 +54,26 @@ def _keys_text(keys: Sequence[str]) -> str:
     return shown if len(keys) <= 3 else f"{shown} and {len(keys) - 3} more"
 
 
+def _memory_namespace(backend: BaseCache) -> str | None:
+    """The key prefix of an in-process backend whose ``multi_get`` is a plain read of its
+    dict (``SimpleMemoryCache._cache``), None for any other backend.
+
+    Fenced library internals (aiocache 0.12, tests/unit/test_cache_memory_store.py): its
+    ``multi_get`` builds each key as ``namespace + key`` (the default key builder), runs no
+    plugin, loads with the serializer (``NullSerializer``: the stored value itself) and reads
+    ``_cache.get(key)``; an expired entry is deleted from ``_cache`` by its TTL timer. No public
+    API reads many keys without those per-key steps."""
+    if (
+        type(backend) is SimpleMemoryCache
+        and isinstance(backend.namespace, str)
+        and getattr(backend.build_key, "__func__", None) is BaseCache._build_key
+        and type(backend.serializer) is NullSerializer
+        and not backend.plugins
+    ):
+        return backend.namespace
+    return None
+
+
 def model_row(model: Model) -> dict[str, Any]:
     return {column: getattr(model, column) for column in model._meta.fields_db_projection}
 
@@ -65,6 +88,7 @@ def rebuild_model(model_class: type[M], row: dict[str, Any]) -> M:
 class ModelCache:
     def __init__(self, backend: BaseCache, settings: Settings) -> None:
         self.backend = backend
+        self.memory_namespace = _memory_namespace(backend)
         self.ttls = {
             "users": settings.cache_ttl_users_seconds,
             "products": settings.cache_ttl_products_seconds,
@@ -121,16 +145,29 @@ class ModelCache:
     async def get_models(self, kind: str, model_class: type[M], ids: Sequence[int]) -> dict[int, M]:
         if not ids:
             return {}
-        keys = [f"{kind}:{pk}" for pk in ids]
-        rows = await self._guard(
-            "get", self.backend.multi_get(keys), [None] * len(keys), _keys_text(keys)
-        )
+        if (
+            shortcuts.enabled
+            and self.memory_namespace is not None
+            and os.environ.get("AIOCACHE_DISABLE") != "1"
+        ):
+            rows = self._memory_rows(self.memory_namespace, kind, ids)
+        else:
+            keys = [f"{kind}:{pk}" for pk in ids]
+            rows = await self._guard(
+                "get", self.backend.multi_get(keys), [None] * len(keys), _keys_text(keys)
+            )
         found = {
             pk: rebuild_model(model_class, row) for pk, row in zip(ids, rows, strict=True) if row
         }
         CACHE_LOOKUPS.labels(kind, "hit").inc(len(found))
         CACHE_LOOKUPS.labels(kind, "miss").inc(len(ids) - len(found))
         return found
+
+    def _memory_rows(self, namespace: str, kind: str, ids: Sequence[int]) -> list[Any]:
+        """What ``multi_get`` gives on the in-process backend (``_memory_namespace``)."""
+        store: dict[str, Any] = self.backend._cache
+        prefix = f"{namespace}{kind}:"
+        return [store.get(f"{prefix}{pk}") for pk in ids]
 
     async def put_models(self, kind: str, models: Iterable[Model]) -> None:
         pairs = [(f"{kind}:{model.pk}", model_row(model)) for model in models]

@@ -214,3 +214,54 @@ async def test_a_model_loaded_on_a_miss_is_the_one_the_database_gives(db):
         assert cached is not None
         assert loaded.__dict__ == from_db.__dict__
         assert cached.__dict__ == from_db.__dict__
+
+
+async def test_every_cache_hit_gives_a_fresh_instance(db, monkeypatch):
+    monkeypatch.setattr("core.shortcuts.enabled", True)
+    seller = await User.create(
+        name="Lee", email="lee@example.com", password_hash="x", status=UserStatus.ACTIVE
+    )
+    cache = ModelCache.from_settings(make_settings(redis_url=None))
+    await cache.models_by_id("users", User, [seller.id])
+
+    first = (await cache.get_models("users", User, [seller.id]))[seller.id]
+    second = (await cache.get_models("users", User, [seller.id]))[seller.id]
+
+    assert first is not second
+    assert first.__dict__ is not second.__dict__
+    assert first._await_when_save is not second._await_when_save
+
+
+async def test_the_stock_cache_read_gives_the_same_models_and_counts(db, monkeypatch):
+    seller = await User.create(
+        name="Max", email="max@example.com", password_hash="x", status=UserStatus.ACTIVE
+    )
+    cache = ModelCache.from_settings(make_settings(redis_url=None))
+    await cache.models_by_id("users", User, [seller.id])
+    answers = []
+    for enabled in (True, False):
+        monkeypatch.setattr("core.shortcuts.enabled", enabled)
+        hits, misses = lookups("users", "hit"), lookups("users", "miss")
+        models = await cache.get_models("users", User, [seller.id, seller.id + 1000])
+        counts = (lookups("users", "hit") - hits, lookups("users", "miss") - misses)
+        answers.append(({pk: model.__dict__ for pk, model in models.items()}, counts))
+
+    assert answers[0] == answers[1]
+    assert answers[0][1] == (1, 1)
+
+
+async def test_the_stock_cache_read_is_multi_get(db, monkeypatch):
+    monkeypatch.setattr("core.shortcuts.enabled", False)
+    cache = ModelCache.from_settings(make_settings(redis_url=None))
+    calls: list[list[str]] = []
+    stock_multi_get = cache.backend.multi_get
+
+    async def counted(keys: list[str]) -> list[Any]:
+        calls.append(keys)
+        values: list[Any] = await stock_multi_get(keys)
+        return values
+
+    monkeypatch.setattr(cache.backend, "multi_get", counted)
+    await cache.get_models("users", User, [1, 2])
+
+    assert calls == [["users:1", "users:2"]]
