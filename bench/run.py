@@ -560,23 +560,29 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def database_cpu_seconds(database: str) -> float:
-    """User + system CPU time so far of the PostgreSQL backends connected to ``database``
-    (a backend's process title names its database: ``postgres: 15/main: postgres
+def database_cpu_seconds(database: str) -> dict[int, float]:
+    """User + system CPU time so far of each PostgreSQL backend connected to ``database``, by
+    process id (a backend's process title names its database: ``postgres: 15/main: postgres
     agora_bench 127.0.0.1(41234) idle``). Work a server hands to PostgreSQL (PostGraphile
     builds its whole JSON answer there) is not in the server process's own CPU time."""
     marker = f" {database} ".encode()
-    total = 0.0
+    found: dict[int, float] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             title = (entry / "cmdline").read_bytes()
             if title.startswith(b"postgres: ") and marker in title:
-                total += cpu_seconds(int(entry.name))
+                found[int(entry.name)] = cpu_seconds(int(entry.name))
         except OSError:  # the process ended, or is not ours to read
             continue
-    return total
+    return found
+
+
+def database_cpu_between(before: dict[int, float], after: dict[int, float]) -> float:
+    """The CPU time the backends spent between two readings: a backend that started in
+    between counts whole, one that ended in between is lost (so this can only undercount)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def load_average() -> float:
@@ -602,7 +608,7 @@ def measure(server: Server, wrk: str, args: argparse.Namespace, run_dir: Path) -
         run_dir / f"wrk_{server.key}.txt",
     )
     cpu = cpu_seconds(server.process.pid) - cpu_before
-    database_cpu = database_cpu_seconds(args.database) - database_cpu_before
+    database_cpu = database_cpu_between(database_cpu_before, database_cpu_seconds(args.database))
     time.sleep(1.5)
     numbers["transactions_per_request"] = (transactions(args) - transactions_before) / max(
         1, numbers["requests"]

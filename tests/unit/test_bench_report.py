@@ -8,7 +8,7 @@ import subprocess
 import time
 from typing import Any
 
-from bench.run import database_cpu_seconds, markdown
+from bench.run import database_cpu_between, database_cpu_seconds, markdown
 
 
 def numbers(rps: float) -> dict[str, Any]:
@@ -130,10 +130,18 @@ def test_database_cpu_counts_the_backends_of_that_database_only() -> None:
     backend = subprocess.Popen(["bash", "-c", 'exec -a "$0" sh -c "$1"', title, busy])
     try:
         deadline = time.monotonic() + 20
-        while database_cpu_seconds("agora_probe_db") < 0.05 and time.monotonic() < deadline:
+        while sum(database_cpu_seconds("agora_probe_db").values()) < 0.05:
+            assert time.monotonic() < deadline
             time.sleep(0.1)
-        assert database_cpu_seconds("agora_probe_db") >= 0.05
-        assert database_cpu_seconds("agora_probe") == 0.0  # another name, even a prefix
+        assert list(database_cpu_seconds("agora_probe_db")) == [backend.pid]
+        assert database_cpu_seconds("agora_probe") == {}  # another name, even a prefix
     finally:
         backend.kill()
         backend.wait()
+
+
+def test_database_cpu_between_counts_new_backends_whole_and_never_goes_negative() -> None:
+    before = {10: 5.0, 11: 7.0}  # 11 ends before the second reading
+    after = {10: 5.5, 12: 0.25}  # 12 starts in between
+
+    assert database_cpu_between(before, after) == 0.75
